@@ -1,0 +1,77 @@
+# nstrace: BPF programs -> skeletons -> one binary.
+# A new bpf/x.bpf.c needs no new rule: the pattern rules below build
+# $(OUT)/x.bpf.o and $(OUT)/x.skel.h, and every user object depends on all
+# skeletons.
+
+VERSION   := 0.1.0
+OUT       := .output
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= cc
+PKGS      := libbpf libmnl libelf zlib
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DNSTRACE_VERSION='"$(VERSION)"'
+CFLAGS    += -I$(OUT) -Ibpf -Iuser -MMD -MP
+ifeq ($(CI),true)
+CFLAGS    += -Werror
+endif
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lelf -lz)
+BPFCFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
+# Modules the unit tests link without main.c and without root.
+UNIT_OBJS := $(filter-out $(OUT)/main.o,$(USER_OBJS))
+
+.PHONY: all clean check demo bench deps vmlinux install unit
+.SECONDARY:
+
+all: nstrace
+
+deps:
+	@./tests/deps.sh
+
+nstrace: $(USER_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT):
+	@mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/nstrace.h vmlinux/vmlinux.h | $(OUT)
+	$(CLANG) $(BPFCFLAGS) -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	@rm -f $@.tmp.o
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.o: user/%.c $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/unit_tests: tests/unit/*.c $(UNIT_OBJS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ tests/unit/*.c $(UNIT_OBJS) $(LDLIBS)
+
+unit: $(OUT)/unit_tests
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+check: deps
+	$(MAKE) all unit
+	./tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	./tests/demo.sh
+
+install: nstrace
+	install -D -m 0755 nstrace $(DESTDIR)/usr/local/sbin/nstrace
+
+clean:
+	rm -rf $(OUT) nstrace
+
+-include $(wildcard $(OUT)/*.d)

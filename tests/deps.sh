@@ -1,0 +1,37 @@
+#!/bin/bash
+# Install what building and testing nstrace needs, only where it is missing.
+# Probes first (pkg-config modules, commands), apt-get only for the gaps.
+set -u
+missing=()
+need_pc() { pkg-config --exists "$1" 2>/dev/null || missing+=("$2"); }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+
+need_cmd pkg-config pkg-config
+need_pc libbpf libbpf-dev
+need_pc libelf libelf-dev
+need_pc zlib zlib1g-dev
+need_pc libmnl libmnl-dev
+need_cmd bpftool bpftool
+need_cmd clang clang
+need_cmd llvm-strip llvm
+need_cmd cc gcc
+need_cmd make make
+# What the tests use as independent witnesses.
+need_cmd ip iproute2
+need_cmd ping iputils-ping
+need_cmd jq jq
+need_cmd tcpdump tcpdump
+need_cmd nft nftables
+need_cmd nc netcat-openbsd
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 3
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || {
+	echo "deps: apt-get install ${missing[*]} failed" >&2
+	exit 1
+}

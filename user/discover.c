@@ -1,0 +1,334 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <linux/if_arp.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+#include "discover.h"
+#include "rtnl.h"
+
+struct nsid_map {
+	int nsid;
+	uint64_t inode;
+};
+
+static int push(void **arr, int *n, size_t sz)
+{
+	void *v = realloc(*arr, (*n + 1) * sz);
+
+	if (!v)
+		return -ENOMEM;
+	*arr = v;
+	memset((char *)v + *n * sz, 0, sz);
+	(*n)++;
+	return 0;
+}
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= IFLA_MAX)  /* the largest of the attribute sets we read */
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void read_kind(const struct nlattr *linkinfo, char *kind, size_t len)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, linkinfo)
+		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+		    !mnl_attr_validate(a, MNL_TYPE_STRING))
+			snprintf(kind, len, "%s", mnl_attr_get_str(a));
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live_ns *ns = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct live_link *l;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (push((void **)&ns->links, &ns->nlinks, sizeof(*l)))
+		return MNL_CB_ERROR;
+	l = &ns->links[ns->nlinks - 1];
+	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, tb);
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	l->link_nsid = -1;
+	if (tb[IFLA_IFNAME])
+		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_MTU])
+		l->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_OPERSTATE])
+		l->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
+	if (tb[IFLA_MASTER])
+		l->master = mnl_attr_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINK])
+		l->link_ifindex = mnl_attr_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_LINK_NETNSID])
+		l->link_nsid = (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	if (tb[IFLA_LINKINFO])
+		read_kind(tb[IFLA_LINKINFO], l->kind, sizeof(l->kind));
+	if (!l->kind[0])
+		snprintf(l->kind, sizeof(l->kind), "%s",
+			 ifi->ifi_type == ARPHRD_LOOPBACK ? "loopback" : "device");
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+		const unsigned char *m = mnl_attr_get_payload(tb[IFLA_ADDRESS]);
+
+		snprintf(l->mac, sizeof(l->mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live_ns *ns = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	const struct nlattr *a;
+	struct live_link *l = (struct live_link *)live_link_by_index(ns, ifa->ifa_index);
+	size_t n = ifa->ifa_family == AF_INET ? 4 : 16;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || !l || l->naddrs >= LIVE_MAX_ADDRS)
+		return MNL_CB_OK;
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, tb);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || mnl_attr_get_payload_len(a) < n)
+		return MNL_CB_OK;
+	l->addrs[l->naddrs].family = ifa->ifa_family;
+	l->addrs[l->naddrs].plen = ifa->ifa_prefixlen;
+	memcpy(l->addrs[l->naddrs].a, mnl_attr_get_payload(a), n);
+	l->naddrs++;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live_ns *ns = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	size_t n = rtm->rtm_family == AF_INET ? 4 : 16;
+	struct live_route *r;
+	int table;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
+	table = tb[RTA_TABLE] ? (int)mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	if (push((void **)&ns->routes, &ns->nroutes, sizeof(*r)))
+		return MNL_CB_ERROR;
+	r = &ns->routes[ns->nroutes - 1];
+	r->dst.family = rtm->rtm_family;
+	r->dst.plen = rtm->rtm_dst_len;
+	r->protocol = rtm->rtm_protocol;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) >= n)
+		memcpy(r->dst.a, mnl_attr_get_payload(tb[RTA_DST]), n);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) >= n) {
+		r->has_gw = 1;
+		r->gw.family = rtm->rtm_family;
+		r->gw.plen = -1;
+		memcpy(r->gw.a, mnl_attr_get_payload(tb[RTA_GATEWAY]), n);
+	}
+	if (tb[RTA_OIF])
+		r->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	return MNL_CB_OK;
+}
+
+static int dump(struct rtnl *r, int type, int family, size_t hdrlen,
+		mnl_cb_t cb, void *data)
+{
+	char *buf = calloc(1, RTNL_BUF);
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = rtnl_msg(r, buf, type, NLM_F_DUMP);
+	/* Every rt*msg starts with its family byte. */
+	*(unsigned char *)mnl_nlmsg_put_extra_header(nlh, hdrlen) = family;
+	ret = rtnl_talk(r, nlh, cb, data);
+	free(buf);
+	return ret;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+
+	if (nlh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct rtgenmsg), attr_cb, tb);
+	if (tb[NETNSA_NSID])
+		*(int *)data = (int)mnl_attr_get_u32(tb[NETNSA_NSID]);
+	return MNL_CB_OK;
+}
+
+/* The id that the namespace of R gives to the namespace FD, or -1. */
+static int nsid_of(struct rtnl *r, int fd)
+{
+	char *buf = calloc(1, RTNL_BUF);
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	int id = -1;
+
+	if (!buf)
+		return -1;
+	nlh = rtnl_msg(r, buf, RTM_GETNSID, 0);
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, fd);
+	if (rtnl_talk(r, nlh, nsid_cb, &id))
+		id = -1;
+	free(buf);
+	return id;
+}
+
+static int discover_one(struct live_ns *ns, const struct netns_info *ni,
+			const struct netns_list *all)
+{
+	struct rtnl r;
+	int *ids, ret = rtnl_open(&r, ni->fd);
+
+	if (ret)
+		return ret;
+	ids = malloc((all->n ? all->n : 1) * sizeof(*ids));
+	if (!ids) {
+		rtnl_close(&r);
+		return -ENOMEM;
+	}
+	for (int k = 0; k < all->n; k++)
+		ids[k] = -2;  /* not asked yet */
+	ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
+	if (!ret)
+		ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
+	if (!ret)
+		ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
+	if (!ret)
+		dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
+	/* Peers: IFLA_LINK is an ifindex in the namespace that
+	 * IFLA_LINK_NETNSID names, as this namespace numbers it. */
+	for (int i = 0; !ret && i < ns->nlinks; i++) {
+		struct live_link *l = &ns->links[i];
+
+		if (strcmp(l->kind, "veth") || !l->link_ifindex)
+			continue;
+		l->peer_ifindex = l->link_ifindex;
+		if (l->link_nsid < 0) {
+			l->peer_netns = ns->inode;
+			continue;
+		}
+		for (int k = 0; k < all->n; k++) {
+			if (all->v[k].inode == ns->inode)
+				continue;
+			if (ids[k] == -2)
+				ids[k] = nsid_of(&r, all->v[k].fd);
+			if (ids[k] == l->link_nsid) {
+				l->peer_netns = all->v[k].inode;
+				break;
+			}
+		}
+	}
+	free(ids);
+	rtnl_close(&r);
+	return ret;
+}
+
+int discover(struct live_topo *lt, const struct netns_list *nl)
+{
+	struct netns_list own = { 0 };
+	int ret = 0;
+
+	memset(lt, 0, sizeof(*lt));
+	if (!nl) {
+		netns_enumerate(&own);
+		nl = &own;
+	}
+	lt->ns = calloc(nl->n ? nl->n : 1, sizeof(*lt->ns));
+	if (!lt->ns)
+		ret = -ENOMEM;
+	for (int i = 0; !ret && i < nl->n; i++) {
+		const struct netns_info *ni = &nl->v[i];
+		struct live_ns *ns = &lt->ns[lt->nns];
+
+		ns->inode = ni->inode;
+		ns->is_root = ni->is_root;
+		ns->pid = ni->pid;
+		snprintf(ns->name, sizeof(ns->name), "%s", ni->name);
+		snprintf(ns->label, sizeof(ns->label), "%s", ni->label);
+		lt->nns++;
+		/* A namespace that vanished meanwhile is simply not shown. */
+		if (discover_one(ns, ni, nl)) {
+			free(ns->links);
+			free(ns->routes);
+			lt->nns--;
+		}
+	}
+	netns_list_free(&own);
+	return ret;
+}
+
+void live_free(struct live_topo *lt)
+{
+	for (int i = 0; i < lt->nns; i++) {
+		free(lt->ns[i].links);
+		free(lt->ns[i].routes);
+	}
+	free(lt->ns);
+	memset(lt, 0, sizeof(*lt));
+}
+
+const struct live_ns *live_ns_by_inode(const struct live_topo *lt, uint64_t ino)
+{
+	for (int i = 0; i < lt->nns; i++)
+		if (lt->ns[i].inode == ino)
+			return &lt->ns[i];
+	return NULL;
+}
+
+const struct live_ns *live_ns_by_name(const struct live_topo *lt, const char *name)
+{
+	for (int i = 0; i < lt->nns; i++)
+		if (!strcmp(lt->ns[i].name, name) || (!name[0] && lt->ns[i].is_root))
+			return &lt->ns[i];
+	return NULL;
+}
+
+const struct live_link *live_link_by_index(const struct live_ns *ns, int ifindex)
+{
+	for (int i = 0; i < ns->nlinks; i++)
+		if (ns->links[i].ifindex == ifindex)
+			return &ns->links[i];
+	return NULL;
+}
+
+const struct live_link *live_link_by_name(const struct live_ns *ns, const char *name)
+{
+	for (int i = 0; i < ns->nlinks; i++)
+		if (!strcmp(ns->links[i].name, name))
+			return &ns->links[i];
+	return NULL;
+}
+
+const char *live_operstate(int operstate)
+{
+	static const char *names[] = { "UNKNOWN", "NOTPRESENT", "DOWN",
+		"LOWERLAYERDOWN", "TESTING", "DORMANT", "UP" };
+
+	if (operstate < 0 || operstate > 6)
+		return "UNKNOWN";
+	return names[operstate];
+}

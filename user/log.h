@@ -1,0 +1,27 @@
+/* Logging: our sentence first; libbpf's own chatter one level lower. */
+#ifndef NST_LOG_H
+#define NST_LOG_H
+
+enum log_level { LOG_WARN = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
+
+/* Exit codes, documented in README, --help and the man page. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,     /* bad usage or bad input */
+	EXIT_NOPRIV = 3,    /* missing privilege or kernel feature */
+};
+
+extern int log_level;
+
+void pr_log(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_setup_libbpf(void);
+/* Map an errno from the kernel to one of our exit codes. */
+int exit_code_for_errno(int err);
+
+#define pr_warn(...)  pr_log(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  pr_log(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) pr_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

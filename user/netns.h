@@ -1,0 +1,53 @@
+/* Network namespaces: naming, resolving, creating, entering.
+ * The only module that calls setns(). */
+#ifndef NST_NETNS_H
+#define NST_NETNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_NAME_MAX 64
+
+struct netns_info {
+	int fd;                 /* open namespace file, or -1 */
+	uint64_t inode;
+	int pid;                /* a process inside it, 0 if only named */
+	int is_root;            /* the namespace nstrace runs in */
+	char name[NETNS_NAME_MAX];  /* ip netns name, "" if unnamed */
+	char label[NETNS_NAME_MAX + 32];  /* name, "root", "pid N (comm)" or inode */
+};
+
+struct netns_list {
+	struct netns_info *v;
+	int n;
+};
+
+/* 0 if NAME may be an ip netns name; else -1 and a reason in WHY. */
+int netns_name_valid(const char *name, char *why, size_t whylen);
+
+/* Each returns an fd on a network namespace or -errno; ERR gets a sentence. */
+int netns_open_name(const char *name, char *err, size_t errlen);
+int netns_open_pid(int pid, char *err, size_t errlen);
+int netns_open_path(const char *path, char *err, size_t errlen);
+int netns_open_inode(uint64_t inode, char *err, size_t errlen);
+/* A name, "pid:N", a path (contains '/'), or "inode:N" / a bare number. */
+int netns_resolve(const char *spec, char *err, size_t errlen);
+
+int netns_check_fd(int fd);       /* 0 if fd is a network namespace */
+uint64_t netns_inode(int fd);
+int netns_exists(const char *name);
+
+int netns_create(const char *name);   /* like ip netns add: 0 or -errno */
+int netns_delete(const char *name);   /* like ip netns del: 0 or -errno */
+
+/* Enter FD; *SAVED receives the namespace to go back to. */
+int netns_enter(int fd, int *saved);
+int netns_leave(int saved);
+
+/* Every network namespace on the host, de-duplicated by inode. */
+int netns_enumerate(struct netns_list *out);
+void netns_list_free(struct netns_list *l);
+const struct netns_info *netns_by_inode(const struct netns_list *l, uint64_t ino);
+
+#endif
