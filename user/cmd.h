@@ -6,8 +6,4 @@
 int cmd_topo(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 
-/* Shared by commands: prints "nstrace CMD: needs root (WHAT)" and returns
- * EXIT_NOPRIV when not running as root, else 0. */
-int need_root(const char *cmd, const char *what);
-
 #endif

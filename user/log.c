@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
@@ -59,4 +60,12 @@ int exit_code_for_errno(int err)
 	default:
 		return EXIT_RUNTIME;
 	}
+}
+
+int need_root(const char *cmd, const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "nstrace %s: needs root (%s)\n", cmd, what);
+	return EXIT_NOPRIV;
 }

@@ -19,6 +19,8 @@ void pr_log(enum log_level lvl, const char *fmt, ...)
 void log_setup_libbpf(void);
 /* Map an errno from the kernel to one of our exit codes. */
 int exit_code_for_errno(int err);
+/* "nstrace CMD: needs root (WHAT)" and EXIT_NOPRIV unless root, else 0. */
+int need_root(const char *cmd, const char *what);
 
 #define pr_warn(...)  pr_log(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  pr_log(LOG_INFO, __VA_ARGS__)

@@ -3,7 +3,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include "cmd.h"
 #include "log.h"
 
@@ -41,14 +40,6 @@ static void usage(FILE *f)
 "\n"
 "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input,\n"
 "            3 missing privilege or kernel feature.\n");
-}
-
-int need_root(const char *cmd, const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	fprintf(stderr, "nstrace %s: needs root (%s)\n", cmd, what);
-	return EXIT_NOPRIV;
 }
 
 int main(int argc, char **argv)

@@ -404,6 +404,20 @@ static void add_by_pid(struct netns_list *l)
 	closedir(d);
 }
 
+/* Root first, then named namespaces by name, then the rest by pid. */
+static int cmp_ns(const void *a, const void *b)
+{
+	const struct netns_info *x = a, *y = b;
+
+	if (x->is_root != y->is_root)
+		return y->is_root - x->is_root;
+	if (!!x->name[0] != !!y->name[0])
+		return !!y->name[0] - !!x->name[0];
+	if (x->name[0])
+		return strcmp(x->name, y->name);
+	return x->pid - y->pid;
+}
+
 int netns_enumerate(struct netns_list *out)
 {
 	struct stat root;
@@ -433,6 +447,8 @@ int netns_enumerate(struct netns_list *out)
 				 (unsigned long long)ni->inode);
 		}
 	}
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), cmp_ns);
 	return 0;
 }
 

@@ -1,0 +1,34 @@
+#!/bin/bash
+# The command line itself: help, version, exact matching, exit codes, and
+# the rule that the product never shells out. Needs no root.
+. "$(dirname "$0")/../lib.sh"
+
+check version bash -c "'$NST' --version | grep -Eq '^nstrace [0-9]+\.[0-9]+\.[0-9]+$'"
+check help_lists_exit_codes bash -c "'$NST' --help | grep -q 'Exit codes: 0 ok, 1 runtime failure, 2 bad usage'"
+check topo_help_has_examples bash -c "'$NST' topo --help | grep -q '^Examples:'"
+expect_exit no_command 2 'Usage: nstrace' "$NST"
+expect_exit unknown_command 2 "unknown command 'frob'" "$NST" frob
+expect_exit prefix_is_not_a_command 2 "unknown command 'top'" "$NST" top show
+expect_exit unknown_topo_sub 2 "unknown subcommand 'upp'" "$NST" topo upp x
+expect_exit topo_up_without_file 2 'expected exactly one FILE' "$NST" topo check
+expect_exit unknown_option 2 'unrecognized option' "$NST" topo show --frob
+expect_exit json_and_dot 2 'exclude each other' "$NST" topo show --json --dot
+printf 'ns red\nns blue\nveth red:a blue:b\nmtu red:a 99999\n' >"$TMP/bad.topo"
+expect_exit check_names_file_and_line 2 "^nstrace: $TMP/bad.topo:4: MTU '99999' for 'red:a' is out of range" \
+	"$NST" topo check "$TMP/bad.topo"
+expect_exit check_directory 2 'is a directory' "$NST" topo check "$TMP"
+expect_exit check_missing_file 2 'cannot open: No such file' "$NST" topo check "$TMP/none.topo"
+check check_bundled bash -c "for f in topologies/*.topo; do '$NST' topo check \$f || exit 1; done"
+
+# The product never runs ip, tc or nft: netlink is libmnl, BPF is libbpf.
+if grep -rnE 'system\(|popen\(|exec[lv]p?e?\(' user/; then
+	fail no_shelling_out "user/ calls system(), popen() or exec*()"
+else
+	pass no_shelling_out
+fi
+# Only user/netns.c may change namespaces.
+if grep -lE '\bsetns\(' user/*.c | grep -v '^user/netns.c$'; then
+	fail setns_only_in_netns_c "setns() outside user/netns.c"
+else
+	pass setns_only_in_netns_c
+fi

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Runs every test and ends with one line: "N passed, N failed".
+# Tests print "PASS name", "FAIL name: why" or "SKIP name: why"; a script
+# that dies without a verdict counts as failed.
+#
+# As root, the run re-executes itself inside a new network and mount
+# namespace (unshare -n -m) with a private tmpfs on /run/netns: whatever a
+# test creates, even in its "root" namespace, cannot touch the host's
+# interfaces and vanishes with the run. Set NST_NO_SANDBOX=1 to run on the
+# host itself; NST_SHELL=1 drops into a shell inside the sandbox instead.
+set -u
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}" ]; then
+	exec env NST_SANDBOX=1 unshare --net --mount --propagation private "$0" "$@"
+fi
+if [ -n "${NST_SANDBOX:-}" ]; then
+	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
+	ip link set lo up
+	if [ -n "${NST_SHELL:-}" ]; then
+		echo "inside the test sandbox; exit to leave"
+		exec bash -i
+	fi
+fi
+
+pass=0 fail=0 skip=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() {   # $1: the name of what ran, $2: its exit status; reads $log
+	local p f s
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	s=$(grep -c '^SKIP ' "$log")
+	if [ "$2" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL $1: exited with status $2 without naming a failure"
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+run() {   # $1: name, rest: command
+	local name=$1 rc
+	shift
+	timeout --kill-after=10 240 "$@" 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP) |^  ' 
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 124 ] && echo "FAIL $name: timed out" | tee -a "$log"
+	count "$name" "$rc"
+}
+
+run unit .output/unit_tests
+for t in tests/cli/*.sh; do
+	run "$t" bash "$t"
+done
+for t in tests/e2e/*.sh; do
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP $t: needs root (namespaces, netlink, BPF)"
+		skip=$((skip + 1))
+		continue
+	fi
+	run "$t" bash "$t"
+done
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" = 0 ]
