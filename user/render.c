@@ -88,9 +88,15 @@ void render_tree(FILE *f, const struct live_topo *lt, const uint64_t *only, int 
 			fprintf(f, "  %-15s %-8s %-6s mtu %-5u", l->name, l->kind,
 				state_of(l), l->mtu);
 			for (int a = 0; a < l->naddrs; a++) {
+				const struct ipaddr *ip = &l->addrs[a];
 				char ab[64];
 
-				ipaddr_format(&l->addrs[a], ab, sizeof(ab));
+				/* Link-local IPv6 is on every port: noise in a tree
+				 * (JSON keeps it). */
+				if (ip->family == AF_INET6 && ip->a[0] == 0xfe &&
+				    (ip->a[1] & 0xc0) == 0x80)
+					continue;
+				ipaddr_format(ip, ab, sizeof(ab));
 				fprintf(f, " %s", ab);
 			}
 			if (m)
