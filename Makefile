@@ -70,6 +70,7 @@ demo: deps
 
 install: nstrace
 	install -D -m 0755 nstrace $(DESTDIR)/usr/local/sbin/nstrace
+	install -D -m 0644 nstrace.8 $(DESTDIR)/usr/local/share/man/man8/nstrace.8
 
 clean:
 	rm -rf $(OUT) nstrace
