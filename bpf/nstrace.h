@@ -1,14 +1,105 @@
 /* Shared between bpf/ and user/: fixed-width types and constants only.
- * Includes nothing itself; each side brings its own integer types. */
+ * Includes nothing itself; each side brings its own __u8..__u64. */
 #ifndef NSTRACE_H
 #define NSTRACE_H
 
-#define NST_MAX_REASONS 512
-
-/* Key of the exact drop counters: one per (netns, reason). */
+/* Key of the probe's drop counters (nstrace features). */
 struct nst_drop_key {
 	__u32 netns;   /* inode of the namespace the drop is charged to */
 	__u32 reason;  /* enum skb_drop_reason, named from BTF at run time */
+};
+
+/* ---- watch ---- */
+
+enum nst_dir { NST_INGRESS = 0, NST_EGRESS = 1 };
+
+/* How a namespace is watched (value of the netns filter map). */
+enum nst_ns_mode {
+	NST_NS_ALL = 1,       /* every packet counts */
+	NST_NS_ADDRS = 2,     /* only packets to or from a watched address */
+};
+
+enum nst_event_type {
+	NST_EV_DROP = 1,
+	NST_EV_RESET_SENT = 2,   /* this namespace sent a TCP reset */
+	NST_EV_RESET_RECV = 3,   /* this namespace received one */
+};
+
+/* Per-CPU counters of what the kernel side could not do. */
+enum nst_stat {
+	NST_STAT_RB_FULL = 0,     /* ring buffer reservation failed: story lost */
+	NST_STAT_MAP_FULL = 1,    /* a counter map was full: count lost */
+	NST_STAT_MAX = 4,
+};
+
+/* The headers of one packet, as far as they could be read. */
+struct nst_flow {
+	__u8 family;          /* 2 (AF_INET), 10 (AF_INET6), 0: not IP */
+	__u8 proto;           /* IPPROTO_* */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 sport;          /* host byte order */
+	__u16 dport;
+	__u16 l3proto;        /* ETH_P_*, host byte order */
+	__u16 pad;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+/* Exact drop counters: per CPU, summed by the reader. */
+struct nst_dkey {
+	__u32 netns;
+	__u32 ifindex;        /* 0 when the skb had no device */
+	__u32 reason;
+	__u32 pad;
+	__u64 location;       /* the freeing function's address */
+};
+
+struct nst_dval {
+	__u64 packets;        /* skbs freed */
+	__u64 segs;           /* segments they held (GSO) */
+	__u64 bytes;
+};
+
+struct nst_pkey {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 dir;            /* enum nst_dir */
+	__u32 pad;
+};
+
+struct nst_pval {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Resets, keyed by the namespace and device they are charged to. */
+struct nst_rkey {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 type;           /* NST_EV_RESET_SENT or NST_EV_RESET_RECV */
+	__u32 port;           /* the service port: local for SENT, the peer's for RECV */
+};
+
+/* A watched address (value: 1). */
+struct nst_akey {
+	__u32 family;
+	__u8 addr[16];
+};
+
+/* One sampled story, carried by the ring buffer. */
+struct nst_event {
+	__u64 ts;             /* bpf_ktime_get_ns() */
+	__u32 type;           /* enum nst_event_type */
+	__u32 netns;
+	__u32 ifindex;
+	__u32 reason;
+	__u64 location;
+	__u32 len;
+	__u32 segs;
+	__u32 port;           /* resets: as in nst_rkey */
+	__u32 pad;
+	struct nst_flow flow;
 };
 
 #endif

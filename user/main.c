@@ -12,6 +12,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "topo", cmd_topo, "build, remove, check and show namespace topologies" },
+	{ "watch", cmd_watch, "stream drops, their reasons and resets, live" },
 	{ "features", cmd_features, "check that this kernel runs nstrace's BPF programs" },
 };
 
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 "Examples:\n"
 "  nstrace topo up topologies/bridge.topo\n"
 "  nstrace topo show red --json\n"
+"  nstrace watch red\n"
 "  nstrace topo down topologies/bridge.topo\n"
 "\n"
 "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input,\n"

@@ -1,0 +1,134 @@
+/* Reading packets and namespaces out of kernel objects, for tracing
+ * programs (bpf_probe_read_kernel) where direct packet access is not
+ * available. BPF-side only. */
+#ifndef NST_PACKET_BPF_H
+#define NST_PACKET_BPF_H
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define NST_AF_INET 2
+#define NST_AF_INET6 10
+#define NST_IPPROTO_ICMP 1
+#define NST_IPPROTO_TCP 6
+#define NST_IPPROTO_UDP 17
+#define NST_IPPROTO_ICMPV6 58
+
+static __always_inline __u32 dev_netns(struct net_device *dev)
+{
+	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* The namespace an skb is charged to: its device's, else its socket's. */
+static __always_inline __u32 skb_netns(struct sk_buff *skb, const struct sock *rx_sk)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct sock *sk;
+
+	if (dev)
+		return dev_netns(dev);
+	if (rx_sk)
+		return sk_netns(rx_sk);
+	sk = BPF_CORE_READ(skb, sk);
+	return sk ? sk_netns(sk) : 0;
+}
+
+static __always_inline void read_l4(const unsigned char *l4, struct nst_flow *f)
+{
+	__u16 ports[2];
+	__u8 icmp[2];
+
+	if (f->proto == NST_IPPROTO_TCP || f->proto == NST_IPPROTO_UDP) {
+		if (!bpf_probe_read_kernel(ports, sizeof(ports), l4)) {
+			f->sport = bpf_ntohs(ports[0]);
+			f->dport = bpf_ntohs(ports[1]);
+		}
+	} else if (f->proto == NST_IPPROTO_ICMP || f->proto == NST_IPPROTO_ICMPV6) {
+		if (!bpf_probe_read_kernel(icmp, sizeof(icmp), l4)) {
+			f->icmp_type = icmp[0];
+			f->icmp_code = icmp[1];
+		}
+	}
+}
+
+/* Addresses, protocol and ports from the skb's network header. */
+static __always_inline void skb_flow(struct sk_buff *skb, struct nst_flow *f)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u8 ver = 0;
+
+	f->l3proto = proto;
+	if (nh == (__u16)~0U || !head)
+		return;
+	/* Locally built packets may not carry skb->protocol yet. */
+	if (proto != ETH_P_IP && proto != ETH_P_IPV6) {
+		if (proto || bpf_probe_read_kernel(&ver, 1, head + nh))
+			return;
+		proto = (ver >> 4) == 4 ? ETH_P_IP : (ver >> 4) == 6 ? ETH_P_IPV6 : 0;
+	}
+	if (proto == ETH_P_IP) {
+		struct iphdr iph;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh) || iph.version != 4)
+			return;
+		f->family = NST_AF_INET;
+		f->proto = iph.protocol;
+		__builtin_memcpy(f->src, &iph.saddr, 4);
+		__builtin_memcpy(f->dst, &iph.daddr, 4);
+		/* Only the first fragment carries the L4 header. */
+		if (bpf_ntohs(iph.frag_off) & 0x1fff)
+			return;
+		read_l4(head + nh + iph.ihl * 4, f);
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return;
+		f->family = NST_AF_INET6;
+		f->proto = ip6.nexthdr;
+		__builtin_memcpy(f->src, &ip6.saddr, 16);
+		__builtin_memcpy(f->dst, &ip6.daddr, 16);
+		read_l4(head + nh + sizeof(ip6), f);
+	}
+}
+
+/* Addresses and ports of a socket (local = src). */
+static __always_inline void sk_flow(const struct sock *sk, struct nst_flow *f)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	f->proto = NST_IPPROTO_TCP;
+	f->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == NST_AF_INET) {
+		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		f->family = NST_AF_INET;
+		__builtin_memcpy(f->src, &s, 4);
+		__builtin_memcpy(f->dst, &d, 4);
+	} else if (family == NST_AF_INET6) {
+		f->family = NST_AF_INET6;
+		BPF_CORE_READ_INTO(&f->src, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&f->dst, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+static __always_inline __u32 skb_segs(struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u32 end = BPF_CORE_READ(skb, end);  /* an offset on 64-bit kernels */
+	struct skb_shared_info *shinfo = (void *)(head + end);
+	__u16 segs = BPF_CORE_READ(shinfo, gso_segs);
+	__u16 size = BPF_CORE_READ(shinfo, gso_size);
+
+	return size && segs ? segs : 1;
+}
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nstrace watch: drops (kfree_skb) and resets (tcp tracepoints) in the
+ * watched namespaces, per-port counters on their veth and bridge ports (tc).
+ *
+ * Numbers are exact and live in per-CPU maps; stories are sampled (one per
+ * key per interval) into one ring buffer, submitted without wakeups: the
+ * reader drains it on a timer. Every program only observes. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "nstrace.h"
+#include "packet.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TC_ACT_UNSPEC (-1)   /* also TCX_NEXT: let the packet go on */
+
+const volatile __u64 sample_ns = 1000000000ULL;
+/* User filters (--proto, --port, --host/--net); zero means "any". */
+const volatile __u8 f_proto = 0;
+const volatile __u16 f_port = 0;
+const volatile __u32 f_family = 0;
+const volatile __u32 f_plen = 0;
+const volatile __u8 f_addr[16] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);               /* netns inode */
+	__type(value, __u32);             /* enum nst_ns_mode */
+} netns_mode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_akey);
+	__type(value, __u8);
+} watched_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nst_dkey);
+	__type(value, struct nst_dval);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_pkey);
+	__type(value, struct nst_pval);
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_rkey);
+	__type(value, __u64);
+} resets SEC(".maps");
+
+/* When each key last told a story. LRU: forgetting only means one more. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nst_dkey);
+	__type(value, __u64);
+} sampled SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int addr_watched(__u32 family, const __u8 *addr)
+{
+	struct nst_akey k = { .family = family };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&watched_addrs, &k) != NULL;
+}
+
+static __always_inline int prefix_match(const __u8 *a)
+{
+	__u32 plen = f_plen;
+
+#pragma unroll
+	for (int i = 0; i < 16; i++) {
+		__u8 mask;
+
+		if (plen >= 8) {
+			mask = 0xff;
+			plen -= 8;
+		} else {
+			mask = (__u8)(0xff << (8 - plen));
+			plen = 0;
+		}
+		if ((a[i] ^ f_addr[i]) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+/* Is this packet, in a namespace watched with MODE, one we report? */
+static __always_inline int flow_wanted(__u32 mode, const struct nst_flow *f)
+{
+	if (mode == NST_NS_ADDRS) {
+		if (!f->family)
+			return 0;
+		if (!addr_watched(f->family, f->src) && !addr_watched(f->family, f->dst))
+			return 0;
+	}
+	if (f_proto && f->proto != f_proto)
+		return 0;
+	if (f_port && f->sport != f_port && f->dport != f_port)
+		return 0;
+	if (f_family && (f->family != f_family ||
+			 (!prefix_match(f->src) && !prefix_match(f->dst))))
+		return 0;
+	return 1;
+}
+
+static __always_inline int sample_due(const struct nst_dkey *k, __u64 now)
+{
+	__u64 *last = bpf_map_lookup_elem(&sampled, k);
+
+	if (last && now - *last < sample_ns)
+		return 0;
+	bpf_map_update_elem(&sampled, k, &now, BPF_ANY);
+	return 1;
+}
+
+static __always_inline void emit(__u32 type, const struct nst_dkey *k,
+				 const struct nst_flow *f, __u32 len, __u32 segs,
+				 __u32 port, __u64 now)
+{
+	struct nst_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(NST_STAT_RB_FULL);
+		return;
+	}
+	e->ts = now;
+	e->type = type;
+	e->netns = k->netns;
+	e->ifindex = k->ifindex;
+	e->reason = k->reason;
+	e->location = k->location;
+	e->len = len;
+	e->segs = segs;
+	e->port = port;
+	e->pad = 0;
+	e->flow = *f;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct nst_flow f = {};
+	struct nst_dkey k = {};
+	struct nst_dval *v, zero = {};
+	struct net_device *dev;
+	__u32 *mode, segs, len;
+	__u64 now;
+
+	k.netns = skb_netns(skb, NULL);
+	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
+	if (!mode)
+		return 0;
+	skb_flow(skb, &f);
+	if (!flow_wanted(*mode, &f))
+		return 0;
+	dev = BPF_CORE_READ(skb, dev);
+	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	k.reason = reason;
+	k.location = (__u64)location;
+	segs = skb_segs(skb);
+	len = BPF_CORE_READ(skb, len);
+	v = bpf_map_lookup_elem(&drops, &k);
+	if (!v) {
+		bpf_map_update_elem(&drops, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&drops, &k);
+		if (!v) {
+			stat_inc(NST_STAT_MAP_FULL);
+			return 0;
+		}
+	}
+	v->packets += 1;
+	v->segs += segs;
+	v->bytes += len;
+	now = bpf_ktime_get_ns();
+	if (sample_due(&k, now))
+		emit(NST_EV_DROP, &k, &f, len, segs, 0, now);
+	return 0;
+}
+
+static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
+					const struct nst_flow *f, __u16 lport)
+{
+	struct nst_rkey rk = { .netns = netns, .ifindex = ifindex, .type = type, .port = lport };
+	struct nst_dkey k = { .netns = netns, .ifindex = ifindex, .reason = type };
+	__u64 *v, one = 1, now;
+
+	v = bpf_map_lookup_elem(&resets, &rk);
+	if (v)
+		*v += 1;
+	else if (bpf_map_update_elem(&resets, &rk, &one, BPF_NOEXIST))
+		stat_inc(NST_STAT_MAP_FULL);
+	now = bpf_ktime_get_ns();
+	if (sample_due(&k, now))
+		emit(type, &k, f, 0, 1, lport, now);
+}
+
+/* A reset this namespace sends; SKB is the packet it answers (it may be
+ * the only clue: a SYN to a closed port has no socket). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(watch_tcp_send_reset, const struct sock *sk, struct sk_buff *skb)
+{
+	struct nst_flow f = {};
+	__u32 netns = 0, ifindex = 0, *mode;
+	struct net_device *dev = skb ? BPF_CORE_READ(skb, dev) : NULL;
+
+	if (skb)
+		netns = skb_netns(skb, sk);
+	else if (sk)
+		netns = sk_netns(sk);
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode)
+		return 0;
+	if (skb) {
+		skb_flow(skb, &f);
+		ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	} else if (sk) {
+		sk_flow(sk, &f);
+	}
+	if (!flow_wanted(*mode, &f))
+		return 0;
+	count_reset(NST_EV_RESET_SENT, netns, ifindex, &f, skb ? f.dport : f.sport);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(watch_tcp_receive_reset, struct sock *sk)
+{
+	struct nst_flow f = {};
+	__u32 netns = sk_netns(sk), *mode;
+
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode)
+		return 0;
+	sk_flow(sk, &f);
+	if (!flow_wanted(*mode, &f))
+		return 0;
+	/* The peer's port: the service that refused or aborted. */
+	count_reset(NST_EV_RESET_RECV, netns, 0, &f, f.dport);
+	return 0;
+}
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct nst_pkey k = { .ifindex = ctx->ifindex, .dir = dir };
+	struct nst_pval *v, zero = {};
+
+	k.netns = skb->dev->nd_net.net->ns.inum;
+	v = bpf_map_lookup_elem(&ports, &k);
+	if (!v) {
+		bpf_map_update_elem(&ports, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&ports, &k);
+		if (!v)
+			return TC_ACT_UNSPEC;
+	}
+	v->packets += 1;
+	v->bytes += ctx->len;
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int watch_tc_ingress(struct __sk_buff *ctx)
+{
+	return count_port(ctx, NST_INGRESS);
+}
+
+SEC("tc")
+int watch_tc_egress(struct __sk_buff *ctx)
+{
+	return count_port(ctx, NST_EGRESS);
+}

@@ -1,0 +1,32 @@
+/* Putting tc programs on ports, in each port's own namespace: a tcx link
+ * where the kernel has tcx (6.6+), else a clsact filter. tcx links are not
+ * pinned, so the kernel removes them when nstrace exits, however it exits. */
+#ifndef NST_ATTACH_H
+#define NST_ATTACH_H
+
+#include <stdint.h>
+
+struct attachment {
+	uint64_t netns;
+	int ifindex;
+	int dir;              /* enum nst_dir */
+	int link_fd;          /* tcx link, or -1 */
+	int legacy;           /* clsact filter */
+	int hook_created;     /* we created the clsact qdisc */
+	unsigned int prio, handle, prog_id;
+};
+
+struct attach_set {
+	struct attachment *v;
+	int n;
+	int used_legacy;
+};
+
+/* Attach PROG_FD in direction DIR to IFINDEX inside NETNS_FD. 0 or -errno. */
+int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
+		int dir, int prog_fd);
+/* Detach everything; clsact filters only after checking they are ours. */
+void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
+		    void *ctx);
+
+#endif

@@ -1,0 +1,178 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "reasons.h"
+
+#define SUBSYS_SHIFT 16
+
+struct name { unsigned int value; char *name; };
+
+static struct name *names;
+static int nnames;
+static struct name *subsys;
+static int nsubsys;
+
+static int add(struct name **arr, int *n, unsigned int value, const char *s,
+	       const char *strip)
+{
+	struct name *v = realloc(*arr, (*n + 1) * sizeof(**arr));
+	size_t l = strlen(strip);
+
+	if (!v)
+		return -ENOMEM;
+	*arr = v;
+	v[*n].value = value;
+	v[*n].name = strdup(strncmp(s, strip, l) ? s : s + l);
+	if (!v[*n].name)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int read_enum(const struct btf *btf, const char *enum_name, const char *strip,
+		     struct name **arr, int *n)
+{
+	int id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (add(arr, n, (unsigned int)e->val, btf__name_by_offset(btf, e->name_off), strip))
+			return -ENOMEM;
+	return 0;
+}
+
+static struct btf *vmlinux_btf;
+
+int reasons_load(void)
+{
+	int ret;
+
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	if (!vmlinux_btf)
+		return -errno;
+	if (nnames)
+		return 0;
+	ret = read_enum(vmlinux_btf, "skb_drop_reason", "SKB_DROP_REASON_", &names, &nnames);
+	/* Subsystems (openvswitch, mac80211, ...) exist from 6.4 on. */
+	read_enum(vmlinux_btf, "skb_drop_reason_subsys", "SKB_DROP_REASON_SUBSYS_",
+		  &subsys, &nsubsys);
+	return ret;
+}
+
+int kernel_has_tracepoint(const char *name)
+{
+	char tname[128];
+
+	if (!vmlinux_btf && reasons_load() && !vmlinux_btf)
+		return 0;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux_btf, tname, BTF_KIND_TYPEDEF) > 0;
+}
+
+static const char *find(const struct name *arr, int n, unsigned int value)
+{
+	for (int i = 0; i < n; i++)
+		if (arr[i].value == value)
+			return arr[i].name;
+	return NULL;
+}
+
+const char *reason_name(unsigned int reason)
+{
+	static char buf[8][48];
+	static int slot;
+	const char *s = find(names, nnames, reason), *sub;
+	char *out;
+
+	if (s)
+		return s;
+	out = buf[slot++ % 8];
+	sub = reason >> SUBSYS_SHIFT ? find(subsys, nsubsys, reason >> SUBSYS_SHIFT) : NULL;
+	if (sub)
+		snprintf(out, sizeof(buf[0]), "%s:%u", sub, reason & 0xffff);
+	else
+		snprintf(out, sizeof(buf[0]), "reason %u", reason);
+	return out;
+}
+
+static const struct { const char *name, *hint; } hints[] = {
+	{ "NO_SOCKET", "nothing listens on that port" },
+	{ "NETFILTER_DROP", "a firewall rule (netfilter) in this namespace dropped it" },
+	{ "NEIGH_FAILED", "ARP/ND got no answer: the next hop is down or unreachable" },
+	{ "NEIGH_QUEUEFULL", "too many packets were waiting for ARP/ND" },
+	{ "NEIGH_DEAD", "the neighbour entry died (interface going down)" },
+	{ "OTHERHOST", "frame for another host's MAC: flooded by a bridge or misaddressed" },
+	{ "IP_RPFILTER", "reverse-path filter: the source is not routed back through this port" },
+	{ "IP_INNOROUTES", "no route for the destination on input" },
+	{ "IP_OUTNOROUTES", "no route to the destination" },
+	{ "IP_INADDRERRORS", "invalid destination address" },
+	{ "IP_INHDR", "invalid IP header" },
+	{ "IP_CSUM", "bad IP checksum" },
+	{ "SOCKET_RCVBUFF", "the receiving socket's buffer is full: the application reads too slowly" },
+	{ "SOCKET_FILTER", "a socket filter (BPF) dropped it" },
+	{ "PROTO_MEM", "the protocol's memory limit was hit" },
+	{ "QDISC_DROP", "the queue (qdisc) is full" },
+	{ "PKT_TOO_BIG", "larger than the next link's MTU and not fragmentable" },
+	{ "DEV_READY", "the device is down or not ready" },
+	{ "TC_INGRESS", "a tc filter dropped it on ingress" },
+	{ "TC_EGRESS", "a tc filter dropped it on egress" },
+	{ "TC_DROP", "a tc filter dropped it" },
+	{ "XDP", "an XDP program dropped it" },
+	{ "UNHANDLED_PROTO", "nothing handles this protocol here" },
+	{ "IPV6DISABLED", "IPv6 is disabled on this interface" },
+	{ "IP_NOPROTO", "no handler for this IP protocol" },
+	{ "TCP_RESET", "the connection was reset" },
+	{ "TCP_INVALID_SEQUENCE", "TCP segment outside the window" },
+	{ "TCP_CLOSE", "the TCP connection is closed" },
+	{ "TCP_FLAGS", "TCP segment with invalid flags" },
+	{ "SOCKET_CLOSE", "the socket was closed with data still queued" },
+	{ "QUEUE_PURGE", "a socket queue was purged on close" },
+	{ "FULL_RING", "the ring buffer of the device is full" },
+	{ "NOMEM", "out of memory" },
+	{ "UDP_CSUM", "bad UDP checksum" },
+	{ "SKB_CSUM", "bad checksum" },
+	{ "PKT_TOO_SMALL", "truncated packet" },
+	{ "BRIDGE_INGRESS_STP_STATE", "the bridge port is not forwarding (STP state)" },
+	{ "VXLAN_INVALID_HDR", "invalid VXLAN header" },
+	{ "FRAG_REASM_TIMEOUT", "fragments never all arrived" },
+	{ "IPV6_NDISC_FRAG", "fragmented neighbour discovery" },
+	{ "ICMP_CSUM", "bad ICMP checksum" },
+};
+
+const char *reason_hint(const char *name, const char *location)
+{
+	if (!strcmp(name, "NOT_SPECIFIED") && location) {
+		if (!strcmp(location, "__dev_forward_skb2") || !strcmp(location, "__dev_forward_skb"))
+			return "a veth handed over a frame larger than its peer's MTU (or the peer is down)";
+		if (!strncmp(location, "br_", 3))
+			return "the bridge could not deliver it (port MTU or state)";
+	}
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (!strcmp(hints[i].name, name))
+			return hints[i].hint;
+	return NULL;
+}
+
+const char *reason_benign(const char *name, const char *location, int family,
+			  const unsigned char *dst)
+{
+	if (!strcmp(name, "NO_SOCKET") && location && !strcmp(location, "ping_rcv"))
+		return "copy of a ping reply for the raw socket (benign)";
+	if (!strcmp(name, "QUEUE_PURGE"))
+		return "socket queue purged on close (benign)";
+	if (family == 10 && dst[0] == 0xff && !strcmp(name, "NOT_SPECIFIED"))
+		return "IPv6 multicast nobody joined (benign)";
+	if (family == 2 && (dst[0] & 0xf0) == 0xe0 && !strcmp(name, "NOT_SPECIFIED"))
+		return "IPv4 multicast nobody joined (benign)";
+	if (family == 10 && dst[0] == 0xff && !strcmp(name, "IPV6DISABLED"))
+		return "IPv6 multicast on an interface without IPv6 (benign)";
+	return NULL;
+}

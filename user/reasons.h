@@ -1,0 +1,18 @@
+/* Drop reasons: names from the running kernel's BTF (enum skb_drop_reason
+ * is not a stable ABI), and plain-language hints for the common ones. */
+#ifndef NST_REASONS_H
+#define NST_REASONS_H
+
+/* 0, or -errno when the kernel's BTF cannot be read. */
+int reasons_load(void);
+/* 1 if the running kernel has the raw tracepoint NAME (for tp_btf). */
+int kernel_has_tracepoint(const char *name);
+/* "NO_SOCKET", or "SUBSYS:N" / "reason N" for values BTF does not name. */
+const char *reason_name(unsigned int reason);
+/* A sentence for people, or NULL. LOCATION is the freeing function. */
+const char *reason_hint(const char *name, const char *location);
+/* Healthy traffic makes some drops too; say which. NULL when not benign. */
+const char *reason_benign(const char *name, const char *location,
+			  int family, const unsigned char *dst);
+
+#endif

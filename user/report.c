@@ -1,0 +1,481 @@
+/* What watch shows: the plan, stories (lines or JSON), the live terminal
+ * view, and the summary. Numbers come from stats.c, never from stories. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "json.h"
+#include "ksyms.h"
+#include "reasons.h"
+#include "watch.h"
+
+static const char *proto_name(int p)
+{
+	switch (p) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "icmp6";
+	case 132: return "sctp";
+	case 0: return "ipv6-hop-by-hop";
+	case 2: return "igmp";
+	default: return NULL;
+	}
+}
+
+static void addr_str(const struct nst_flow *f, const unsigned char *a, char *buf, size_t len)
+{
+	inet_ntop(f->family == 10 ? AF_INET6 : AF_INET, a, buf, len);
+}
+
+void report_flow_str(const struct nst_flow *f, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	const char *pn = proto_name(f->proto);
+	int v6 = f->family == 10;
+
+	if (!f->family) {
+		if (f->l3proto == 0x0806)
+			snprintf(buf, len, "arp");
+		else
+			snprintf(buf, len, "ethertype 0x%04x", f->l3proto);
+		return;
+	}
+	addr_str(f, f->src, s, sizeof(s));
+	addr_str(f, f->dst, d, sizeof(d));
+	if (f->proto == 6 || f->proto == 17)
+		snprintf(buf, len, v6 ? "%s [%s]:%u -> [%s]:%u" : "%s %s:%u -> %s:%u",
+			 pn, s, f->sport, d, f->dport);
+	else if (f->proto == 1 || f->proto == 58)
+		snprintf(buf, len, "%s %s -> %s type %u code %u", pn, s, d, f->icmp_type,
+			 f->icmp_code);
+	else if (pn)
+		snprintf(buf, len, "%s %s -> %s", pn, s, d);
+	else
+		snprintf(buf, len, "proto %u %s -> %s", f->proto, s, d);
+}
+
+const char *report_location(uint64_t location)
+{
+	static char buf[4][24];
+	static int slot;
+	const char *s = ksym_name(location);
+
+	if (s)
+		return s;
+	snprintf(buf[slot % 4], sizeof(buf[0]), "0x%llx", (unsigned long long)location);
+	return buf[slot++ % 4];
+}
+
+/* "blue:veth-blue", or "blue" when the device is unknown. */
+static void where(const struct watch *w, uint32_t netns, uint32_t ifindex, char *buf, size_t len)
+{
+	char dev[32];
+
+	if (ifindex)
+		snprintf(buf, len, "%s:%s", watch_ns_label(w, netns),
+			 watch_dev_name(w, netns, ifindex, dev, sizeof(dev)));
+	else
+		snprintf(buf, len, "%s", watch_ns_label(w, netns));
+}
+
+static void clock_str(const struct watch *w, uint64_t ts, char *buf, size_t len)
+{
+	double real = ts / 1e9 + w->mono_to_real;
+	time_t t = (time_t)real;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)((real - t) * 1000));
+}
+
+static const char *drop_hint(const char *reason, const char *loc, const struct nst_flow *f,
+			     int *benign)
+{
+	const char *b = reason_benign(reason, loc, f ? f->family : 0,
+				      f ? f->dst : (const unsigned char *)"\0");
+
+	*benign = b != NULL;
+	return b ? b : reason_hint(reason, loc);
+}
+
+static void json_flow(FILE *o, const struct nst_flow *f)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	const char *pn = proto_name(f->proto);
+
+	if (!f->family) {
+		fprintf(o, ",\"proto\":\"%s\"", f->l3proto == 0x0806 ? "arp" : "other");
+		return;
+	}
+	addr_str(f, f->src, s, sizeof(s));
+	addr_str(f, f->dst, d, sizeof(d));
+	if (pn)
+		fprintf(o, ",\"proto\":\"%s\"", pn);
+	else
+		fprintf(o, ",\"proto\":\"%u\"", f->proto);
+	fprintf(o, ",\"src\":\"%s\",\"dst\":\"%s\"", s, d);
+	if (f->proto == 6 || f->proto == 17)
+		fprintf(o, ",\"sport\":%u,\"dport\":%u", f->sport, f->dport);
+	if (f->proto == 1 || f->proto == 58)
+		fprintf(o, ",\"icmp_type\":%u,\"icmp_code\":%u", f->icmp_type, f->icmp_code);
+}
+
+static void json_place(FILE *o, const struct watch *w, uint32_t netns, uint32_t ifindex)
+{
+	char dev[32];
+
+	fprintf(o, "\"netns\":");
+	json_str(o, watch_ns_label(w, netns));
+	fprintf(o, ",\"netns_inode\":%u,\"dev\":", netns);
+	json_str(o, ifindex ? watch_dev_name(w, netns, ifindex, dev, sizeof(dev)) : "");
+	fprintf(o, ",\"ifindex\":%u", ifindex);
+}
+
+void report_plan(struct watch *w)
+{
+	FILE *o = w->out;
+	char dev[32];
+
+	if (w->o.quiet)
+		return;
+	if (w->o.mode == REPORT_JSON) {
+		fprintf(o, "{\"type\":\"plan\",\"namespaces\":[");
+		for (int i = 0; i < w->plan.nns; i++) {
+			fprintf(o, "%s{\"netns\":", i ? "," : "");
+			json_str(o, watch_ns_label(w, w->plan.ns[i].inode));
+			fprintf(o, ",\"netns_inode\":%llu,\"filter\":\"%s\"}",
+				(unsigned long long)w->plan.ns[i].inode,
+				w->plan.ns[i].mode == NST_NS_ALL ? "all" : "addresses");
+		}
+		fprintf(o, "],\"ports\":[");
+		for (int i = 0; i < w->plan.nports; i++) {
+			fprintf(o, "%s{", i ? "," : "");
+			json_place(o, w, w->plan.ports[i].netns, w->plan.ports[i].ifindex);
+			fprintf(o, ",\"mtu\":%u}", w->plan.ports[i].mtu);
+		}
+		fprintf(o, "],\"tc\":\"%s\"}\n", w->att.used_legacy ? "clsact" : "tcx");
+		fflush(o);
+		return;
+	}
+	fprintf(o, "nstrace: watching %d namespace%s, %d port%s (tc %s, both directions)\n",
+		w->plan.nns, w->plan.nns == 1 ? "" : "s", w->plan.nports,
+		w->plan.nports == 1 ? "" : "s", w->att.used_legacy ? "clsact" : "tcx");
+	for (int i = 0; i < w->plan.nns; i++) {
+		uint64_t ino = w->plan.ns[i].inode;
+
+		fprintf(o, "  %-16s", watch_ns_label(w, ino));
+		for (int k = 0; k < w->plan.nports; k++)
+			if (w->plan.ports[k].netns == ino)
+				fprintf(o, " %s", watch_dev_name(w, ino, w->plan.ports[k].ifindex,
+								 dev, sizeof(dev)));
+		fprintf(o, "%s\n", w->plan.ns[i].mode == NST_NS_ALL ? "" :
+			"   (only the targets' traffic)");
+	}
+	if (w->o.filter.proto || w->o.filter.port || w->o.filter.net.family) {
+		char fs[128];
+
+		filter_str(&w->o.filter, fs, sizeof(fs));
+		fprintf(o, "  filter: %s\n", fs);
+	}
+	fflush(o);
+}
+
+static void add_story(struct watch *w, const char *text)
+{
+	snprintf(w->stories[w->nstories % WATCH_STORIES], sizeof(w->stories[0]), "%.199s", text);
+	w->nstories++;
+}
+
+void report_event(struct watch *w, const struct nst_event *e)
+{
+	char place[96], flow[160], clk[16], line[400];
+	FILE *o = w->out;
+
+	where(w, e->netns, e->ifindex, place, sizeof(place));
+	report_flow_str(&e->flow, flow, sizeof(flow));
+	clock_str(w, e->ts, clk, sizeof(clk));
+	if (e->type == NST_EV_DROP) {
+		const char *reason = reason_name(e->reason), *loc = report_location(e->location);
+		int benign;
+		const char *hint = drop_hint(reason, loc, &e->flow, &benign);
+
+		if (w->o.mode == REPORT_JSON) {
+			fprintf(o, "{\"type\":\"drop\",\"ts\":%.6f,", e->ts / 1e9 + w->mono_to_real);
+			json_place(o, w, e->netns, e->ifindex);
+			fprintf(o, ",\"reason\":\"%s\",\"location\":", reason);
+			json_str(o, loc);
+			json_flow(o, &e->flow);
+			fprintf(o, ",\"len\":%u,\"segs\":%u,\"benign\":%s,\"hint\":", e->len, e->segs,
+				benign ? "true" : "false");
+			json_str(o, hint ? hint : "");
+			fprintf(o, "}\n");
+			return;
+		}
+		snprintf(line, sizeof(line), "%s DROP  %s %s at %s: %s len %u%s%s%s", clk, place,
+			 reason, loc, flow, e->len, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+	} else {
+		int sent = e->type == NST_EV_RESET_SENT;
+
+		if (w->o.mode == REPORT_JSON) {
+			fprintf(o, "{\"type\":\"reset\",\"direction\":\"%s\",\"ts\":%.6f,",
+				sent ? "sent" : "received", e->ts / 1e9 + w->mono_to_real);
+			json_place(o, w, e->netns, e->ifindex);
+			fprintf(o, ",\"port\":%u", e->port);
+			json_flow(o, &e->flow);
+			fprintf(o, "}\n");
+			return;
+		}
+		snprintf(line, sizeof(line), "%s RESET %s %s on port %u: %s (%s)", clk, place,
+			 sent ? "sent" : "received", e->port, flow,
+			 sent ? "connection refused or aborted here" : "the peer reset the connection");
+	}
+	add_story(w, line);
+	if (w->o.mode == REPORT_LINES) {
+		fprintf(o, "%s\n", line);
+		fflush(o);
+	}
+}
+
+static int row_benign(const struct drop_row *r)
+{
+	const char *reason = reason_name(r->k.reason);
+
+	return reason_benign(reason, report_location(r->k.location),
+			     r->has_flow ? r->flow.family : 0,
+			     r->has_flow ? r->flow.dst : (const unsigned char *)"\0") != NULL;
+}
+
+/* What needs attention first: real drops before benign ones, then by count. */
+static int cmp_drop(const void *a, const void *b)
+{
+	const struct drop_row *x = a, *y = b;
+	int bx = row_benign(x), by = row_benign(y);
+
+	if (bx != by)
+		return bx - by;
+	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
+}
+
+static uint64_t port_drops(const struct watch *w, uint32_t netns, uint32_t ifindex)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < w->st.ndrops; i++)
+		if (w->st.drops[i].k.netns == netns && w->st.drops[i].k.ifindex == ifindex)
+			n += w->st.drops[i].packets;
+	return n;
+}
+
+/* ---- summary ---- */
+
+static void summary_json(struct watch *w)
+{
+	FILE *o = w->out;
+	int first = 1;
+
+	fprintf(o, "{\"type\":\"summary\",\"duration_s\":%.3f,\"targets\":[", watch_now() - w->start);
+	for (int i = 0; i < w->ntargets; i++) {
+		fprintf(o, "%s", i ? "," : "");
+		json_str(o, watch_ns_label(w, w->targets[i]));
+	}
+	fprintf(o, "],\"drops\":[");
+	for (int i = 0; i < w->st.ndrops; i++) {
+		const struct drop_row *r = &w->st.drops[i];
+		const char *reason = reason_name(r->k.reason), *loc = report_location(r->k.location);
+		int benign;
+		const char *hint = drop_hint(reason, loc, r->has_flow ? &r->flow : NULL, &benign);
+
+		if (!r->packets)
+			continue;
+		fprintf(o, "%s{", first ? "" : ",");
+		first = 0;
+		json_place(o, w, r->k.netns, r->k.ifindex);
+		fprintf(o, ",\"reason\":\"%s\",\"location\":", reason);
+		json_str(o, loc);
+		fprintf(o, ",\"count\":%llu,\"segs\":%llu,\"bytes\":%llu,\"benign\":%s,\"hint\":",
+			(unsigned long long)r->packets, (unsigned long long)r->segs,
+			(unsigned long long)r->bytes, benign ? "true" : "false");
+		json_str(o, hint ? hint : "");
+		fprintf(o, "}");
+	}
+	fprintf(o, "],\"resets\":[");
+	for (int i = 0; i < w->st.nresets; i++) {
+		const struct reset_row *r = &w->st.resets[i];
+
+		fprintf(o, "%s{", i ? "," : "");
+		json_place(o, w, r->k.netns, r->k.ifindex);
+		fprintf(o, ",\"direction\":\"%s\",\"port\":%u,\"count\":%llu}",
+			r->k.type == NST_EV_RESET_SENT ? "sent" : "received", r->k.port,
+			(unsigned long long)r->count);
+	}
+	fprintf(o, "],\"ports\":[");
+	for (int i = 0; i < w->st.nports; i++) {
+		const struct port_row *r = &w->st.ports[i];
+
+		fprintf(o, "%s{", i ? "," : "");
+		json_place(o, w, r->k.netns, r->k.ifindex);
+		fprintf(o, ",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
+			"\"tx_bytes\":%llu,\"drops\":%llu}",
+			(unsigned long long)r->rx_packets, (unsigned long long)r->rx_bytes,
+			(unsigned long long)r->tx_packets, (unsigned long long)r->tx_bytes,
+			(unsigned long long)port_drops(w, r->k.netns, r->k.ifindex));
+	}
+	fprintf(o, "],\"events\":%llu,\"events_not_shown\":%llu,\"counts_lost\":%llu}\n",
+		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
+		(unsigned long long)w->st.map_full);
+}
+
+static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
+{
+	char place[96], line[512];
+	int shown = 0;
+
+	qsort(w->st.drops, w->st.ndrops, sizeof(*w->st.drops), cmp_drop);
+	for (int i = 0; i < w->st.ndrops && shown < max; i++) {
+		const struct drop_row *r = &w->st.drops[i];
+		const char *reason = reason_name(r->k.reason), *loc = report_location(r->k.location);
+		int benign;
+		const char *hint = drop_hint(reason, loc, r->has_flow ? &r->flow : NULL, &benign);
+		char flow[160] = "";
+
+		if (!r->packets)
+			continue;
+		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		if (r->has_flow)
+			report_flow_str(&r->flow, flow, sizeof(flow));
+		char rate[16] = "";
+
+		if (live)
+			snprintf(rate, sizeof(rate), "%7.1f/s", r->rate);
+		snprintf(line, sizeof(line), "  %-22s %-16s %-20s %9llu %s  %s",
+			 place, reason, loc, (unsigned long long)r->packets, rate, flow);
+		fprintf(o, "%.*s\n", width, line);
+		if (r->segs != r->packets)
+			fprintf(o, "      (%llu packets held %llu GSO segments)\n",
+				(unsigned long long)r->packets, (unsigned long long)r->segs);
+		if (hint) {
+			snprintf(line, sizeof(line), "      -> %s", hint);
+			fprintf(o, "%.*s\n", width, line);
+		}
+		shown++;
+	}
+	if (!shown)
+		fprintf(o, "  none\n");
+}
+
+static void resets_table(struct watch *w, FILE *o, int width)
+{
+	char place[96], flow[160], line[400];
+
+	for (int i = 0; i < w->st.nresets; i++) {
+		const struct reset_row *r = &w->st.resets[i];
+
+		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		flow[0] = 0;
+		if (r->has_flow)
+			report_flow_str(&r->flow, flow, sizeof(flow));
+		snprintf(line, sizeof(line), "  %-22s %-8s port %-5u %9llu  %s", place,
+			 r->k.type == NST_EV_RESET_SENT ? "sent" : "received", r->k.port,
+			 (unsigned long long)r->count, flow);
+		fprintf(o, "%.*s\n", width, line);
+	}
+}
+
+static void ports_table(struct watch *w, FILE *o, int max, int width)
+{
+	char place[96], line[256];
+
+	for (int i = 0; i < w->st.nports && i < max; i++) {
+		const struct port_row *r = &w->st.ports[i];
+
+		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		snprintf(line, sizeof(line), "  %-28s %11llu %11llu %9llu", place,
+			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
+			 (unsigned long long)port_drops(w, r->k.netns, r->k.ifindex));
+		fprintf(o, "%.*s\n", width, line);
+	}
+}
+
+void report_summary(struct watch *w)
+{
+	FILE *o = w->out;
+
+	if (w->o.mode == REPORT_JSON) {
+		summary_json(w);
+		return;
+	}
+	fprintf(o, "\nnstrace: summary after %.1f s\n", watch_now() - w->start);
+	fprintf(o, "DROPS (exact)          REASON           WHERE                    COUNT  LAST FLOW\n");
+	drops_table(w, o, 1000, 4096, 0);
+	if (w->st.nresets) {
+		fprintf(o, "TCP RESETS\n");
+		resets_table(w, o, 4096);
+	}
+	fprintf(o, "PORTS                             RX PACKETS  TX PACKETS     DROPS\n");
+	ports_table(w, o, 1000, 4096);
+	fprintf(o, "stories shown: %llu, events not shown: %llu%s\n",
+		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
+		w->st.map_full ? " (counter maps were full: some counts lost)" : "");
+	fflush(o);
+}
+
+/* ---- the live terminal view ---- */
+
+static int use_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return !(nc && *nc);
+}
+
+void report_tty_begin(struct watch *w)
+{
+	/* Alternate screen, no cursor; report_tty_end puts both back. */
+	fprintf(w->out, "\033[?1049h\033[?25l");
+	fflush(w->out);
+}
+
+void report_tty_end(struct watch *w)
+{
+	fprintf(w->out, "\033[?25h\033[?1049l");
+	fflush(w->out);
+}
+
+void report_live(struct watch *w)
+{
+	FILE *o = w->out;
+	int cols = w->cols > 20 ? w->cols : 80, rows = w->rows > 10 ? w->rows : 24;
+	const char *b = use_color() ? "\033[1m" : "", *n = use_color() ? "\033[0m" : "";
+	char line[512];
+	int used, nrecent;
+	double up = watch_now() - w->start;
+
+	fprintf(o, "\033[H\033[2J");
+	snprintf(line, sizeof(line), "nstrace watch  %d ns, %d ports (%s)  up %02d:%02d  "
+		 "%.1f stories/s  events not shown: %llu",
+		 w->plan.nns, w->plan.nports, w->att.used_legacy ? "clsact" : "tcx",
+		 (int)up / 60, (int)up % 60, w->story_rate, (unsigned long long)w->st.rb_full);
+	fprintf(o, "%s%.*s%s\n", b, cols, line, n);
+	fprintf(o, "%s%.*s%s\n", b, cols, "PORT                            RX PACKETS  TX PACKETS     DROPS", n);
+	ports_table(w, o, rows / 4, cols);
+	fprintf(o, "%s%.*s%s\n", b, cols, "DROPS (exact)          REASON           WHERE                    COUNT       RATE  LAST FLOW", n);
+	drops_table(w, o, rows / 5 > 1 ? rows / 5 : 1, cols, 1);
+	used = 4 + (w->st.nports < rows / 4 ? w->st.nports : rows / 4) + 2 * (rows / 5);
+	if (w->st.nresets) {
+		fprintf(o, "%s%.*s%s\n", b, cols, "TCP RESETS", n);
+		resets_table(w, o, cols);
+		used += 1 + w->st.nresets;
+	}
+	fprintf(o, "%s%.*s%s\n", b, cols, "RECENT", n);
+	nrecent = rows - used - 2;
+	if (nrecent > w->nstories)
+		nrecent = w->nstories;
+	if (nrecent > WATCH_STORIES)
+		nrecent = WATCH_STORIES;
+	for (int i = w->nstories - nrecent; i < w->nstories; i++)
+		fprintf(o, "%.*s\n", cols, w->stories[i % WATCH_STORIES]);
+	fflush(o);
+}

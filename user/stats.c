@@ -1,0 +1,214 @@
+/* Exact numbers: the per-CPU counter maps, summed over CPUs. Rows keep
+ * what the stories told about them (the last flow) across refreshes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "watch.h"
+#include "watch.skel.h"
+
+static int ncpus(void)
+{
+	static int n;
+
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n > 0 ? n : 1;
+}
+
+static void *grow(void *arr, int n, size_t sz)
+{
+	void *v = realloc(arr, (n + 1) * sz);
+
+	if (v)
+		memset((char *)v + n * sz, 0, sz);
+	return v;
+}
+
+static struct drop_row *drop_row(struct stats *st, const struct nst_dkey *k)
+{
+	struct drop_row *v;
+
+	for (int i = 0; i < st->ndrops; i++)
+		if (!memcmp(&st->drops[i].k, k, sizeof(*k)))
+			return &st->drops[i];
+	v = grow(st->drops, st->ndrops, sizeof(*v));
+	if (!v)
+		return NULL;
+	st->drops = v;
+	v = &st->drops[st->ndrops++];
+	v->k = *k;
+	return v;
+}
+
+static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifindex)
+{
+	struct port_row *v;
+
+	for (int i = 0; i < st->nports; i++)
+		if (st->ports[i].k.netns == netns && st->ports[i].k.ifindex == ifindex)
+			return &st->ports[i];
+	v = grow(st->ports, st->nports, sizeof(*v));
+	if (!v)
+		return NULL;
+	st->ports = v;
+	v = &st->ports[st->nports++];
+	v->k.netns = netns;
+	v->k.ifindex = ifindex;
+	return v;
+}
+
+static struct reset_row *reset_row(struct stats *st, const struct nst_rkey *k)
+{
+	struct reset_row *v;
+
+	for (int i = 0; i < st->nresets; i++)
+		if (!memcmp(&st->resets[i].k, k, sizeof(*k)))
+			return &st->resets[i];
+	v = grow(st->resets, st->nresets, sizeof(*v));
+	if (!v)
+		return NULL;
+	st->resets = v;
+	v = &st->resets[st->nresets++];
+	v->k = *k;
+	return v;
+}
+
+static void read_drops(struct watch *w, double dt)
+{
+	int fd = bpf_map__fd(w->skel->maps.drops), n = ncpus();
+	struct nst_dkey key, next, *prev = NULL;
+	struct nst_dval vals[n];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct drop_row *r;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(&w->st, &key)))
+			continue;
+		r->packets = r->segs = r->bytes = 0;
+		for (int c = 0; c < n; c++) {
+			r->packets += vals[c].packets;
+			r->segs += vals[c].segs;
+			r->bytes += vals[c].bytes;
+		}
+		if (dt > 0) {
+			r->rate = (r->packets - r->prev_packets) / dt;
+			r->prev_packets = r->packets;
+		}
+	}
+}
+
+static void read_ports(struct watch *w)
+{
+	int fd = bpf_map__fd(w->skel->maps.ports), n = ncpus();
+	struct nst_pkey key, next, *prev = NULL;
+	struct nst_pval vals[n];
+
+	for (int i = 0; i < w->st.nports; i++)
+		w->st.ports[i].rx_packets = w->st.ports[i].rx_bytes =
+			w->st.ports[i].tx_packets = w->st.ports[i].tx_bytes = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct port_row *r;
+		uint64_t p = 0, b = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals) ||
+		    !(r = port_row(&w->st, key.netns, key.ifindex)))
+			continue;
+		for (int c = 0; c < n; c++) {
+			p += vals[c].packets;
+			b += vals[c].bytes;
+		}
+		if (key.dir == NST_INGRESS) {
+			r->rx_packets = p;
+			r->rx_bytes = b;
+		} else {
+			r->tx_packets = p;
+			r->tx_bytes = b;
+		}
+	}
+}
+
+static void read_resets(struct watch *w)
+{
+	int fd = bpf_map__fd(w->skel->maps.resets), n = ncpus();
+	struct nst_rkey key, next, *prev = NULL;
+	uint64_t vals[n];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct reset_row *r;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = reset_row(&w->st, &key)))
+			continue;
+		r->count = 0;
+		for (int c = 0; c < n; c++)
+			r->count += vals[c];
+	}
+}
+
+static uint64_t read_stat(struct watch *w, uint32_t idx)
+{
+	int n = ncpus();
+	uint64_t vals[n], sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.stats), &idx, vals))
+		return 0;
+	for (int c = 0; c < n; c++)
+		sum += vals[c];
+	return sum;
+}
+
+int stats_read(struct watch *w)
+{
+	double now = watch_now(), dt = now - w->last_refresh;
+
+	read_drops(w, dt);
+	read_ports(w);
+	read_resets(w);
+	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL);
+	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL);
+	if (dt > 0) {
+		w->story_rate = (w->st.stories - w->last_stories) / dt;
+		w->last_stories = w->st.stories;
+	}
+	w->last_refresh = now;
+	return 0;
+}
+
+void stats_note_event(struct watch *w, const struct nst_event *e)
+{
+	w->st.stories++;
+	if (e->type == NST_EV_DROP) {
+		struct nst_dkey k = { .netns = e->netns, .ifindex = e->ifindex,
+				      .reason = e->reason, .location = e->location };
+		struct drop_row *r = drop_row(&w->st, &k);
+
+		if (r) {
+			r->flow = e->flow;
+			r->has_flow = 1;
+		}
+	} else {
+		struct nst_rkey k = { .netns = e->netns, .ifindex = e->ifindex,
+				      .type = e->type, .port = e->port };
+		struct reset_row *r = reset_row(&w->st, &k);
+
+		if (r) {
+			r->flow = e->flow;
+			r->has_flow = 1;
+		}
+	}
+}
+
+void stats_free(struct stats *st)
+{
+	free(st->drops);
+	free(st->ports);
+	free(st->resets);
+	memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,507 @@
+/* nstrace watch: attach to the ports and tracepoints of the watched
+ * namespaces and report drops and resets, live, until told to stop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cmd.h"
+#include "log.h"
+#include "reasons.h"
+#include "watch.h"
+#include "watch.skel.h"
+
+#define TICK_MS 100
+
+static void watch_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: nstrace watch [NS...] [--pid PID]... [--all | --only] [options]\n"
+"\n"
+"Streams where, between which namespaces, and why packets are dropped:\n"
+"the kernel's drop reason and the function that freed the packet, TCP\n"
+"resets, and per-port packet counters, for the namespaces named and for\n"
+"their traffic wherever it goes on this host (veth peers, bridges,\n"
+"router namespaces), counting only packets to or from their addresses.\n"
+"\n"
+"  NS               an ip netns name, pid:N, a path to a namespace file,\n"
+"                   inode:N, or root\n"
+"  --pid PID        a running process's namespace (a container), no\n"
+"                   shell needed inside it\n"
+"  --all            every namespace and all traffic\n"
+"  --only           the namespaces named, not their peers\n"
+"\n"
+"Output (a live view on a terminal, lines when piped):\n"
+"  --lines          one line per story, then the summary\n"
+"  --json           one JSON object per line (docs/json.md)\n"
+"  -q, --quiet      do not print the attach plan\n"
+"  --duration S     stop after S seconds (default: on Ctrl-C or SIGTERM)\n"
+"  --ready-file F   create F once everything is attached\n"
+"  --interval MS    at most one story per (namespace, port, reason,\n"
+"                   location) every MS milliseconds (default 1000);\n"
+"                   counts are exact whatever this is\n"
+"\n"
+"Filters, applied in the kernel so counts stay exact:\n"
+"  --host ADDR      packets from or to ADDR\n"
+"  --net CIDR       packets from or to CIDR\n"
+"  --port N         TCP/UDP source or destination port N\n"
+"  --proto P        tcp, udp, icmp, icmp6 or sctp\n"
+"  --filter EXPR    the same as an expression: 'host 10.0.0.2 and tcp port 80'\n"
+"\n"
+"Examples:\n"
+"  nstrace watch red\n"
+"  nstrace watch --pid 1234 --port 5432\n"
+"  nstrace watch red --duration 5 --json > drops.json\n"
+"  nstrace watch --all --filter 'udp and port 53'\n"
+"\n"
+"Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input (e.g. a\n"
+"namespace that does not exist), 3 missing privilege or kernel feature.\n");
+}
+
+double watch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *watch_ns_label(const struct watch *w, uint64_t inode)
+{
+	static char buf[4][32];
+	static int slot;
+	const struct netns_info *ni = netns_by_inode(&w->nl, inode);
+
+	if (ni)
+		return ni->label;
+	snprintf(buf[slot % 4], sizeof(buf[0]), "netns %llu", (unsigned long long)inode);
+	return buf[slot++ % 4];
+}
+
+const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
+			   char *buf, size_t len)
+{
+	const struct live_ns *ns = live_ns_by_inode(&w->lt, inode);
+	const struct live_link *l = ns ? live_link_by_index(ns, ifindex) : NULL;
+
+	if (l)
+		snprintf(buf, len, "%s", l->name);
+	else
+		snprintf(buf, len, "ifindex %d", ifindex);
+	return buf;
+}
+
+static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
+{
+	enum { O_ALL = 256, O_ONLY, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, O_PID },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "only", no_argument, NULL, O_ONLY },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "lines", no_argument, NULL, O_LINES },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "ready-file", required_argument, NULL, O_READY },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "host", required_argument, NULL, O_HOST },
+		{ "net", required_argument, NULL, O_NET },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "proto", required_argument, NULL, O_PROTO },
+		{ "filter", required_argument, NULL, O_FILTER },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char why[160], *end;
+	int c, ret = 0;
+
+	optind = 0;
+	while (!ret && (c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case O_PID: {
+			long pid = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || pid <= 0 || pid > 0x7fffffff) {
+				fprintf(stderr, "nstrace watch: --pid '%s' is not a process id\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (*npids == WATCH_MAX_TARGETS)
+				return EXIT_USAGE;
+			pids[(*npids)++] = (int)pid;
+			break;
+		}
+		case O_ALL: o->scope = PLAN_ALL; break;
+		case O_ONLY: o->scope = PLAN_ONLY; break;
+		case O_JSON: o->mode = REPORT_JSON; break;
+		case O_LINES: o->mode = REPORT_LINES; break;
+		case 'q': o->quiet = 1; break;
+		case 'v': log_level++; break;
+		case 'h': watch_usage(stdout); return -1;
+		case O_DURATION:
+			o->duration = strtod(optarg, &end);
+			if (!*optarg || *end || o->duration <= 0 || o->duration > 1e7) {
+				fprintf(stderr, "nstrace watch: --duration '%s' is not a number of seconds\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_READY: o->ready_file = optarg; break;
+		case O_INTERVAL: {
+			long ms = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || ms < 0 || ms > 3600000) {
+				fprintf(stderr, "nstrace watch: --interval '%s' is not 0..3600000 ms\n", optarg);
+				return EXIT_USAGE;
+			}
+			o->sample_ms = (unsigned int)ms;
+			break;
+		}
+		case O_HOST: ret = filter_host(&o->filter, optarg, 0, why, sizeof(why)); break;
+		case O_NET: ret = filter_host(&o->filter, optarg, 1, why, sizeof(why)); break;
+		case O_PORT: ret = filter_port(&o->filter, optarg, why, sizeof(why)); break;
+		case O_PROTO: ret = filter_proto(&o->filter, optarg, why, sizeof(why)); break;
+		case O_FILTER: ret = filter_expr(&o->filter, optarg, why, sizeof(why)); break;
+		default: watch_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (ret) {
+		fprintf(stderr, "nstrace watch: filter: %s\n", why);
+		return EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (o->ntargets == WATCH_MAX_TARGETS) {
+			fprintf(stderr, "nstrace watch: at most %d namespaces\n", WATCH_MAX_TARGETS);
+			return EXIT_USAGE;
+		}
+		o->targets[o->ntargets++] = argv[i];
+	}
+	if (!o->ntargets && !*npids && o->scope != PLAN_ALL) {
+		fprintf(stderr, "nstrace watch: name a namespace, --pid PID or --all "
+			"(try 'nstrace watch --help')\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Resolve every target to an inode; the fds are not kept (an open fd
+ * would keep a deleted namespace alive). */
+static int resolve_targets(struct watch *w, const int *pids, int npids)
+{
+	char err[384];
+
+	for (int i = 0; i < w->o.ntargets + npids; i++) {
+		int fd = i < w->o.ntargets ? netns_resolve(w->o.targets[i], err, sizeof(err))
+					   : netns_open_pid(pids[i - w->o.ntargets], err, sizeof(err));
+
+		if (fd < 0) {
+			fprintf(stderr, "nstrace watch: %s\n", err);
+			return fd == -EPERM || fd == -EACCES ? EXIT_NOPRIV : EXIT_USAGE;
+		}
+		w->targets[w->ntargets++] = netns_inode(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static int open_ns_cb(uint64_t inode, void *ctx)
+{
+	const struct netns_info *ni = netns_by_inode(&((struct watch *)ctx)->nl, inode);
+
+	return ni ? dup(ni->fd) : -ENOENT;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct watch *w = ctx;
+
+	if (size < sizeof(struct nst_event))
+		return 0;
+	stats_note_event(w, data);
+	report_event(w, data);
+	return 0;
+}
+
+static void configure(struct watch *w)
+{
+	struct watch_bpf *s = w->skel;
+	static const char *tps[] = { "kfree_skb", "tcp_send_reset", "tcp_receive_reset" };
+	struct bpf_program *progs[] = { s->progs.watch_kfree_skb, s->progs.watch_tcp_send_reset,
+					s->progs.watch_tcp_receive_reset };
+
+	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
+	s->rodata->f_proto = w->o.filter.proto;
+	s->rodata->f_port = w->o.filter.port;
+	if (w->o.filter.net.family) {
+		s->rodata->f_family = w->o.filter.net.family;
+		s->rodata->f_plen = w->o.filter.net.plen;
+		memcpy((void *)s->rodata->f_addr, w->o.filter.net.a, 16);
+	}
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++)
+		if (!kernel_has_tracepoint(tps[i])) {
+			pr_warn("this kernel has no %s tracepoint: that part is off\n", tps[i]);
+			bpf_program__set_autoload(progs[i], false);
+		}
+}
+
+static int fill_maps(struct watch *w)
+{
+	int nsfd = bpf_map__fd(w->skel->maps.netns_mode);
+	int afd = bpf_map__fd(w->skel->maps.watched_addrs);
+	unsigned char one = 1;
+
+	for (int i = 0; i < w->plan.nns; i++) {
+		uint32_t ino = (uint32_t)w->plan.ns[i].inode, mode = w->plan.ns[i].mode;
+
+		if (bpf_map_update_elem(nsfd, &ino, &mode, BPF_ANY))
+			return -errno;
+	}
+	for (int i = 0; i < w->plan.naddrs; i++) {
+		struct nst_akey k = { .family = w->plan.addrs[i].family };
+
+		memcpy(k.addr, w->plan.addrs[i].a, 16);
+		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int attach_all(struct watch *w)
+{
+	int ret = watch_bpf__attach(w->skel);
+	char dev[32];
+
+	if (ret) {
+		fprintf(stderr, "nstrace watch: cannot attach the tracepoint programs: %s\n",
+			strerror(-ret));
+		return exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
+	}
+	for (int i = 0; i < w->plan.nports; i++) {
+		const struct plan_port *p = &w->plan.ports[i];
+		const struct netns_info *ni = netns_by_inode(&w->nl, p->netns);
+
+		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
+			int fd = bpf_program__fd(dir == NST_INGRESS ? w->skel->progs.watch_tc_ingress
+								    : w->skel->progs.watch_tc_egress);
+
+			ret = attach_port(&w->att, ni->fd, p->netns, p->ifindex, dir, fd);
+			if (ret) {
+				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
+					ni->label, watch_dev_name(w, p->netns, p->ifindex, dev, sizeof(dev)),
+					p->ifindex, dir == NST_INGRESS ? "ingress" : "egress",
+					strerror(-ret));
+				return exit_code_for_errno(ret) == EXIT_NOPRIV ? EXIT_NOPRIV : EXIT_RUNTIME;
+			}
+		}
+	}
+	return 0;
+}
+
+static void window_size(struct watch *w)
+{
+	struct winsize ws;
+
+	if (!ioctl(fileno(w->out), TIOCGWINSZ, &ws) && ws.ws_col) {
+		w->rows = ws.ws_row;
+		w->cols = ws.ws_col;
+	}
+}
+
+static int loop(struct watch *w)
+{
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	int sfd, tfd, efd, ret = 0, done = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || efd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		ret = -errno;
+		goto out;
+	}
+	ev.data.fd = sfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
+	while (!done) {
+		int n = epoll_wait(efd, got, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (got[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGWINCH)
+					window_size(w);
+				else
+					done = 1;
+			} else {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					continue;
+				/* Stories are submitted without wakeups: drain here. */
+				ring_buffer__consume(w->rb);
+				if (watch_now() - w->last_refresh >= 1.0) {
+					stats_read(w);
+					if (w->o.mode == REPORT_TTY)
+						report_live(w);
+				}
+				if (w->o.duration && watch_now() - w->start >= w->o.duration)
+					done = 1;
+			}
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (efd >= 0)
+		close(efd);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	return ret;
+}
+
+static int write_ready(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "ready\n", 6) != 6) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int run(struct watch *w, const int *pids, int npids)
+{
+	struct timespec mono, real;
+	int ret;
+
+	if ((ret = resolve_targets(w, pids, npids)))
+		return ret;
+	ret = reasons_load();
+	if (ret) {
+		fprintf(stderr, "nstrace watch: cannot read the kernel's BTF "
+			"(/sys/kernel/btf/vmlinux): %s\n", strerror(-ret));
+		return EXIT_NOPRIV;
+	}
+	netns_enumerate(&w->nl);
+	if (discover(&w->lt, &w->nl) || plan_build(&w->plan, &w->lt, w->targets,
+						   w->ntargets, w->o.scope)) {
+		fprintf(stderr, "nstrace watch: out of memory while planning\n");
+		return EXIT_RUNTIME;
+	}
+	w->skel = watch_bpf__open();
+	if (!w->skel) {
+		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	configure(w);
+	ret = watch_bpf__load(w->skel);
+	if (ret) {
+		fprintf(stderr, "nstrace watch: the kernel refused the BPF programs: %s "
+			"(needs CAP_BPF, CAP_PERFMON and BTF; -v shows the verifier)\n", strerror(-ret));
+		return EXIT_NOPRIV;
+	}
+	if ((ret = fill_maps(w))) {
+		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), handle_event, w, NULL);
+	if (!w->rb) {
+		fprintf(stderr, "nstrace watch: cannot open the ring buffer: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if ((ret = attach_all(w)))
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	w->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
+	w->start = w->last_refresh = watch_now();
+	if (w->o.mode == REPORT_TTY) {
+		window_size(w);
+		report_tty_begin(w);
+	} else {
+		report_plan(w);
+	}
+	if (w->o.ready_file && (ret = write_ready(w->o.ready_file))) {
+		if (w->o.mode == REPORT_TTY)
+			report_tty_end(w);
+		fprintf(stderr, "nstrace watch: cannot create %s: %s\n", w->o.ready_file,
+			strerror(-ret));
+		return EXIT_USAGE;
+	}
+	ret = loop(w);
+	ring_buffer__consume(w->rb);
+	stats_read(w);
+	if (w->o.mode == REPORT_TTY) {
+		report_tty_end(w);
+		report_plan(w);
+	}
+	report_summary(w);
+	if (ret)
+		fprintf(stderr, "nstrace watch: event loop failed: %s\n", strerror(-ret));
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	int pids[WATCH_MAX_TARGETS], npids = 0, ret;
+
+	if (!w)
+		return EXIT_RUNTIME;
+	w->out = stdout;
+	w->o.sample_ms = 1000;
+	w->o.mode = isatty(STDOUT_FILENO) ? REPORT_TTY : REPORT_LINES;
+	ret = parse_args(argc, argv, &w->o, pids, &npids);
+	if (ret) {
+		free(w);
+		return ret < 0 ? EXIT_OK : ret;
+	}
+	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN")))
+		ret = run(w, pids, npids);
+	attach_release(&w->att, open_ns_cb, w);
+	ring_buffer__free(w->rb);
+	watch_bpf__destroy(w->skel);
+	if (w->o.ready_file && !access(w->o.ready_file, F_OK))
+		unlink(w->o.ready_file);
+	plan_free(&w->plan);
+	live_free(&w->lt);
+	netns_list_free(&w->nl);
+	stats_free(&w->st);
+	free(w);
+	return ret;
+}

@@ -1,0 +1,108 @@
+/* nstrace watch: the state shared by its modules (watch.c runs the loop,
+ * stats.c reads the exact counters, report.c draws them). */
+#ifndef NST_WATCH_H
+#define NST_WATCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "attach.h"
+#include "discover.h"
+#include "filter.h"
+#include "netns.h"
+#include "nstrace_types.h"
+#include "plan.h"
+
+#define WATCH_MAX_TARGETS 64
+#define WATCH_STORIES 64
+
+enum report_mode { REPORT_TTY, REPORT_LINES, REPORT_JSON };
+
+struct watch_opts {
+	const char *targets[WATCH_MAX_TARGETS];
+	int ntargets;
+	enum plan_scope scope;
+	enum report_mode mode;
+	int quiet;
+	double duration;           /* seconds, 0: until interrupted */
+	const char *ready_file;
+	unsigned int sample_ms;    /* at most one story per key per this */
+	struct filter filter;
+};
+
+struct drop_row {
+	struct nst_dkey k;
+	uint64_t packets, segs, bytes;
+	uint64_t prev_packets;     /* at the previous refresh, for the rate */
+	double rate;
+	int has_flow;
+	struct nst_flow flow;      /* from the latest story */
+};
+
+struct port_row {
+	struct nst_pkey k;         /* dir is ignored: rx and tx side by side */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+
+struct reset_row {
+	struct nst_rkey k;
+	uint64_t count;
+	int has_flow;
+	struct nst_flow flow;
+};
+
+struct stats {
+	struct drop_row *drops;
+	int ndrops;
+	struct port_row *ports;
+	int nports;
+	struct reset_row *resets;
+	int nresets;
+	uint64_t rb_full, map_full;
+	uint64_t stories;          /* events read from the ring buffer */
+};
+
+struct watch {
+	struct watch_opts o;
+	struct watch_bpf *skel;
+	struct ring_buffer *rb;
+	struct netns_list nl;
+	struct live_topo lt;
+	struct plan plan;
+	struct attach_set att;
+	struct stats st;
+	uint64_t targets[WATCH_MAX_TARGETS];
+	int ntargets;
+	double start;              /* CLOCK_MONOTONIC seconds */
+	double mono_to_real;       /* add to monotonic seconds for wall time */
+	double last_refresh;
+	uint64_t last_stories;
+	double story_rate;
+	char stories[WATCH_STORIES][200];
+	int nstories;              /* total ever; the ring holds the last 64 */
+	int rows, cols;
+	FILE *out;
+};
+
+/* Labels: "red", "pid 1234 (nginx)", "netns 4026532177"; "veth-red". */
+const char *watch_ns_label(const struct watch *w, uint64_t inode);
+const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
+			   char *buf, size_t len);
+double watch_now(void);
+
+/* stats.c */
+int stats_read(struct watch *w);
+void stats_note_event(struct watch *w, const struct nst_event *e);
+void stats_free(struct stats *st);
+
+/* report.c */
+void report_plan(struct watch *w);
+void report_event(struct watch *w, const struct nst_event *e);
+void report_live(struct watch *w);
+void report_summary(struct watch *w);
+void report_tty_begin(struct watch *w);
+void report_tty_end(struct watch *w);
+/* "tcp 10.0.0.1:43210 -> 10.0.0.2:81" */
+void report_flow_str(const struct nst_flow *f, char *buf, size_t len);
+const char *report_location(uint64_t location);
+
+#endif
