@@ -23,6 +23,21 @@ say "nstrace topo show ${PFX}red ${PFX}blue ${PFX}green root"
 "$NST" topo show "${PFX}red" "${PFX}blue" "${PFX}green" root | grep -v -e '^  lo ' -e '^  route' -e '^  ifb' -e '^  eth'
 say "ip netns exec ${PFX}red ping -c3 10.0.0.3   (red -> green over ${PFX}br0)"
 ip netns exec "${PFX}red" ping -c3 -i0.2 -W1 10.0.0.3 || { echo "demo: red cannot reach green" >&2; exit 1; }
+say "nstrace watch ${PFX}red   (while red connects to a port nobody listens on in blue)"
+READY=$(mktemp -u /tmp/nstrace-demo.XXXXXX)
+(
+	for i in $(seq 50); do [ -e "$READY" ] && break; sleep 0.1; done
+	sleep 1
+	for i in 1 2 3; do
+		ip netns exec "${PFX}red" nc -z -w1 10.0.0.2 8080 2>/dev/null
+		sleep 1
+	done
+) &
+fault=$!
+mode=--lines
+[ -t 1 ] && mode=
+"$NST" watch "${PFX}red" --duration 6 --ready-file "$READY" $mode
+wait "$fault"
 say "nstrace topo show --diff $FILE --prefix $PFX"
 "$NST" topo show --diff "$FILE" --prefix "$PFX"
 say "nstrace topo down --prefix $PFX $FILE"

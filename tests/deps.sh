@@ -23,6 +23,8 @@ need_cmd jq jq
 need_cmd tcpdump tcpdump
 need_cmd nft nftables
 need_cmd nc netcat-openbsd
+need_cmd python3 python3
+need_cmd nstat iproute2
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

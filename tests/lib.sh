@@ -66,3 +66,39 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# start_watch OUT ARGS...: nstrace watch --json in the background, returning
+# once its ready file exists (never guessing with sleeps). stop_watch ends
+# it with SIGINT, as a user would, and waits for its summary.
+start_watch() {
+	local out=$1 i
+	shift
+	rm -f "$out.ready"
+	"$NST" watch "$@" --json --duration 120 --ready-file "$out.ready" >"$out" 2>"$out.err" &
+	WPID=$!
+	PIDS+=("$WPID")
+	for i in $(seq 200); do
+		[ -e "$out.ready" ] && return 0
+		kill -0 "$WPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "    nstrace watch did not become ready:"; detail <"$out.err"
+	return 1
+}
+stop_watch() {
+	kill -INT "$WPID" 2>/dev/null
+	wait "$WPID"
+}
+# summary OUT JQ-FILTER: apply a jq filter to the summary line of OUT.
+summary() { grep '"type":"summary"' "$1" | jq -r "$2"; }
+# drops OUT NETNS DEV REASON [LOCATION]: the summed exact count.
+drops() {
+	summary "$1" "[.drops[] | select(.netns == \"$2\" and .dev == \"$3\" and .reason == \"$4\"
+		${5:+and .location == \"$5\"}) | .count] | add // 0"
+}
+# nsstat NS COUNTER: a kernel SNMP counter inside a namespace (nstat -az).
+nsstat() { ip netns exec "$1" nstat -az "$2" | awk -v c="$2" '$1 == c {print $2}'; }
+# eq NAME GOT WANT: PASS when equal (and not empty).
+eq() {
+	if [ -n "$2" ] && [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '${2}', want '${3}'"; fi
+}

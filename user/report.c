@@ -214,6 +214,9 @@ void report_event(struct watch *w, const struct nst_event *e)
 			fprintf(o, "}\n");
 			return;
 		}
+		/* Healthy traffic's drops are counted, not told (--benign tells). */
+		if (benign && !w->o.show_benign)
+			return;
 		snprintf(line, sizeof(line), "%s DROP  %s %s at %s: %s len %u%s%s%s", clk, place,
 			 reason, loc, flow, e->len, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	} else {
@@ -328,9 +331,12 @@ static void summary_json(struct watch *w)
 		(unsigned long long)w->st.map_full);
 }
 
+/* Two lines a row, so it fits 80 columns:
+ *   blue:veth-blue          NO_SOCKET               3     1.0/s  at tcp_v4_rcv
+ *       tcp 10.0.0.1:38462 -> 10.0.0.2:81: nothing listens on that port */
 static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
 {
-	char place[96], line[512];
+	char place[96], line[512], flow[160], rate[16];
 	int shown = 0;
 
 	qsort(w->st.drops, w->st.ndrops, sizeof(*w->st.drops), cmp_drop);
@@ -339,27 +345,33 @@ static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
 		const char *reason = reason_name(r->k.reason), *loc = report_location(r->k.location);
 		int benign;
 		const char *hint = drop_hint(reason, loc, r->has_flow ? &r->flow : NULL, &benign);
-		char flow[160] = "";
 
 		if (!r->packets)
 			continue;
 		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
-		if (r->has_flow)
-			report_flow_str(&r->flow, flow, sizeof(flow));
-		char rate[16] = "";
-
+		if (benign && !w->o.show_benign) {
+			snprintf(line, sizeof(line), "  %-24s %-18s %9llu   benign: %s", place, reason,
+				 (unsigned long long)r->packets, hint);
+			fprintf(o, "%.*s\n", width, line);
+			shown++;
+			continue;
+		}
+		rate[0] = 0;
 		if (live)
 			snprintf(rate, sizeof(rate), "%7.1f/s", r->rate);
-		snprintf(line, sizeof(line), "  %-22s %-16s %-20s %9llu %s  %s",
-			 place, reason, loc, (unsigned long long)r->packets, rate, flow);
+		snprintf(line, sizeof(line), "  %-24s %-18s %9llu %s  at %s", place, reason,
+			 (unsigned long long)r->packets, rate, loc);
 		fprintf(o, "%.*s\n", width, line);
+		flow[0] = 0;
+		if (r->has_flow)
+			report_flow_str(&r->flow, flow, sizeof(flow));
 		if (r->segs != r->packets)
-			fprintf(o, "      (%llu packets held %llu GSO segments)\n",
-				(unsigned long long)r->packets, (unsigned long long)r->segs);
-		if (hint) {
-			snprintf(line, sizeof(line), "      -> %s", hint);
+			snprintf(flow + strlen(flow), sizeof(flow) - strlen(flow),
+				 " (%llu GSO segments)", (unsigned long long)r->segs);
+		snprintf(line, sizeof(line), "      %s%s%s", flow, flow[0] && hint ? ": " : "",
+			 hint ? hint : "");
+		if (flow[0] || hint)
 			fprintf(o, "%.*s\n", width, line);
-		}
 		shown++;
 	}
 	if (!shown)
@@ -377,7 +389,7 @@ static void resets_table(struct watch *w, FILE *o, int width)
 		flow[0] = 0;
 		if (r->has_flow)
 			report_flow_str(&r->flow, flow, sizeof(flow));
-		snprintf(line, sizeof(line), "  %-22s %-8s port %-5u %9llu  %s", place,
+		snprintf(line, sizeof(line), "  %-24s %-8s port %-5u %9llu  %s", place,
 			 r->k.type == NST_EV_RESET_SENT ? "sent" : "received", r->k.port,
 			 (unsigned long long)r->count, flow);
 		fprintf(o, "%.*s\n", width, line);
@@ -392,7 +404,7 @@ static void ports_table(struct watch *w, FILE *o, int max, int width)
 		const struct port_row *r = &w->st.ports[i];
 
 		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
-		snprintf(line, sizeof(line), "  %-28s %11llu %11llu %9llu", place,
+		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
 			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
 			 (unsigned long long)port_drops(w, r->k.netns, r->k.ifindex));
 		fprintf(o, "%.*s\n", width, line);
@@ -408,13 +420,13 @@ void report_summary(struct watch *w)
 		return;
 	}
 	fprintf(o, "\nnstrace: summary after %.1f s\n", watch_now() - w->start);
-	fprintf(o, "DROPS (exact)          REASON           WHERE                    COUNT  LAST FLOW\n");
+	fprintf(o, "DROPS (exact counts)       REASON                 COUNT\n");
 	drops_table(w, o, 1000, 4096, 0);
 	if (w->st.nresets) {
 		fprintf(o, "TCP RESETS\n");
 		resets_table(w, o, 4096);
 	}
-	fprintf(o, "PORTS                             RX PACKETS  TX PACKETS     DROPS\n");
+	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
 	ports_table(w, o, 1000, 4096);
 	fprintf(o, "stories shown: %llu, events not shown: %llu%s\n",
 		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
@@ -446,36 +458,42 @@ void report_tty_end(struct watch *w)
 
 void report_live(struct watch *w)
 {
-	FILE *o = w->out;
 	int cols = w->cols > 20 ? w->cols : 80, rows = w->rows > 10 ? w->rows : 24;
 	const char *b = use_color() ? "\033[1m" : "", *n = use_color() ? "\033[0m" : "";
-	char line[512];
-	int used, nrecent;
 	double up = watch_now() - w->start;
+	int lines = 0, nrecent;
+	char line[512], *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
 
-	fprintf(o, "\033[H\033[2J");
+	if (!o)
+		return;
 	snprintf(line, sizeof(line), "nstrace watch  %d ns, %d ports (%s)  up %02d:%02d  "
 		 "%.1f stories/s  events not shown: %llu",
 		 w->plan.nns, w->plan.nports, w->att.used_legacy ? "clsact" : "tcx",
 		 (int)up / 60, (int)up % 60, w->story_rate, (unsigned long long)w->st.rb_full);
 	fprintf(o, "%s%.*s%s\n", b, cols, line, n);
-	fprintf(o, "%s%.*s%s\n", b, cols, "PORT                            RX PACKETS  TX PACKETS     DROPS", n);
+	fprintf(o, "%s%.*s%s\n", b, cols, "PORTS                               RX PACKETS  TX PACKETS     DROPS", n);
 	ports_table(w, o, rows / 4, cols);
-	fprintf(o, "%s%.*s%s\n", b, cols, "DROPS (exact)          REASON           WHERE                    COUNT       RATE  LAST FLOW", n);
-	drops_table(w, o, rows / 5 > 1 ? rows / 5 : 1, cols, 1);
-	used = 4 + (w->st.nports < rows / 4 ? w->st.nports : rows / 4) + 2 * (rows / 5);
+	fprintf(o, "%s%.*s%s\n", b, cols, "DROPS (exact counts)       REASON                 COUNT     RATE", n);
+	drops_table(w, o, rows / 8 > 1 ? rows / 8 : 1, cols, 1);
 	if (w->st.nresets) {
 		fprintf(o, "%s%.*s%s\n", b, cols, "TCP RESETS", n);
 		resets_table(w, o, cols);
-		used += 1 + w->st.nresets;
 	}
 	fprintf(o, "%s%.*s%s\n", b, cols, "RECENT", n);
-	nrecent = rows - used - 2;
+	fclose(o);
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	/* Clear and redraw in one write, so the screen does not flicker. */
+	fprintf(w->out, "\033[H\033[2J%s", buf);
+	free(buf);
+	nrecent = rows - lines - 1;
 	if (nrecent > w->nstories)
 		nrecent = w->nstories;
 	if (nrecent > WATCH_STORIES)
 		nrecent = WATCH_STORIES;
-	for (int i = w->nstories - nrecent; i < w->nstories; i++)
-		fprintf(o, "%.*s\n", cols, w->stories[i % WATCH_STORIES]);
-	fflush(o);
+	for (int i = w->nstories - (nrecent > 0 ? nrecent : 0); i < w->nstories; i++)
+		fprintf(w->out, "%.*s\n", cols, w->stories[i % WATCH_STORIES]);
+	fflush(w->out);
 }

@@ -45,6 +45,9 @@ static void watch_usage(FILE *f)
 "  --lines          one line per story, then the summary\n"
 "  --json           one JSON object per line (docs/json.md)\n"
 "  -q, --quiet      do not print the attach plan\n"
+"  --benign         also tell the drops healthy traffic makes (multicast\n"
+"                   nobody joined, ping socket copies, ...); they are\n"
+"                   always counted, and always in --json\n"
 "  --duration S     stop after S seconds (default: on Ctrl-C or SIGTERM)\n"
 "  --ready-file F   create F once everything is attached\n"
 "  --interval MS    at most one story per (namespace, port, reason,\n"
@@ -103,7 +106,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
-	enum { O_ALL = 256, O_ONLY, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
+	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
 	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
@@ -111,6 +114,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "only", no_argument, NULL, O_ONLY },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "lines", no_argument, NULL, O_LINES },
+		{ "benign", no_argument, NULL, O_BENIGN },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "ready-file", required_argument, NULL, O_READY },
@@ -146,6 +150,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_ONLY: o->scope = PLAN_ONLY; break;
 		case O_JSON: o->mode = REPORT_JSON; break;
 		case O_LINES: o->mode = REPORT_LINES; break;
+		case O_BENIGN: o->show_benign = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': log_level++; break;
 		case 'h': watch_usage(stdout); return -1;

@@ -23,6 +23,7 @@ struct watch_opts {
 	enum plan_scope scope;
 	enum report_mode mode;
 	int quiet;
+	int show_benign;           /* tell healthy traffic's drops as stories */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */
