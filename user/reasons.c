@@ -165,14 +165,14 @@ const char *reason_benign(const char *name, const char *location, int family,
 			  const unsigned char *dst)
 {
 	if (!strcmp(name, "NO_SOCKET") && location && !strcmp(location, "ping_rcv"))
-		return "copy of a ping reply for the raw socket (benign)";
+		return "copy of a ping reply for the raw socket";
 	if (!strcmp(name, "QUEUE_PURGE"))
-		return "socket queue purged on close (benign)";
+		return "socket queue purged on close";
 	if (family == 10 && dst[0] == 0xff && !strcmp(name, "NOT_SPECIFIED"))
-		return "IPv6 multicast nobody joined (benign)";
+		return "IPv6 multicast nobody joined";
 	if (family == 2 && (dst[0] & 0xf0) == 0xe0 && !strcmp(name, "NOT_SPECIFIED"))
-		return "IPv4 multicast nobody joined (benign)";
+		return "IPv4 multicast nobody joined";
 	if (family == 10 && dst[0] == 0xff && !strcmp(name, "IPV6DISABLED"))
-		return "IPv6 multicast on an interface without IPv6 (benign)";
+		return "IPv6 multicast on an interface without IPv6";
 	return NULL;
 }

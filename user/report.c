@@ -428,7 +428,7 @@ void report_summary(struct watch *w)
 	}
 	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
 	ports_table(w, o, 1000, 4096);
-	fprintf(o, "stories shown: %llu, events not shown: %llu%s\n",
+	fprintf(o, "stories read: %llu, events not shown: %llu%s\n",
 		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
 		w->st.map_full ? " (counter maps were full: some counts lost)" : "");
 	fflush(o);

@@ -27,5 +27,6 @@ int main(void)
 	run(parse_tests, &pass, &fail);
 	run(names_tests, &pass, &fail);
 	run(render_tests, &pass, &fail);
+	run(plan_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }
