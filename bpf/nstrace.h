@@ -23,6 +23,8 @@ enum nst_event_type {
 	NST_EV_DROP = 1,
 	NST_EV_RESET_SENT = 2,   /* this namespace sent a TCP reset */
 	NST_EV_RESET_RECV = 3,   /* this namespace received one */
+	NST_EV_ICMP_WIRE = 4,    /* frag-needed / Packet Too Big seen on a port */
+	NST_EV_ICMP_SENT = 5,    /* an ICMP error this namespace generated */
 };
 
 /* Per-CPU counters of what the kernel side could not do. */
@@ -87,6 +89,27 @@ struct nst_akey {
 	__u8 addr[16];
 };
 
+/* ICMP frag-needed (v4 3/4) or Packet Too Big (v6 2/0) seen on a port,
+ * with the MTU it carries and the packet it refers to. */
+struct nst_ikey {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 dir;
+	__u32 mtu;
+	__u8 type, code, family, pad;
+	__u8 orig_src[16];
+	__u8 orig_dst[16];
+};
+
+/* ICMP errors a namespace generated (icmp_send), per offending flow. */
+struct nst_gkey {
+	__u32 netns;
+	__u32 mtu;            /* for frag-needed: the MTU of the route, else 0 */
+	__u8 type, code, family, pad;
+	__u8 orig_src[16];
+	__u8 orig_dst[16];
+};
+
 /* One sampled story, carried by the ring buffer. */
 struct nst_event {
 	__u64 ts;             /* bpf_ktime_get_ns() */
@@ -98,8 +121,10 @@ struct nst_event {
 	__u32 len;
 	__u32 segs;
 	__u32 port;           /* resets: as in nst_rkey */
-	__u32 pad;
-	struct nst_flow flow;
+	__u32 mtu;            /* ICMP stories: the MTU carried or routed */
+	__u32 dir;            /* ICMP_WIRE: enum nst_dir */
+	__u8 icmp_type, icmp_code, pad[2];
+	struct nst_flow flow; /* ICMP stories: the offending (inner) packet */
 };
 
 #endif

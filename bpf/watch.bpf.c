@@ -60,6 +60,20 @@ struct {
 	__type(value, __u64);
 } resets SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_ikey);
+	__type(value, __u64);
+} icmp_wire SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_gkey);
+	__type(value, __u64);
+} icmp_gen SEC(".maps");
+
 /* When each key last told a story. LRU: forgetting only means one more. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -165,7 +179,9 @@ static __always_inline void emit(__u32 type, const struct nst_dkey *k,
 	e->len = len;
 	e->segs = segs;
 	e->port = port;
-	e->pad = 0;
+	e->mtu = 0;
+	e->dir = 0;
+	e->icmp_type = e->icmp_code = 0;
 	e->flow = *f;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
@@ -274,7 +290,164 @@ int BPF_PROG(watch_tcp_receive_reset, struct sock *sk)
 	return 0;
 }
 
+static __always_inline void count_u64(void *map, const void *key)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key), one = 1;
+
+	if (v)
+		*v += 1;
+	else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
+		stat_inc(NST_STAT_MAP_FULL);
+}
+
+/* A story about an ICMP error: the offending packet is the flow. */
+static __always_inline void emit_icmp(__u32 type, __u32 netns, __u32 ifindex, __u32 dir,
+				      __u8 itype, __u8 icode, __u32 mtu,
+				      const struct nst_flow *orig)
+{
+	struct nst_dkey k = { .netns = netns, .ifindex = ifindex,
+			      .reason = type, .location = (itype << 8) | icode | ((__u64)dir << 16) };
+	struct nst_event *e;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!sample_due(&k, now))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(NST_STAT_RB_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = now;
+	e->type = type;
+	e->netns = netns;
+	e->ifindex = ifindex;
+	e->dir = dir;
+	e->mtu = mtu;
+	e->icmp_type = itype;
+	e->icmp_code = icode;
+	e->segs = 1;
+	e->flow = *orig;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* Every ICMP error the kernel generates, in the namespace generating it.
+ * SKB is the offending packet; for frag-needed the MTU is that of the
+ * route it could not take. (There is no IPv6 counterpart.) */
+SEC("tp_btf/icmp_send")
+int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
+{
+	struct nst_flow f = {};
+	struct nst_gkey k = {};
+	__u32 netns = skb_netns(skb, NULL), *mode;
+
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode)
+		return 0;
+	skb_flow(skb, &f);
+	if (!flow_wanted(*mode, &f))
+		return 0;
+	k.netns = netns;
+	k.type = type;
+	k.code = code;
+	k.family = f.family;
+	__builtin_memcpy(k.orig_src, f.src, 16);
+	__builtin_memcpy(k.orig_dst, f.dst, 16);
+	if (type == 3 && code == 4) {
+		struct dst_entry *dst = (void *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
+
+		if (dst)
+			k.mtu = BPF_CORE_READ(dst, dev, mtu);
+	}
+	count_u64(&icmp_gen, &k);
+	emit_icmp(NST_EV_ICMP_SENT, netns, 0, 0, type, code, k.mtu, &f);
+	return 0;
+}
+
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+#define ETH_HLEN 14
+
+/* ICMP frag-needed and ICMPv6 Packet Too Big on the wire: only ICMP pays
+ * for more than a one-byte load. Loads, not direct access: frames sent
+ * from a packet socket's TX ring keep the IP header out of the linear part. */
+static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+{
+	struct nst_flow orig = {};
+	struct nst_ikey k = {};
+	__u32 *mode, inner_off, mtu;
+	__u8 b[8];
+
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		__u8 vihl, proto, ihl;
+		struct iphdr in;
+
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 9, &proto, 1) || proto != NST_IPPROTO_ICMP)
+			return;
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &vihl, 1))
+			return;
+		ihl = (vihl & 0xf) * 4;
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN + ihl, b, 8) || b[0] != 3 || b[1] != 4)
+			return;
+		mtu = ((__u32)b[6] << 8) | b[7];
+		inner_off = ETH_HLEN + ihl + 8;
+		if (bpf_skb_load_bytes(ctx, inner_off, &in, sizeof(in)))
+			return;
+		orig.family = NST_AF_INET;
+		orig.proto = in.protocol;
+		__builtin_memcpy(orig.src, &in.saddr, 4);
+		__builtin_memcpy(orig.dst, &in.daddr, 4);
+		inner_off += in.ihl * 4;
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr in;
+		__u8 nh;
+
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 6, &nh, 1) || nh != NST_IPPROTO_ICMPV6)
+			return;
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 40, b, 8) || b[0] != 2)
+			return;
+		mtu = ((__u32)b[4] << 24) | ((__u32)b[5] << 16) | ((__u32)b[6] << 8) | b[7];
+		inner_off = ETH_HLEN + 48;
+		if (bpf_skb_load_bytes(ctx, inner_off, &in, sizeof(in)))
+			return;
+		orig.family = NST_AF_INET6;
+		orig.proto = in.nexthdr;
+		__builtin_memcpy(orig.src, &in.saddr, 16);
+		__builtin_memcpy(orig.dst, &in.daddr, 16);
+		inner_off += sizeof(in);
+	} else {
+		return;
+	}
+	if (orig.proto == NST_IPPROTO_TCP || orig.proto == NST_IPPROTO_UDP) {
+		__u16 ports[2];
+
+		if (!bpf_skb_load_bytes(ctx, inner_off, ports, 4)) {
+			orig.sport = bpf_ntohs(ports[0]);
+			orig.dport = bpf_ntohs(ports[1]);
+		}
+	} else if (orig.proto == NST_IPPROTO_ICMP || orig.proto == NST_IPPROTO_ICMPV6) {
+		__u8 it[2];
+
+		if (!bpf_skb_load_bytes(ctx, inner_off, it, 2)) {
+			orig.icmp_type = it[0];
+			orig.icmp_code = it[1];
+		}
+	}
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode || !flow_wanted(*mode, &orig))
+		return;
+	k.netns = netns;
+	k.ifindex = ctx->ifindex;
+	k.dir = dir;
+	k.mtu = mtu;
+	k.type = b[0];
+	k.code = b[1];
+	k.family = orig.family;
+	__builtin_memcpy(k.orig_src, orig.src, 16);
+	__builtin_memcpy(k.orig_dst, orig.dst, 16);
+	count_u64(&icmp_wire, &k);
+	emit_icmp(NST_EV_ICMP_WIRE, netns, ctx->ifindex, dir, b[0], b[1], mtu, &orig);
+}
 
 static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 {
@@ -287,11 +460,14 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 	if (!v) {
 		bpf_map_update_elem(&ports, &k, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&ports, &k);
-		if (!v)
+		if (!v) {
+			icmp_on_wire(ctx, k.netns, dir);
 			return TC_ACT_UNSPEC;
+		}
 	}
 	v->packets += 1;
 	v->bytes += ctx->len;
+	icmp_on_wire(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }
 

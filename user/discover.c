@@ -145,6 +145,14 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (tb[RTA_OIF])
 		r->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_METRICS]) {
+		const struct nlattr *m;
+
+		mnl_attr_for_each_nested(m, tb[RTA_METRICS])
+			if (mnl_attr_get_type(m) == RTAX_MTU &&
+			    mnl_attr_get_payload_len(m) >= 4)
+				r->mtu = mnl_attr_get_u32(m);
+	}
 	return MNL_CB_OK;
 }
 

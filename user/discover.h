@@ -35,6 +35,7 @@ struct live_route {
 	struct ipaddr gw;
 	int oif;
 	int protocol;             /* RTPROT_* */
+	unsigned int mtu;         /* the route's mtu metric, 0 if none */
 };
 
 struct live_ns {

@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
 	{ "topo", cmd_topo, "build, remove, check and show namespace topologies" },
 	{ "watch", cmd_watch, "stream drops, their reasons and resets, live" },
+	{ "doctor", cmd_doctor, "find MTU, route and link problems before traffic flows" },
 	{ "features", cmd_features, "check that this kernel runs nstrace's BPF programs" },
 };
 
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 "  nstrace topo down topologies/bridge.topo\n"
 "\n"
 "Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input,\n"
-"            3 missing privilege or kernel feature.\n");
+"            3 missing privilege or kernel feature, 4 (doctor) problems found.\n");
 }
 
 int main(int argc, char **argv)

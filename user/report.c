@@ -219,6 +219,32 @@ void report_event(struct watch *w, const struct nst_event *e)
 			return;
 		snprintf(line, sizeof(line), "%s DROP  %s %s at %s: %s len %u%s%s%s", clk, place,
 			 reason, loc, flow, e->len, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+	} else if (e->type == NST_EV_ICMP_WIRE || e->type == NST_EV_ICMP_SENT) {
+		int wire = e->type == NST_EV_ICMP_WIRE;
+		const char *what = e->flow.family == 10 ? "Packet Too Big" :
+				   e->icmp_type == 3 && e->icmp_code == 4 ? "frag-needed" : "ICMP error";
+
+		if (w->o.mode == REPORT_JSON) {
+			fprintf(o, "{\"type\":\"icmp\",\"event\":\"%s\",\"ts\":%.6f,",
+				wire ? "seen" : "generated", e->ts / 1e9 + w->mono_to_real);
+			json_place(o, w, e->netns, e->ifindex);
+			if (wire)
+				fprintf(o, ",\"direction\":\"%s\"", e->dir == NST_INGRESS ? "ingress" : "egress");
+			fprintf(o, ",\"icmp_type\":%u,\"icmp_code\":%u,\"mtu\":%u,\"orig\":{\"family\":%u",
+				e->icmp_type, e->icmp_code, e->mtu, e->flow.family == 10 ? 6 : 4);
+			json_flow(o, &e->flow);
+			fprintf(o, "}}\n");
+			return;
+		}
+		if (wire)
+			snprintf(line, sizeof(line), "%s ICMP  %s %s %s (MTU %u) about %s", clk, place,
+				 e->dir == NST_INGRESS ? "received" : "sent", what, e->mtu, flow);
+		else
+			snprintf(line, sizeof(line), "%s ICMP  %s generated type %u code %u%s about %s",
+				 clk, place, e->icmp_type, e->icmp_code,
+				 e->icmp_type == 3 && e->icmp_code == 4 ? " (frag-needed)" : "", flow);
+		if (e->mtu && !wire)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " (route MTU %u)", e->mtu);
 	} else {
 		int sent = e->type == NST_EV_RESET_SENT;
 
@@ -274,6 +300,18 @@ static uint64_t port_drops(const struct watch *w, uint32_t netns, uint32_t ifind
 
 /* ---- summary ---- */
 
+static void findings_text(struct watch *w, FILE *o, int width)
+{
+	struct finding *f = NULL;
+	int n = findings_build(w, &f);
+
+	if (n)
+		fprintf(o, "FINDINGS\n");
+	for (int i = 0; i < n; i++)
+		fprintf(o, "  %.*s\n", width - 2, f[i].text);
+	free(f);
+}
+
 static void summary_json(struct watch *w)
 {
 	FILE *o = w->out;
@@ -325,6 +363,52 @@ static void summary_json(struct watch *w)
 			(unsigned long long)r->rx_packets, (unsigned long long)r->rx_bytes,
 			(unsigned long long)r->tx_packets, (unsigned long long)r->tx_bytes,
 			(unsigned long long)port_drops(w, r->k.netns, r->k.ifindex));
+	}
+	fprintf(o, "],\"icmp\":[");
+	for (int i = 0; i < w->st.nicmp; i++) {
+		const struct icmp_row *r = &w->st.icmp[i];
+		char a[64], b[64];
+		int af = r->k.family == 10 ? AF_INET6 : AF_INET;
+
+		inet_ntop(af, r->k.orig_src, a, sizeof(a));
+		inet_ntop(af, r->k.orig_dst, b, sizeof(b));
+		fprintf(o, "%s{", i ? "," : "");
+		json_place(o, w, r->k.netns, r->k.ifindex);
+		fprintf(o, ",\"direction\":\"%s\",\"type\":%u,\"code\":%u,\"mtu\":%u,"
+			"\"orig_src\":\"%s\",\"orig_dst\":\"%s\",\"count\":%llu}",
+			r->k.dir == NST_INGRESS ? "ingress" : "egress", r->k.type, r->k.code, r->k.mtu,
+			a, b, (unsigned long long)r->count);
+	}
+	fprintf(o, "],\"icmp_generated\":[");
+	for (int i = 0; i < w->st.ngen; i++) {
+		const struct gen_row *r = &w->st.gen[i];
+		char a[64] = "", b[64] = "";
+		int af = r->k.family == 10 ? AF_INET6 : AF_INET;
+
+		if (r->k.family) {
+			inet_ntop(af, r->k.orig_src, a, sizeof(a));
+			inet_ntop(af, r->k.orig_dst, b, sizeof(b));
+		}
+		fprintf(o, "%s{\"netns\":", i ? "," : "");
+		json_str(o, watch_ns_label(w, r->k.netns));
+		fprintf(o, ",\"netns_inode\":%u,\"type\":%u,\"code\":%u,\"mtu\":%u,"
+			"\"orig_src\":\"%s\",\"orig_dst\":\"%s\",\"count\":%llu}",
+			r->k.netns, r->k.type, r->k.code, r->k.mtu, a, b, (unsigned long long)r->count);
+	}
+	fprintf(o, "],\"findings\":[");
+	{
+		struct finding *f = NULL;
+		int nf = findings_build(w, &f);
+
+		for (int i = 0; i < nf; i++) {
+			fprintf(o, "%s{\"type\":\"finding\",\"kind\":\"%s\",\"netns\":", i ? "," : "",
+				f[i].kind);
+			json_str(o, watch_ns_label(w, f[i].netns));
+			fprintf(o, ",\"count\":%llu,\"text\":", (unsigned long long)f[i].count);
+			json_str(o, f[i].text);
+			fprintf(o, "}");
+		}
+		free(f);
 	}
 	fprintf(o, "],\"events\":%llu,\"events_not_shown\":%llu,\"counts_lost\":%llu}\n",
 		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
@@ -420,6 +504,7 @@ void report_summary(struct watch *w)
 		return;
 	}
 	fprintf(o, "\nnstrace: summary after %.1f s\n", watch_now() - w->start);
+	findings_text(w, o, 4096);
 	fprintf(o, "DROPS (exact counts)       REASON                 COUNT\n");
 	drops_table(w, o, 1000, 4096, 0);
 	if (w->st.nresets) {
@@ -473,6 +558,7 @@ void report_live(struct watch *w)
 		 w->plan.nns, w->plan.nports, w->att.used_legacy ? "clsact" : "tcx",
 		 (int)up / 60, (int)up % 60, w->story_rate, (unsigned long long)w->st.rb_full);
 	fprintf(o, "%s%.*s%s\n", b, cols, line, n);
+	findings_text(w, o, cols);
 	fprintf(o, "%s%.*s%s\n", b, cols, "PORTS                               RX PACKETS  TX PACKETS     DROPS", n);
 	ports_table(w, o, rows / 4, cols);
 	fprintf(o, "%s%.*s%s\n", b, cols, "DROPS (exact counts)       REASON                 COUNT     RATE", n);

@@ -1,6 +1,7 @@
 /* Exact numbers: the per-CPU counter maps, summed over CPUs. Rows keep
  * what the stories told about them (the last flow) across refreshes. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -152,6 +153,42 @@ static void read_resets(struct watch *w)
 	}
 }
 
+/* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
+ * each ROWSZ-byte row, the count at COUNT_OFF). */
+static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
+			size_t count_off)
+{
+	int n = ncpus();
+	unsigned char key[128], next[128];
+	uint64_t vals[n];
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		uint64_t sum = 0;
+		char *row = NULL;
+
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, vals))
+			continue;
+		for (int c = 0; c < n; c++)
+			sum += vals[c];
+		for (int i = 0; i < *nrows && !row; i++)
+			if (!memcmp((char *)*rows + i * rowsz, key, ksz))
+				row = (char *)*rows + i * rowsz;
+		if (!row) {
+			void *v = grow(*rows, *nrows, rowsz);
+
+			if (!v)
+				continue;
+			*rows = v;
+			row = (char *)v + (*nrows)++ * rowsz;
+			memcpy(row, key, ksz);
+		}
+		memcpy(row + count_off, &sum, sizeof(sum));
+	}
+}
+
 static uint64_t read_stat(struct watch *w, uint32_t idx)
 {
 	int n = ncpus();
@@ -171,6 +208,12 @@ int stats_read(struct watch *w)
 	read_drops(w, dt);
 	read_ports(w);
 	read_resets(w);
+	read_counts(bpf_map__fd(w->skel->maps.icmp_wire), sizeof(struct nst_ikey),
+		    (void **)&w->st.icmp, &w->st.nicmp, sizeof(struct icmp_row),
+		    offsetof(struct icmp_row, count));
+	read_counts(bpf_map__fd(w->skel->maps.icmp_gen), sizeof(struct nst_gkey),
+		    (void **)&w->st.gen, &w->st.ngen, sizeof(struct gen_row),
+		    offsetof(struct gen_row, count));
 	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL);
 	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL);
 	if (dt > 0) {
@@ -193,7 +236,18 @@ void stats_note_event(struct watch *w, const struct nst_event *e)
 			r->flow = e->flow;
 			r->has_flow = 1;
 		}
-	} else {
+	} else if (e->type == NST_EV_ICMP_SENT) {
+		struct nst_gkey k = { .netns = e->netns, .mtu = e->mtu, .type = e->icmp_type,
+				      .code = e->icmp_code, .family = e->flow.family };
+
+		memcpy(k.orig_src, e->flow.src, 16);
+		memcpy(k.orig_dst, e->flow.dst, 16);
+		for (int i = 0; i < w->st.ngen; i++)
+			if (!memcmp(&w->st.gen[i].k, &k, sizeof(k))) {
+				w->st.gen[i].flow = e->flow;
+				w->st.gen[i].has_flow = 1;
+			}
+	} else if (e->type != NST_EV_ICMP_WIRE) {
 		struct nst_rkey k = { .netns = e->netns, .ifindex = e->ifindex,
 				      .type = e->type, .port = e->port };
 		struct reset_row *r = reset_row(&w->st, &k);
@@ -210,5 +264,7 @@ void stats_free(struct stats *st)
 	free(st->drops);
 	free(st->ports);
 	free(st->resets);
+	free(st->icmp);
+	free(st->gen);
 	memset(st, 0, sizeof(*st));
 }

@@ -241,9 +241,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 static void configure(struct watch *w)
 {
 	struct watch_bpf *s = w->skel;
-	static const char *tps[] = { "kfree_skb", "tcp_send_reset", "tcp_receive_reset" };
+	static const char *tps[] = { "kfree_skb", "tcp_send_reset", "tcp_receive_reset",
+				     "icmp_send" };
 	struct bpf_program *progs[] = { s->progs.watch_kfree_skb, s->progs.watch_tcp_send_reset,
-					s->progs.watch_tcp_receive_reset };
+					s->progs.watch_tcp_receive_reset, s->progs.watch_icmp_send };
 
 	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
 	s->rodata->f_proto = w->o.filter.proto;

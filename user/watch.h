@@ -51,6 +51,25 @@ struct reset_row {
 	struct nst_flow flow;
 };
 
+struct icmp_row {
+	struct nst_ikey k;
+	uint64_t count;
+};
+
+struct gen_row {
+	struct nst_gkey k;
+	uint64_t count;
+	int has_flow;
+	struct nst_flow flow;      /* the offending packet, from a story */
+};
+
+struct finding {
+	char kind[24];             /* mtu_mismatch, frag_needed, pmtu_blackhole, ... */
+	char text[480];
+	uint64_t netns;            /* where to look first */
+	uint64_t count;
+};
+
 struct stats {
 	struct drop_row *drops;
 	int ndrops;
@@ -58,6 +77,10 @@ struct stats {
 	int nports;
 	struct reset_row *resets;
 	int nresets;
+	struct icmp_row *icmp;
+	int nicmp;
+	struct gen_row *gen;
+	int ngen;
 	uint64_t rb_full, map_full;
 	uint64_t stories;          /* events read from the ring buffer */
 };
@@ -94,6 +117,9 @@ double watch_now(void);
 int stats_read(struct watch *w);
 void stats_note_event(struct watch *w, const struct nst_event *e);
 void stats_free(struct stats *st);
+
+/* findings.c: what the numbers mean, in plain words. */
+int findings_build(struct watch *w, struct finding **out);
 
 /* report.c */
 void report_plan(struct watch *w);
