@@ -38,6 +38,19 @@ mode=--lines
 [ -t 1 ] && mode=
 "$NST" watch "${PFX}red" --duration 6 --ready-file "$READY" $mode
 wait "$fault"
+say "Someone sets blue's MTU to 1400. nstrace doctor ${PFX}red ${PFX}blue finds it before any traffic:"
+ip -n "${PFX}blue" link set veth-blue mtu 1400
+"$NST" doctor "${PFX}red" "${PFX}blue"
+say "nstrace watch ${PFX}red   (while red sends 1450-byte pings to blue: they vanish)"
+rm -f "$READY"
+(
+	for i in $(seq 50); do [ -e "$READY" ] && break; sleep 0.1; done
+	ip netns exec "${PFX}red" ping -c3 -i0.5 -W1 -s 1450 10.0.0.2 >/dev/null 2>&1
+) &
+fault=$!
+"$NST" watch "${PFX}red" --duration 3 --ready-file "$READY" --lines -q
+wait "$fault"
+ip -n "${PFX}blue" link set veth-blue mtu 1500
 say "nstrace topo show --diff $FILE --prefix $PFX"
 "$NST" topo show --diff "$FILE" --prefix "$PFX"
 say "nstrace topo down --prefix $PFX $FILE"

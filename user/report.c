@@ -278,6 +278,37 @@ static int row_benign(const struct drop_row *r)
 }
 
 /* What needs attention first: real drops before benign ones, then by count. */
+void report_link(struct watch *w, uint64_t netns, const char *dev, const char *event,
+		 unsigned int old_mtu, unsigned int mtu)
+{
+	struct timespec ts;
+	char clk[16], line[300];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_str(w, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec, clk, sizeof(clk));
+	if (w->o.mode == REPORT_JSON) {
+		fprintf(w->out, "{\"type\":\"link\",\"ts\":%.6f,\"netns\":",
+			ts.tv_sec + ts.tv_nsec / 1e9 + w->mono_to_real);
+		json_str(w->out, watch_ns_label(w, netns));
+		fprintf(w->out, ",\"netns_inode\":%llu,\"dev\":", (unsigned long long)netns);
+		json_str(w->out, dev);
+		fprintf(w->out, ",\"event\":\"%s\",\"old_mtu\":%u,\"mtu\":%u}\n", event, old_mtu, mtu);
+		fflush(w->out);
+		return;
+	}
+	if (!strcmp(event, "mtu"))
+		snprintf(line, sizeof(line), "%s LINK  %s:%s MTU %u -> %u", clk,
+			 watch_ns_label(w, netns), dev, old_mtu, mtu);
+	else
+		snprintf(line, sizeof(line), "%s LINK  %s:%s %s", clk, watch_ns_label(w, netns), dev,
+			 !strcmp(event, "new") ? "appeared" : event);
+	add_story(w, line);
+	if (w->o.mode == REPORT_LINES) {
+		fprintf(w->out, "%s\n", line);
+		fflush(w->out);
+	}
+}
+
 static int cmp_drop(const void *a, const void *b)
 {
 	const struct drop_row *x = a, *y = b;

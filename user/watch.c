@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -97,10 +98,16 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 	const struct live_ns *ns = live_ns_by_inode(&w->lt, inode);
 	const struct live_link *l = ns ? live_link_by_index(ns, ifindex) : NULL;
 
-	if (l)
+	if (l) {
 		snprintf(buf, len, "%s", l->name);
-	else
-		snprintf(buf, len, "ifindex %d", ifindex);
+		return buf;
+	}
+	for (int i = w->nnames - 1; i >= 0; i--)
+		if (w->names[i].netns == inode && w->names[i].ifindex == ifindex) {
+			snprintf(buf, len, "%s", w->names[i].name);
+			return buf;
+		}
+	snprintf(buf, len, "ifindex %d", ifindex);
 	return buf;
 }
 
@@ -220,6 +227,27 @@ static int resolve_targets(struct watch *w, const int *pids, int npids)
 	return 0;
 }
 
+/* Remember every name: a deleted port's drops still need one. */
+static void remember_names(struct watch *w)
+{
+	for (int i = 0; i < w->lt.nns; i++)
+		for (int k = 0; k < w->lt.ns[i].nlinks; k++) {
+			const struct live_link *l = &w->lt.ns[i].links[k];
+			struct name_cache *v;
+			int known = 0;
+
+			for (int j = 0; j < w->nnames && !known; j++)
+				known = w->names[j].netns == w->lt.ns[i].inode &&
+					w->names[j].ifindex == l->ifindex && !strcmp(w->names[j].name, l->name);
+			if (known || !(v = realloc(w->names, (w->nnames + 1) * sizeof(*v))))
+				continue;
+			w->names = v;
+			w->names[w->nnames].netns = w->lt.ns[i].inode;
+			w->names[w->nnames].ifindex = l->ifindex;
+			memcpy(w->names[w->nnames++].name, l->name, sizeof(l->name));
+		}
+}
+
 static int open_ns_cb(uint64_t inode, void *ctx)
 {
 	const struct netns_info *ni = netns_by_inode(&((struct watch *)ctx)->nl, inode);
@@ -283,21 +311,28 @@ static int fill_maps(struct watch *w)
 	return 0;
 }
 
-static int attach_all(struct watch *w)
+static int attached(const struct watch *w, uint64_t netns, int ifindex, int dir)
 {
-	int ret = watch_bpf__attach(w->skel);
-	char dev[32];
+	for (int i = 0; i < w->att.n; i++)
+		if (w->att.v[i].netns == netns && w->att.v[i].ifindex == ifindex &&
+		    w->att.v[i].dir == dir)
+			return 1;
+	return 0;
+}
 
-	if (ret) {
-		fprintf(stderr, "nstrace watch: cannot attach the tracepoint programs: %s\n",
-			strerror(-ret));
-		return exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
-	}
+/* tc on every planned port not yet attached. */
+static int attach_ports(struct watch *w)
+{
+	char dev[32];
+	int ret;
+
 	for (int i = 0; i < w->plan.nports; i++) {
 		const struct plan_port *p = &w->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&w->nl, p->netns);
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
+			if (attached(w, p->netns, p->ifindex, dir))
+				continue;
 			int fd = bpf_program__fd(dir == NST_INGRESS ? w->skel->progs.watch_tc_ingress
 								    : w->skel->progs.watch_tc_egress);
 
@@ -314,6 +349,102 @@ static int attach_all(struct watch *w)
 	return 0;
 }
 
+static int attach_all(struct watch *w)
+{
+	int ret = watch_bpf__attach(w->skel);
+
+	if (ret) {
+		fprintf(stderr, "nstrace watch: cannot attach the tracepoint programs: %s\n",
+			strerror(-ret));
+		return exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
+	}
+	return attach_ports(w);
+}
+
+#define TAG_SIGNAL 0
+#define TAG_TIMER 1
+#define TAG_MONITOR 2
+
+/* Follow link changes in every planned namespace. */
+static void monitor_plan(struct watch *w)
+{
+	for (int i = 0; i < w->plan.nns; i++) {
+		const struct netns_info *ni = netns_by_inode(&w->nl, w->plan.ns[i].inode);
+		struct epoll_event ev = { .events = EPOLLIN };
+		int fd;
+
+		if (!ni || monitor_has(&w->mon, ni->inode))
+			continue;
+		fd = monitor_add(&w->mon, ni->fd, ni->inode);
+		if (fd < 0) {
+			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
+			continue;
+		}
+		ev.data.u64 = TAG_MONITOR + w->mon.n - 1;
+		epoll_ctl(w->efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+/* The kernel often announces one change several times: tell it once. */
+static void link_story(struct watch *w, uint64_t netns, int ifindex, const char *dev,
+		       const char *event, unsigned int old_mtu, unsigned int mtu)
+{
+	static struct { uint64_t netns; int ifindex; char event[8]; unsigned int mtu; double t; } last;
+	double now = watch_now();
+
+	if (last.netns == netns && last.ifindex == ifindex && !strcmp(last.event, event) &&
+	    last.mtu == mtu && now - last.t < 0.5)
+		return;
+	last.netns = netns;
+	last.ifindex = ifindex;
+	snprintf(last.event, sizeof(last.event), "%s", event);
+	last.mtu = mtu;
+	last.t = now;
+	report_link(w, netns, dev, event, old_mtu, mtu);
+}
+
+static void on_link(void *ctx, uint64_t netns, const struct link_change *c)
+{
+	struct watch *w = ctx;
+	const struct live_ns *ns = live_ns_by_inode(&w->lt, netns);
+	/* Updated in place, so repeated announcements compare to the news. */
+	struct live_link *old = ns ? (struct live_link *)live_link_by_index(ns, c->ifindex) : NULL;
+
+	if (c->deleted) {
+		link_story(w, netns, c->ifindex, old ? old->name : c->name, "deleted", 0, 0);
+	} else if (!old) {
+		link_story(w, netns, c->ifindex, c->name, "new", 0, c->mtu);
+	} else {
+		if (c->mtu && c->mtu != old->mtu)
+			link_story(w, netns, c->ifindex, c->name, "mtu", old->mtu, c->mtu);
+		if ((c->flags ^ old->flags) & IFF_UP)
+			link_story(w, netns, c->ifindex, c->name, (c->flags & IFF_UP) ? "up" : "down", 0, 0);
+		old->flags = c->flags;
+		if (c->mtu)
+			old->mtu = c->mtu;
+	}
+	w->replan = 1;
+}
+
+/* Links changed: see the system afresh, extend the plan, attach to what is
+ * new. (tcx links of deleted devices go with them.) */
+static void replan(struct watch *w)
+{
+	w->replan = 0;
+	live_free(&w->lt);
+	netns_list_free(&w->nl);
+	plan_free(&w->plan);
+	netns_enumerate(&w->nl);
+	if (discover(&w->lt, &w->nl) ||
+	    plan_build(&w->plan, &w->lt, w->targets, w->ntargets, w->o.scope))
+		return;
+	remember_names(w);
+	fill_maps(w);
+	if (attach_ports(w))
+		pr_warn("the attach plan changed and a new port could not be attached\n");
+	monitor_plan(w);
+}
+
 static void window_size(struct watch *w)
 {
 	struct winsize ws;
@@ -328,7 +459,7 @@ static int loop(struct watch *w)
 {
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, TICK_MS * 1000000L } };
-	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	struct epoll_event ev = { .events = EPOLLIN }, got[16];
 	int sfd, tfd, efd, ret = 0, done = 0;
 	sigset_t mask;
 
@@ -345,12 +476,14 @@ static int loop(struct watch *w)
 		ret = -errno;
 		goto out;
 	}
-	ev.data.fd = sfd;
+	ev.data.u64 = TAG_SIGNAL;
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
+	ev.data.u64 = TAG_TIMER;
 	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
+	w->efd = efd;
+	monitor_plan(w);
 	while (!done) {
-		int n = epoll_wait(efd, got, 4, -1);
+		int n = epoll_wait(efd, got, 16, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -359,7 +492,9 @@ static int loop(struct watch *w)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			if (got[i].data.fd == sfd) {
+			if (got[i].data.u64 >= TAG_MONITOR) {
+				monitor_read(&w->mon, (int)(got[i].data.u64 - TAG_MONITOR), on_link, w);
+			} else if (got[i].data.u64 == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
 				if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -384,6 +519,8 @@ static int loop(struct watch *w)
 					done = 1;
 			}
 		}
+		if (w->replan)
+			replan(w);
 	}
 out:
 	if (sfd >= 0)
@@ -429,6 +566,7 @@ static int run(struct watch *w, const int *pids, int npids)
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
+	remember_names(w);
 	w->skel = watch_bpf__open();
 	if (!w->skel) {
 		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
@@ -500,6 +638,8 @@ int cmd_watch(int argc, char **argv)
 	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN")))
 		ret = run(w, pids, npids);
 	attach_release(&w->att, open_ns_cb, w);
+	monitor_free(&w->mon);
+	free(w->names);
 	ring_buffer__free(w->rb);
 	watch_bpf__destroy(w->skel);
 	if (w->o.ready_file && !access(w->o.ready_file, F_OK))

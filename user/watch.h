@@ -8,6 +8,7 @@
 #include "attach.h"
 #include "discover.h"
 #include "filter.h"
+#include "monitor.h"
 #include "netns.h"
 #include "nstrace_types.h"
 #include "plan.h"
@@ -105,6 +106,15 @@ struct watch {
 	int nstories;              /* total ever; the ring holds the last 64 */
 	int rows, cols;
 	FILE *out;
+	struct monitor mon;
+	int efd;                   /* the event loop's epoll */
+	int replan;                /* links changed: discover and re-plan */
+	struct name_cache {
+		uint64_t netns;
+		int ifindex;
+		char name[16];
+	} *names;                  /* every port name ever seen, for deleted ones */
+	int nnames;
 };
 
 /* Labels: "red", "pid 1234 (nginx)", "netns 4026532177"; "veth-red". */
@@ -126,6 +136,9 @@ void report_plan(struct watch *w);
 void report_event(struct watch *w, const struct nst_event *e);
 void report_live(struct watch *w);
 void report_summary(struct watch *w);
+/* A link changed while watching: EVENT is new, deleted, up, down or mtu. */
+void report_link(struct watch *w, uint64_t netns, const char *dev, const char *event,
+		 unsigned int old_mtu, unsigned int mtu);
 void report_tty_begin(struct watch *w);
 void report_tty_end(struct watch *w);
 /* "tcp 10.0.0.1:43210 -> 10.0.0.2:81" */

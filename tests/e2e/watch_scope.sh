@@ -64,6 +64,25 @@ sleep 0.3
 stop_watch
 eq filter/port_9_only "$(drops "$TMP/filter" "$G" veth-green NO_SOCKET __udp4_lib_rcv)" 6
 
+# Link changes while watching: told as stories, and the plan follows a
+# container that joins the bridge after watch started.
+start_watch "$TMP/links" "$R" || fail links "not ready"
+ip -n "$B" link set veth-blue mtu 1400
+ip netns add "${P}late"
+ip link add "${P}l0" type veth peer name eth0 netns "${P}late"
+ip -n "${P}late" addr add 10.0.0.20/24 dev eth0
+ip -n "${P}late" link set eth0 up
+ip link set "${P}l0" master "${P}br0" up
+sleep 0.5
+ip netns exec "$R" bash -c "for i in \$(seq 5); do echo x >/dev/udp/10.0.0.20/9; done" 2>/dev/null
+sleep 0.3
+stop_watch
+grep -q "\"type\":\"link\".*\"netns\":\"$B\",.*\"dev\":\"veth-blue\",\"event\":\"mtu\",\"old_mtu\":1500,\"mtu\":1400" "$TMP/links" &&
+	pass links/mtu_change_told || { fail links/mtu_change_told "no link story"; grep link "$TMP/links" | detail; }
+eq links/plan_follows_new_container "$(drops "$TMP/links" "${P}late" eth0 NO_SOCKET __udp4_lib_rcv)" 5
+ip -n "$B" link set veth-blue mtu 1500
+ip netns del "${P}late"
+
 # Through a router namespace: watch red sees blue's refusal behind it.
 "$NST" topo down --prefix "$P" topologies/bridge.topo
 topo_up topologies/router-mtu.topo >/dev/null 2>&1 || fail router "topo up failed"
