@@ -68,6 +68,10 @@ demo: deps
 	$(MAKE) all
 	./tests/demo.sh
 
+bench: deps
+	$(MAKE) all
+	./bench/run.sh
+
 install: nstrace
 	install -D -m 0755 nstrace $(DESTDIR)/usr/local/sbin/nstrace
 	install -D -m 0644 nstrace.8 $(DESTDIR)/usr/local/share/man/man8/nstrace.8

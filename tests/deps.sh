@@ -25,6 +25,9 @@ need_cmd nft nftables
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
 need_cmd nstat iproute2
+# What make bench uses.
+need_cmd iperf3 iperf3
+need_cmd bc bc
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

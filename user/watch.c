@@ -320,7 +320,9 @@ static int attached(const struct watch *w, uint64_t netns, int ifindex, int dir)
 	return 0;
 }
 
-/* tc on every planned port not yet attached. */
+/* tc on every planned port not yet attached. Each tcx attachment waits
+ * for an RCU grace period under RTNL in the kernel (KNOWN_ISSUES.md), so
+ * threads would not make this faster. */
 static int attach_ports(struct watch *w)
 {
 	char dev[32];
@@ -331,11 +333,11 @@ static int attach_ports(struct watch *w)
 		const struct netns_info *ni = netns_by_inode(&w->nl, p->netns);
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
-			if (attached(w, p->netns, p->ifindex, dir))
-				continue;
 			int fd = bpf_program__fd(dir == NST_INGRESS ? w->skel->progs.watch_tc_ingress
 								    : w->skel->progs.watch_tc_egress);
 
+			if (attached(w, p->netns, p->ifindex, dir))
+				continue;
 			ret = attach_port(&w->att, ni->fd, p->netns, p->ifindex, dir, fd);
 			if (ret) {
 				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
@@ -552,9 +554,12 @@ static int run(struct watch *w, const int *pids, int npids)
 	struct timespec mono, real;
 	int ret;
 
+	double t0 = watch_now();
+
 	if ((ret = resolve_targets(w, pids, npids)))
 		return ret;
 	ret = reasons_load();
+	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
 	if (ret) {
 		fprintf(stderr, "nstrace watch: cannot read the kernel's BTF "
 			"(/sys/kernel/btf/vmlinux): %s\n", strerror(-ret));
@@ -567,6 +572,8 @@ static int run(struct watch *w, const int *pids, int npids)
 		return EXIT_RUNTIME;
 	}
 	remember_names(w);
+	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
+		 w->plan.nports);
 	w->skel = watch_bpf__open();
 	if (!w->skel) {
 		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
@@ -579,6 +586,7 @@ static int run(struct watch *w, const int *pids, int npids)
 			"(needs CAP_BPF, CAP_PERFMON and BTF; -v shows the verifier)\n", strerror(-ret));
 		return EXIT_NOPRIV;
 	}
+	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
 	if ((ret = fill_maps(w))) {
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
@@ -590,6 +598,7 @@ static int run(struct watch *w, const int *pids, int npids)
 	}
 	if ((ret = attach_all(w)))
 		return ret;
+	pr_debug("%.1f ms: attached\n", (watch_now() - t0) * 1e3);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	w->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
