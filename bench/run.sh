@@ -70,11 +70,11 @@ load_tcp() {  # bits per second received
 }
 load_udp64() {  # packets per second received at blue
 	ip netns exec "$R" iperf3 -c 10.0.0.2 -u -l 64 -b 0 -t "$SECS" -J 2>/dev/null |
-		jq '(.end.sum.packets - .end.sum.lost_packets) / .end.sum.seconds'
+		jq '((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / (.end.sum.seconds // 1)'
 }
 load_storm() {  # packets per second sent while blue's firewall drops them all
 	ip netns exec "$R" iperf3 -c 10.0.0.2 -u -l 64 -b 0 -t "$SECS" -J 2>/dev/null |
-		jq '.end.sum.packets / .end.sum.seconds'
+		jq '(.end.sum.packets // 0) / (.end.sum.seconds // 1)'
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -99,9 +99,12 @@ echo "bench: $PAIRS interleaved runs of ${SECS}s per variant and load" >&2
 run_load tcp
 run_load udp64
 
-# Drop storm: every data packet dropped by nft in blue (NETFILTER_DROP).
+# Drop storm: every 64-byte data packet dropped by nft in blue
+# (NETFILTER_DROP); iperf3's small UDP "connect" datagram still passes.
 ip netns exec "$B" nft -f - <<NFT
-table inet nstbench { chain input { type filter hook input priority 0; udp dport 5201 counter drop; } }
+table inet nstbench {
+	chain input { type filter hook input priority 0; udp dport 5201 udp length 72 counter drop; }
+}
 NFT
 nft_count() { ip netns exec "$B" nft -j list table inet nstbench | jq '[.nftables[].rule? // empty | .expr[] | .counter? // empty | .packets] | add'; }
 run_load storm
@@ -140,11 +143,12 @@ attach_ms() {  # ARGS...: median ms of 5 starts
 	done | median
 }
 ports_of() { "$NST" watch "$@" --json --duration 0.1 2>/dev/null | head -1 | jq '.ports | length'; }
+echo "bench: attach latency" >&2
 a_small=$(attach_ms "$R"); p_small=$(ports_of "$R")
 BIG=$TMP/big.topo
 {
-	echo "bridge br0"
-	for i in $(seq 1 20); do echo "ns n$i"; echo "veth n$i:eth0 br0"; echo "addr n$i:eth0 10.1.0.$i/24"; done
+	echo "bridge bb0"
+	for i in $(seq 1 20); do echo "ns n$i"; echo "veth n$i:eth0 bb0"; echo "addr n$i:eth0 10.1.0.$i/24"; done
 } >"$BIG"
 "$NST" topo up --prefix "$P" "$BIG" >/dev/null || echo "bench: 20-namespace topology failed" >&2
 a_big=$(attach_ms "${P}n1"); p_big=$(ports_of "${P}n1")

@@ -200,15 +200,21 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	struct nst_dval *v, zero = {};
 	struct net_device *dev;
 	__u32 *mode, segs, len;
+	int parsed = 0;
 	__u64 now;
 
 	k.netns = skb_netns(skb, NULL);
 	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
 	if (!mode)
 		return 0;
-	skb_flow(skb, &f);
-	if (!flow_wanted(*mode, &f))
-		return 0;
+	/* Headers only when a filter needs them or a story is due: in a drop
+	 * storm most drops are just counted. */
+	if (*mode == NST_NS_ADDRS || f_proto || f_port || f_family) {
+		skb_flow(skb, &f);
+		parsed = 1;
+		if (!flow_wanted(*mode, &f))
+			return 0;
+	}
 	dev = BPF_CORE_READ(skb, dev);
 	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
 	k.reason = reason;
@@ -228,8 +234,11 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	v->segs += segs;
 	v->bytes += len;
 	now = bpf_ktime_get_ns();
-	if (sample_due(&k, now))
+	if (sample_due(&k, now)) {
+		if (!parsed)
+			skb_flow(skb, &f);
 		emit(NST_EV_DROP, &k, &f, len, segs, 0, now);
+	}
 	return 0;
 }
 
@@ -383,11 +392,18 @@ static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u
 	__u32 *mode, inner_off, mtu;
 	__u8 b[8];
 
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
 		__u8 vihl, proto, ihl;
 		struct iphdr in;
 
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 9, &proto, 1) || proto != NST_IPPROTO_ICMP)
+		/* The common case is linear: read the protocol directly. */
+		if (data + ETH_HLEN + 10 <= data_end)
+			proto = *((__u8 *)data + ETH_HLEN + 9);
+		else if (bpf_skb_load_bytes(ctx, ETH_HLEN + 9, &proto, 1))
+			return;
+		if (proto != NST_IPPROTO_ICMP)
 			return;
 		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &vihl, 1))
 			return;
@@ -407,7 +423,11 @@ static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u
 		struct ipv6hdr in;
 		__u8 nh;
 
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 6, &nh, 1) || nh != NST_IPPROTO_ICMPV6)
+		if (data + ETH_HLEN + 7 <= data_end)
+			nh = *((__u8 *)data + ETH_HLEN + 6);
+		else if (bpf_skb_load_bytes(ctx, ETH_HLEN + 6, &nh, 1))
+			return;
+		if (nh != NST_IPPROTO_ICMPV6)
 			return;
 		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 40, b, 8) || b[0] != 2)
 			return;
