@@ -69,7 +69,8 @@ static int parse_opts(int argc, char **argv, struct topo_opts *o)
 	int c;
 
 	optind = 0;  /* glibc: start afresh on this argv */
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->prefix = optarg; break;
 		case 'j': o->json = 1; break;
@@ -77,7 +78,7 @@ static int parse_opts(int argc, char **argv, struct topo_opts *o)
 		case 'D': o->diff = optarg; break;
 		case 'v': log_level++; break;
 		case 'h': topo_usage(stdout); return -1;
-		default: topo_usage(stderr); return -2;
+		default: bad_option("topo", c, argv); return -2;
 		}
 	}
 	if (o->json && o->dot) {

@@ -386,14 +386,15 @@ int cmd_doctor(int argc, char **argv)
 	int c, ret = EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': file = optarg; break;
 		case 'p': prefix = optarg; break;
 		case 'j': d.json = 1; break;
 		case 'v': log_level++; break;
 		case 'h': doctor_usage(stdout); return EXIT_OK;
-		default: doctor_usage(stderr); return EXIT_USAGE;
+		default: return bad_option("doctor", c, argv);
 		}
 	}
 	if ((ret = need_root("doctor", "CAP_SYS_ADMIN to enter namespaces")))

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <getopt.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
@@ -68,4 +69,16 @@ int need_root(const char *cmd, const char *what)
 		return 0;
 	fprintf(stderr, "nstrace %s: needs root (%s)\n", cmd, what);
 	return EXIT_NOPRIV;
+}
+
+int bad_option(const char *cmd, int c, char **argv)
+{
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		fprintf(stderr, "nstrace %s: option '%s' needs an argument\n", cmd, opt);
+	else
+		fprintf(stderr, "nstrace %s: unknown option '%s' (try 'nstrace %s --help')\n",
+			cmd, opt, cmd);
+	return EXIT_USAGE;
 }

@@ -22,6 +22,9 @@ int exit_code_for_errno(int err);
 /* "nstrace CMD: needs root (WHAT)" and EXIT_NOPRIV unless root, else 0. */
 int need_root(const char *cmd, const char *what);
 
+/* One line for an option getopt refused (C is '?' or ':'); EXIT_USAGE. */
+int bad_option(const char *cmd, int c, char **argv);
+
 #define pr_warn(...)  pr_log(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  pr_log(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) pr_log(LOG_DEBUG, __VA_ARGS__)

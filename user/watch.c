@@ -139,7 +139,8 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 	int c, ret = 0;
 
 	optind = 0;
-	while (!ret && (c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, ":qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_PID: {
 			long pid = strtol(optarg, &end, 10);
@@ -185,7 +186,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_PORT: ret = filter_port(&o->filter, optarg, why, sizeof(why)); break;
 		case O_PROTO: ret = filter_proto(&o->filter, optarg, why, sizeof(why)); break;
 		case O_FILTER: ret = filter_expr(&o->filter, optarg, why, sizeof(why)); break;
-		default: watch_usage(stderr); return EXIT_USAGE;
+		default: return bad_option("watch", c, argv);
 		}
 	}
 	if (ret) {

@@ -11,7 +11,7 @@ expect_exit unknown_command 2 "unknown command 'frob'" "$NST" frob
 expect_exit prefix_is_not_a_command 2 "unknown command 'top'" "$NST" top show
 expect_exit unknown_topo_sub 2 "unknown subcommand 'upp'" "$NST" topo upp x
 expect_exit topo_up_without_file 2 'expected exactly one FILE' "$NST" topo check
-expect_exit unknown_option 2 'unrecognized option' "$NST" topo show --frob
+expect_exit unknown_option 2 "unknown option '--frob'" "$NST" topo show --frob
 expect_exit json_and_dot 2 'exclude each other' "$NST" topo show --json --dot
 printf 'ns red\nns blue\nveth red:a blue:b\nmtu red:a 99999\n' >"$TMP/bad.topo"
 expect_exit check_names_file_and_line 2 "^nstrace: $TMP/bad.topo:4: MTU '99999' for 'red:a' is out of range" \
