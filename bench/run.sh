@@ -155,6 +155,7 @@ a_big=$(attach_ms "${P}n1"); p_big=$(ports_of "${P}n1")
 per_port=$(awk -v a="$a_small" -v b="$a_big" -v pa="$p_small" -v pb="$p_big" \
 	'BEGIN { if (pb > pa) printf "%.2f", (b - a) / (pb - pa); else print "n/a" }')
 
+report() {
 printf '\n%-28s %14s %14s %14s\n' "load (median of $PAIRS)" "no tracing" "nstrace" "tcpdump"
 printf '%-28s %14.0f %14.0f %14.0f\n' "tcp red->blue (Mbit/s)" \
 	"$(echo "${RES[tcp.none]} / 1000000" | bc -l)" "$(echo "${RES[tcp.nstrace]} / 1000000" | bc -l)" \
@@ -173,3 +174,21 @@ echo "ratio tcp=$(ratio "${RES[tcp.nstrace]}" "${RES[tcp.none]}") udp64=$(ratio 
 	"attach_ms_${p_big}ports=$a_big per_port_ms=$per_port rss_mb=$((rss_kb / 1024)) cpu_pct=$cpu_pct" \
 	"tcpdump_tcp=$(ratio "${RES[tcp.tcpdump]}" "${RES[tcp.none]}") tcpdump_udp64=$(ratio "${RES[udp64.tcpdump]}" "${RES[udp64.none]}")" \
 	"tcpdump_storm=$(ratio "${RES[storm.tcpdump]}" "${RES[storm.none]}")"
+}
+
+report | tee "$TMP/report"
+# A full run (PAIRS >= 5) is the record: bench/RESULTS.md.
+if [ "$PAIRS" -ge 5 ]; then
+	{
+		echo "# make bench: last full run"
+		echo
+		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "- machine: $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+		echo "- nstrace $("$NST" --version | cut -d' ' -f2), $PAIRS interleaved runs of ${SECS}s per variant"
+		echo
+		echo '```'
+		cat "$TMP/report"
+		echo '```'
+	} >bench/RESULTS.md.new && mv bench/RESULTS.md.new bench/RESULTS.md
+	echo "bench: wrote bench/RESULTS.md" >&2
+fi

@@ -101,6 +101,15 @@ static const char *drop_hint(const char *reason, const char *loc, const struct n
 	return b ? b : reason_hint(reason, loc);
 }
 
+/* A drop row's reason, freeing function and hint, named once for all views. */
+static const char *row_words(const struct drop_row *r, const char **reason, const char **loc,
+			     int *benign)
+{
+	*reason = reason_name(r->k.reason);
+	*loc = report_location(r->k.location);
+	return drop_hint(*reason, *loc, r->has_flow ? &r->flow : NULL, benign);
+}
+
 static void json_flow(FILE *o, const struct nst_flow *f)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
@@ -356,9 +365,9 @@ static void summary_json(struct watch *w)
 	fprintf(o, "],\"drops\":[");
 	for (int i = 0; i < w->st.ndrops; i++) {
 		const struct drop_row *r = &w->st.drops[i];
-		const char *reason = reason_name(r->k.reason), *loc = report_location(r->k.location);
+		const char *reason, *loc;
 		int benign;
-		const char *hint = drop_hint(reason, loc, r->has_flow ? &r->flow : NULL, &benign);
+		const char *hint = row_words(r, &reason, &loc, &benign);
 
 		if (!r->packets)
 			continue;
@@ -457,9 +466,9 @@ static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
 	qsort(w->st.drops, w->st.ndrops, sizeof(*w->st.drops), cmp_drop);
 	for (int i = 0; i < w->st.ndrops && shown < max; i++) {
 		const struct drop_row *r = &w->st.drops[i];
-		const char *reason = reason_name(r->k.reason), *loc = report_location(r->k.location);
+		const char *reason, *loc;
 		int benign;
-		const char *hint = drop_hint(reason, loc, r->has_flow ? &r->flow : NULL, &benign);
+		const char *hint = row_words(r, &reason, &loc, &benign);
 
 		if (!r->packets)
 			continue;

@@ -27,20 +27,27 @@ static void *grow(void *arr, int n, size_t sz)
 	return v;
 }
 
-static struct drop_row *drop_row(struct stats *st, const struct nst_dkey *k)
+/* The row whose leading KSZ bytes are KEY, added if new (rows hold their
+ * key first). NULL only when out of memory. */
+static void *row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz)
 {
-	struct drop_row *v;
+	char *v;
 
-	for (int i = 0; i < st->ndrops; i++)
-		if (!memcmp(&st->drops[i].k, k, sizeof(*k)))
-			return &st->drops[i];
-	v = grow(st->drops, st->ndrops, sizeof(*v));
+	for (int i = 0; i < *n; i++)
+		if (!memcmp((char *)*rows + i * rowsz, key, ksz))
+			return (char *)*rows + i * rowsz;
+	v = grow(*rows, *n, rowsz);
 	if (!v)
 		return NULL;
-	st->drops = v;
-	v = &st->drops[st->ndrops++];
-	v->k = *k;
+	*rows = v;
+	v += (*n)++ * rowsz;
+	memcpy(v, key, ksz);
 	return v;
+}
+
+static struct drop_row *drop_row(struct stats *st, const struct nst_dkey *k)
+{
+	return row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
 }
 
 static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifindex)
@@ -62,18 +69,7 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 
 static struct reset_row *reset_row(struct stats *st, const struct nst_rkey *k)
 {
-	struct reset_row *v;
-
-	for (int i = 0; i < st->nresets; i++)
-		if (!memcmp(&st->resets[i].k, k, sizeof(*k)))
-			return &st->resets[i];
-	v = grow(st->resets, st->nresets, sizeof(*v));
-	if (!v)
-		return NULL;
-	st->resets = v;
-	v = &st->resets[st->nresets++];
-	v->k = *k;
-	return v;
+	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
 static void read_drops(struct watch *w, double dt)
@@ -173,19 +169,9 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 			continue;
 		for (int c = 0; c < n; c++)
 			sum += vals[c];
-		for (int i = 0; i < *nrows && !row; i++)
-			if (!memcmp((char *)*rows + i * rowsz, key, ksz))
-				row = (char *)*rows + i * rowsz;
-		if (!row) {
-			void *v = grow(*rows, *nrows, rowsz);
-
-			if (!v)
-				continue;
-			*rows = v;
-			row = (char *)v + (*nrows)++ * rowsz;
-			memcpy(row, key, ksz);
-		}
-		memcpy(row + count_off, &sum, sizeof(sum));
+		row = row_for(rows, nrows, rowsz, key, ksz);
+		if (row)
+			memcpy(row + count_off, &sum, sizeof(sum));
 	}
 }
 
