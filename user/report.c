@@ -287,6 +287,29 @@ static int row_benign(const struct drop_row *r)
 }
 
 /* What needs attention first: real drops before benign ones, then by count. */
+void report_note(struct watch *w, const char *text)
+{
+	struct timespec ts;
+	char clk[16], line[300];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (w->o.mode == REPORT_JSON) {
+		fprintf(w->out, "{\"type\":\"note\",\"ts\":%.6f,\"text\":",
+			ts.tv_sec + ts.tv_nsec / 1e9 + w->mono_to_real);
+		json_str(w->out, text);
+		fprintf(w->out, "}\n");
+		fflush(w->out);
+		return;
+	}
+	clock_str(w, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec, clk, sizeof(clk));
+	snprintf(line, sizeof(line), "%s NOTE  %s", clk, text);
+	add_story(w, line);
+	if (w->o.mode == REPORT_LINES) {
+		fprintf(w->out, "%s\n", line);
+		fflush(w->out);
+	}
+}
+
 void report_link(struct watch *w, uint64_t netns, const char *dev, const char *event,
 		 unsigned int old_mtu, unsigned int mtu)
 {

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -222,9 +223,48 @@ static int resolve_targets(struct watch *w, const int *pids, int npids)
 			fprintf(stderr, "nstrace watch: %s\n", err);
 			return fd == -EPERM || fd == -EACCES ? EXIT_NOPRIV : EXIT_USAGE;
 		}
+		w->target_pidfd[w->ntargets] = -1;
+		if (i >= w->o.ntargets) {
+			w->target_pid[w->ntargets] = pids[i - w->o.ntargets];
+			w->target_pidfd[w->ntargets] = syscall(SYS_pidfd_open,
+							       pids[i - w->o.ntargets], 0);
+		} else if (!strchr(w->o.targets[i], '/') && netns_exists(w->o.targets[i])) {
+			snprintf(w->target_name[w->ntargets], NETNS_NAME_MAX, "%s", w->o.targets[i]);
+		}
 		w->targets[w->ntargets++] = netns_inode(fd);
 		close(fd);
 	}
+	return 0;
+}
+
+/* Mark target I gone; 1 when nothing is left to watch. */
+static int target_gone(struct watch *w, int i, const char *why)
+{
+	int left = 0;
+
+	if (!w->target_gone[i]) {
+		w->target_gone[i] = 1;
+		report_note(w, why);
+	}
+	for (int k = 0; k < w->ntargets; k++)
+		left += !w->target_gone[k];
+	if (!left && w->ntargets)
+		report_note(w, "nothing left to watch: stopping");
+	return !left && w->ntargets;
+}
+
+/* Named targets vanish from /run/netns; our own fds keep the namespace
+ * itself alive, so link events would never tell. */
+static int check_targets(struct watch *w)
+{
+	char why[160];
+
+	for (int i = 0; i < w->ntargets; i++)
+		if (w->target_name[i][0] && !w->target_gone[i] && !netns_exists(w->target_name[i])) {
+			snprintf(why, sizeof(why), "namespace %s was deleted", w->target_name[i]);
+			if (target_gone(w, i, why))
+				return 1;
+		}
 	return 0;
 }
 
@@ -367,6 +407,7 @@ static int attach_all(struct watch *w)
 #define TAG_SIGNAL 0
 #define TAG_TIMER 1
 #define TAG_MONITOR 2
+#define TAG_PIDFD (1 << 20)
 
 /* Follow link changes in every planned namespace. */
 static void monitor_plan(struct watch *w)
@@ -485,6 +526,11 @@ static int loop(struct watch *w)
 	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
 	w->efd = efd;
 	monitor_plan(w);
+	for (int i = 0; i < w->ntargets; i++)
+		if (w->target_pidfd[i] >= 0) {
+			ev.data.u64 = TAG_PIDFD + i;
+			epoll_ctl(efd, EPOLL_CTL_ADD, w->target_pidfd[i], &ev);
+		}
 	while (!done) {
 		int n = epoll_wait(efd, got, 16, -1);
 
@@ -495,7 +541,14 @@ static int loop(struct watch *w)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			if (got[i].data.u64 >= TAG_MONITOR) {
+			if (got[i].data.u64 >= TAG_PIDFD) {
+				int t = (int)(got[i].data.u64 - TAG_PIDFD);
+				char why[64];
+
+				epoll_ctl(efd, EPOLL_CTL_DEL, w->target_pidfd[t], NULL);
+				snprintf(why, sizeof(why), "pid %d exited", w->target_pid[t]);
+				done |= target_gone(w, t, why);
+			} else if (got[i].data.u64 >= TAG_MONITOR) {
 				monitor_read(&w->mon, (int)(got[i].data.u64 - TAG_MONITOR), on_link, w);
 			} else if (got[i].data.u64 == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
@@ -514,6 +567,7 @@ static int loop(struct watch *w)
 				/* Stories are submitted without wakeups: drain here. */
 				ring_buffer__consume(w->rb);
 				if (watch_now() - w->last_refresh >= 1.0) {
+					done |= check_targets(w);
 					stats_read(w);
 					if (w->o.mode == REPORT_TTY)
 						report_live(w);
@@ -650,6 +704,9 @@ int cmd_watch(int argc, char **argv)
 	attach_release(&w->att, open_ns_cb, w);
 	monitor_free(&w->mon);
 	free(w->names);
+	for (int i = 0; i < w->ntargets; i++)
+		if (w->target_pidfd[i] >= 0)
+			close(w->target_pidfd[i]);
 	ring_buffer__free(w->rb);
 	watch_bpf__destroy(w->skel);
 	if (w->o.ready_file && !access(w->o.ready_file, F_OK))

@@ -97,6 +97,12 @@ struct watch {
 	struct stats st;
 	uint64_t targets[WATCH_MAX_TARGETS];
 	int ntargets;
+	/* How each target can vanish: its ip netns name (deleted), its
+	 * process (pidfd, readable on exit). */
+	char target_name[WATCH_MAX_TARGETS][NETNS_NAME_MAX];
+	int target_pid[WATCH_MAX_TARGETS];
+	int target_pidfd[WATCH_MAX_TARGETS];
+	int target_gone[WATCH_MAX_TARGETS];
 	double start;              /* CLOCK_MONOTONIC seconds */
 	double mono_to_real;       /* add to monotonic seconds for wall time */
 	double last_refresh;
@@ -136,6 +142,8 @@ void report_plan(struct watch *w);
 void report_event(struct watch *w, const struct nst_event *e);
 void report_live(struct watch *w);
 void report_summary(struct watch *w);
+/* Something about the watch itself ("pid 1234 exited"). */
+void report_note(struct watch *w, const char *text);
 /* A link changed while watching: EVENT is new, deleted, up, down or mtu. */
 void report_link(struct watch *w, uint64_t netns, const char *dev, const char *event,
 		 unsigned int old_mtu, unsigned int mtu);

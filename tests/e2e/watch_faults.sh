@@ -1,0 +1,28 @@
+#!/bin/bash
+# Faults while watching: the container process exits, the namespace is
+# deleted. watch says so as a story and stops by itself, status 0, with a
+# summary, once nothing it watches is left.
+. "$(dirname "$0")/../lib.sh"
+
+unshare --net sleep 1 &
+CPID=$!
+PIDS+=($CPID)
+s=$(date +%s)
+timeout 20 "$NST" watch --pid "$CPID" --json -q --duration 30 >"$TMP/pid" 2>"$TMP/pid.err"
+rc=$?
+took=$(( $(date +%s) - s ))
+eq pid_exit/status_0 "$rc" 0
+[ "$took" -lt 10 ] && pass pid_exit/stopped_by_itself || fail pid_exit/stopped_by_itself "ran ${took}s"
+grep -q "\"type\":\"note\".*\"text\":\"pid $CPID exited\"" "$TMP/pid" && pass pid_exit/told ||
+	{ fail pid_exit/told "no note"; detail <"$TMP/pid"; }
+grep -q '"type":"summary"' "$TMP/pid" && pass pid_exit/summary || fail pid_exit/summary "no summary"
+
+printf 'ns solo\n' >"$TMP/solo.topo"
+topo_up "$TMP/solo.topo" >/dev/null 2>&1
+( sleep 1.5; ip netns del "${P}solo" ) &
+PIDS+=($!)
+timeout 20 "$NST" watch "${P}solo" --json -q --duration 30 >"$TMP/ns" 2>"$TMP/ns.err"
+eq ns_deleted/status_0 "$?" 0
+grep -q "\"text\":\"namespace ${P}solo was deleted\"" "$TMP/ns" && pass ns_deleted/told ||
+	{ fail ns_deleted/told "no note"; detail <"$TMP/ns"; }
+grep -q '"type":"summary"' "$TMP/ns" && pass ns_deleted/summary || fail ns_deleted/summary "no summary"
