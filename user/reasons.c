@@ -168,6 +168,15 @@ const char *reason_benign(const char *name, const char *location, int family,
 		return "copy of a ping reply for the raw socket";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";
+	if (!strcmp(name, "NOT_SPECIFIED") && location) {
+		static const char *teardown[] = { "tcp_close", "__tcp_close", "inet_csk_destroy_sock",
+			"sk_stream_kill_queues", "tcp_write_queue_purge", "__sk_destruct",
+			"skb_queue_purge_reason", "tcp_done" };
+
+		for (size_t i = 0; i < sizeof(teardown) / sizeof(teardown[0]); i++)
+			if (!strcmp(location, teardown[i]))
+				return "TCP teardown freed queued data";
+	}
 	if (family == 10 && dst[0] == 0xff && !strcmp(name, "NOT_SPECIFIED"))
 		return "IPv6 multicast nobody joined";
 	if (family == 2 && (dst[0] & 0xf0) == 0xe0 && !strcmp(name, "NOT_SPECIFIED"))
