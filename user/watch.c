@@ -237,58 +237,6 @@ static int resolve_targets(struct watch *w, const int *pids, int npids)
 	return 0;
 }
 
-/* Mark target I gone; 1 when nothing is left to watch. */
-static int target_gone(struct watch *w, int i, const char *why)
-{
-	int left = 0;
-
-	if (!w->target_gone[i]) {
-		w->target_gone[i] = 1;
-		report_note(w, why);
-	}
-	for (int k = 0; k < w->ntargets; k++)
-		left += !w->target_gone[k];
-	if (!left && w->ntargets)
-		report_note(w, "nothing left to watch: stopping");
-	return !left && w->ntargets;
-}
-
-/* Named targets vanish from /run/netns; our own fds keep the namespace
- * itself alive, so link events would never tell. */
-static int check_targets(struct watch *w)
-{
-	char why[160];
-
-	for (int i = 0; i < w->ntargets; i++)
-		if (w->target_name[i][0] && !w->target_gone[i] && !netns_exists(w->target_name[i])) {
-			snprintf(why, sizeof(why), "namespace %s was deleted", w->target_name[i]);
-			if (target_gone(w, i, why))
-				return 1;
-		}
-	return 0;
-}
-
-/* Remember every name: a deleted port's drops still need one. */
-static void remember_names(struct watch *w)
-{
-	for (int i = 0; i < w->lt.nns; i++)
-		for (int k = 0; k < w->lt.ns[i].nlinks; k++) {
-			const struct live_link *l = &w->lt.ns[i].links[k];
-			struct name_cache *v;
-			int known = 0;
-
-			for (int j = 0; j < w->nnames && !known; j++)
-				known = w->names[j].netns == w->lt.ns[i].inode &&
-					w->names[j].ifindex == l->ifindex && !strcmp(w->names[j].name, l->name);
-			if (known || !(v = realloc(w->names, (w->nnames + 1) * sizeof(*v))))
-				continue;
-			w->names = v;
-			w->names[w->nnames].netns = w->lt.ns[i].inode;
-			w->names[w->nnames].ifindex = l->ifindex;
-			memcpy(w->names[w->nnames++].name, l->name, sizeof(l->name));
-		}
-}
-
 static int open_ns_cb(uint64_t inode, void *ctx)
 {
 	const struct netns_info *ni = netns_by_inode(&((struct watch *)ctx)->nl, inode);
@@ -330,7 +278,7 @@ static void configure(struct watch *w)
 		}
 }
 
-static int fill_maps(struct watch *w)
+int watch_fill_maps(struct watch *w)
 {
 	int nsfd = bpf_map__fd(w->skel->maps.netns_mode);
 	int afd = bpf_map__fd(w->skel->maps.watched_addrs);
@@ -364,7 +312,7 @@ static int attached(const struct watch *w, uint64_t netns, int ifindex, int dir)
 /* tc on every planned port not yet attached. Each tcx attachment waits
  * for an RCU grace period under RTNL in the kernel (KNOWN_ISSUES.md), so
  * threads would not make this faster. */
-static int attach_ports(struct watch *w)
+int watch_attach_ports(struct watch *w)
 {
 	char dev[32];
 	int ret;
@@ -401,92 +349,7 @@ static int attach_all(struct watch *w)
 			strerror(-ret));
 		return exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
 	}
-	return attach_ports(w);
-}
-
-#define TAG_SIGNAL 0
-#define TAG_TIMER 1
-#define TAG_MONITOR 2
-#define TAG_PIDFD (1 << 20)
-
-/* Follow link changes in every planned namespace. */
-static void monitor_plan(struct watch *w)
-{
-	for (int i = 0; i < w->plan.nns; i++) {
-		const struct netns_info *ni = netns_by_inode(&w->nl, w->plan.ns[i].inode);
-		struct epoll_event ev = { .events = EPOLLIN };
-		int fd;
-
-		if (!ni || monitor_has(&w->mon, ni->inode))
-			continue;
-		fd = monitor_add(&w->mon, ni->fd, ni->inode);
-		if (fd < 0) {
-			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
-			continue;
-		}
-		ev.data.u64 = TAG_MONITOR + w->mon.n - 1;
-		epoll_ctl(w->efd, EPOLL_CTL_ADD, fd, &ev);
-	}
-}
-
-/* The kernel often announces one change several times: tell it once. */
-static void link_story(struct watch *w, uint64_t netns, int ifindex, const char *dev,
-		       const char *event, unsigned int old_mtu, unsigned int mtu)
-{
-	static struct { uint64_t netns; int ifindex; char event[8]; unsigned int mtu; double t; } last;
-	double now = watch_now();
-
-	if (last.netns == netns && last.ifindex == ifindex && !strcmp(last.event, event) &&
-	    last.mtu == mtu && now - last.t < 0.5)
-		return;
-	last.netns = netns;
-	last.ifindex = ifindex;
-	snprintf(last.event, sizeof(last.event), "%s", event);
-	last.mtu = mtu;
-	last.t = now;
-	report_link(w, netns, dev, event, old_mtu, mtu);
-}
-
-static void on_link(void *ctx, uint64_t netns, const struct link_change *c)
-{
-	struct watch *w = ctx;
-	const struct live_ns *ns = live_ns_by_inode(&w->lt, netns);
-	/* Updated in place, so repeated announcements compare to the news. */
-	struct live_link *old = ns ? (struct live_link *)live_link_by_index(ns, c->ifindex) : NULL;
-
-	if (c->deleted) {
-		link_story(w, netns, c->ifindex, old ? old->name : c->name, "deleted", 0, 0);
-	} else if (!old) {
-		link_story(w, netns, c->ifindex, c->name, "new", 0, c->mtu);
-	} else {
-		if (c->mtu && c->mtu != old->mtu)
-			link_story(w, netns, c->ifindex, c->name, "mtu", old->mtu, c->mtu);
-		if ((c->flags ^ old->flags) & IFF_UP)
-			link_story(w, netns, c->ifindex, c->name, (c->flags & IFF_UP) ? "up" : "down", 0, 0);
-		old->flags = c->flags;
-		if (c->mtu)
-			old->mtu = c->mtu;
-	}
-	w->replan = 1;
-}
-
-/* Links changed: see the system afresh, extend the plan, attach to what is
- * new. (tcx links of deleted devices go with them.) */
-static void replan(struct watch *w)
-{
-	w->replan = 0;
-	live_free(&w->lt);
-	netns_list_free(&w->nl);
-	plan_free(&w->plan);
-	netns_enumerate(&w->nl);
-	if (discover(&w->lt, &w->nl) ||
-	    plan_build(&w->plan, &w->lt, w->targets, w->ntargets, w->o.scope))
-		return;
-	remember_names(w);
-	fill_maps(w);
-	if (attach_ports(w))
-		pr_warn("the attach plan changed and a new port could not be attached\n");
-	monitor_plan(w);
+	return watch_attach_ports(w);
 }
 
 static void window_size(struct watch *w)
@@ -525,7 +388,7 @@ static int loop(struct watch *w)
 	ev.data.u64 = TAG_TIMER;
 	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
 	w->efd = efd;
-	monitor_plan(w);
+	follow_monitor_plan(w);
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0) {
 			ev.data.u64 = TAG_PIDFD + i;
@@ -547,9 +410,9 @@ static int loop(struct watch *w)
 
 				epoll_ctl(efd, EPOLL_CTL_DEL, w->target_pidfd[t], NULL);
 				snprintf(why, sizeof(why), "pid %d exited", w->target_pid[t]);
-				done |= target_gone(w, t, why);
+				done |= follow_target_gone(w, t, why);
 			} else if (got[i].data.u64 >= TAG_MONITOR) {
-				monitor_read(&w->mon, (int)(got[i].data.u64 - TAG_MONITOR), on_link, w);
+				monitor_read(&w->mon, (int)(got[i].data.u64 - TAG_MONITOR), follow_on_link, w);
 			} else if (got[i].data.u64 == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -567,7 +430,7 @@ static int loop(struct watch *w)
 				/* Stories are submitted without wakeups: drain here. */
 				ring_buffer__consume(w->rb);
 				if (watch_now() - w->last_refresh >= 1.0) {
-					done |= check_targets(w);
+					done |= follow_check_targets(w);
 					stats_read(w);
 					if (w->o.mode == REPORT_TTY)
 						report_live(w);
@@ -577,7 +440,7 @@ static int loop(struct watch *w)
 			}
 		}
 		if (w->replan)
-			replan(w);
+			follow_replan(w);
 	}
 out:
 	if (sfd >= 0)
@@ -626,7 +489,7 @@ static int run(struct watch *w, const int *pids, int npids)
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
-	remember_names(w);
+	follow_remember_names(w);
 	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
 		 w->plan.nports);
 	w->skel = watch_bpf__open();
@@ -642,7 +505,7 @@ static int run(struct watch *w, const int *pids, int npids)
 		return EXIT_NOPRIV;
 	}
 	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
-	if ((ret = fill_maps(w))) {
+	if ((ret = watch_fill_maps(w))) {
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}

@@ -129,6 +129,22 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 			   char *buf, size_t len);
 double watch_now(void);
 
+/* watch.c, for follow.c */
+int watch_fill_maps(struct watch *w);
+int watch_attach_ports(struct watch *w);
+
+/* follow.c: links changing, targets vanishing. Epoll tags of the loop: */
+#define TAG_SIGNAL 0
+#define TAG_TIMER 1
+#define TAG_MONITOR 2
+#define TAG_PIDFD (1 << 20)
+int follow_target_gone(struct watch *w, int i, const char *why);
+int follow_check_targets(struct watch *w);
+void follow_remember_names(struct watch *w);
+void follow_monitor_plan(struct watch *w);
+void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c);
+void follow_replan(struct watch *w);
+
 /* stats.c */
 int stats_read(struct watch *w);
 void stats_note_event(struct watch *w, const struct nst_event *e);
