@@ -108,6 +108,11 @@ int netns_open_name(const char *name, char *err, size_t errlen)
 
 int netns_open_pid(int pid, char *err, size_t errlen)
 {
+	return netns_open_pidfd(pid, NULL, err, errlen);
+}
+
+int netns_open_pidfd(int pid, int *pidfd_out, char *err, size_t errlen)
+{
 	char path[64], what[64];
 	int pidfd, fd;
 
@@ -133,7 +138,10 @@ int netns_open_pid(int pid, char *err, size_t errlen)
 		close(fd);
 		fd = -ESRCH;
 	}
-	close(pidfd);
+	if (fd >= 0 && pidfd_out)
+		*pidfd_out = pidfd;
+	else
+		close(pidfd);
 	return fd;
 }
 

@@ -29,6 +29,9 @@ int netns_name_valid(const char *name, char *why, size_t whylen);
 /* Each returns an fd on a network namespace or -errno; ERR gets a sentence. */
 int netns_open_name(const char *name, char *err, size_t errlen);
 int netns_open_pid(int pid, char *err, size_t errlen);
+/* The same, also handing over the pidfd that proved the process was the
+ * one whose namespace was opened (it polls readable when it exits). */
+int netns_open_pidfd(int pid, int *pidfd, char *err, size_t errlen);
 int netns_open_path(const char *path, char *err, size_t errlen);
 int netns_open_inode(uint64_t inode, char *err, size_t errlen);
 /* A name, "pid:N", a path (contains '/'), or "inode:N" / a bare number. */

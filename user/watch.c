@@ -13,7 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -150,8 +149,10 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 				fprintf(stderr, "nstrace watch: --pid '%s' is not a process id\n", optarg);
 				return EXIT_USAGE;
 			}
-			if (*npids == WATCH_MAX_TARGETS)
+			if (*npids == WATCH_MAX_TARGETS) {
+				fprintf(stderr, "nstrace watch: at most %d --pid\n", WATCH_MAX_TARGETS);
 				return EXIT_USAGE;
+			}
 			pids[(*npids)++] = (int)pid;
 			break;
 		}
@@ -216,21 +217,18 @@ static int resolve_targets(struct watch *w, const int *pids, int npids)
 	char err[384];
 
 	for (int i = 0; i < w->o.ntargets + npids; i++) {
-		int fd = i < w->o.ntargets ? netns_resolve(w->o.targets[i], err, sizeof(err))
-					   : netns_open_pid(pids[i - w->o.ntargets], err, sizeof(err));
+		int pid = i < w->o.ntargets ? 0 : pids[i - w->o.ntargets], fd;
 
+		w->target_pidfd[w->ntargets] = -1;
+		w->target_pid[w->ntargets] = pid;
+		fd = pid ? netns_open_pidfd(pid, &w->target_pidfd[w->ntargets], err, sizeof(err))
+			 : netns_resolve(w->o.targets[i], err, sizeof(err));
 		if (fd < 0) {
 			fprintf(stderr, "nstrace watch: %s\n", err);
 			return fd == -EPERM || fd == -EACCES ? EXIT_NOPRIV : EXIT_USAGE;
 		}
-		w->target_pidfd[w->ntargets] = -1;
-		if (i >= w->o.ntargets) {
-			w->target_pid[w->ntargets] = pids[i - w->o.ntargets];
-			w->target_pidfd[w->ntargets] = syscall(SYS_pidfd_open,
-							       pids[i - w->o.ntargets], 0);
-		} else if (!strchr(w->o.targets[i], '/') && netns_exists(w->o.targets[i])) {
+		if (!pid && !strchr(w->o.targets[i], '/') && netns_exists(w->o.targets[i]))
 			snprintf(w->target_name[w->ntargets], NETNS_NAME_MAX, "%s", w->o.targets[i]);
-		}
 		w->targets[w->ntargets++] = netns_inode(fd);
 		close(fd);
 	}
@@ -527,7 +525,9 @@ static int run(struct watch *w, const int *pids, int npids)
 	} else {
 		report_plan(w);
 	}
-	if (w->o.ready_file && (ret = write_ready(w->o.ready_file))) {
+	if (w->o.ready_file && !(ret = write_ready(w->o.ready_file)))
+		w->ready_written = 1;
+	if (w->o.ready_file && ret) {
 		if (w->o.mode == REPORT_TTY)
 			report_tty_end(w);
 		fprintf(stderr, "nstrace watch: cannot create %s: %s\n", w->o.ready_file,
@@ -572,7 +572,7 @@ int cmd_watch(int argc, char **argv)
 			close(w->target_pidfd[i]);
 	ring_buffer__free(w->rb);
 	watch_bpf__destroy(w->skel);
-	if (w->o.ready_file && !access(w->o.ready_file, F_OK))
+	if (w->ready_written)   /* never a file that was there before us */
 		unlink(w->o.ready_file);
 	plan_free(&w->plan);
 	live_free(&w->lt);

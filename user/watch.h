@@ -103,6 +103,7 @@ struct watch {
 	int target_pid[WATCH_MAX_TARGETS];
 	int target_pidfd[WATCH_MAX_TARGETS];
 	int target_gone[WATCH_MAX_TARGETS];
+	int ready_written;         /* the ready file is ours to remove */
 	double start;              /* CLOCK_MONOTONIC seconds */
 	double mono_to_real;       /* add to monotonic seconds for wall time */
 	double last_refresh;
