@@ -88,7 +88,7 @@ static void mtu_mismatch(struct watch *w, struct fl *l)
 				return;
 			snprintf(f->text, sizeof(f->text),
 				 "MTU mismatch: %s:%s (%u) -> peer %s:%s (%u); %llu frames of %llu bytes dropped "
-				 "(charged to the sender; fix: the same MTU on both ends)",
+				 "(counted on the end that sent them; fix: the same MTU on both ends)",
 				 watch_ns_label(w, r->k.netns), watch_dev_name(w, r->k.netns, d->ifindex, dev, sizeof(dev)),
 				 d->mtu, watch_ns_label(w, d->peer_netns),
 				 watch_dev_name(w, d->peer_netns, p->ifindex, pdev, sizeof(pdev)), p->mtu,

@@ -192,10 +192,24 @@ void report_plan(struct watch *w)
 	fflush(o);
 }
 
-static void add_story(struct watch *w, const char *text)
+/* A story line: kept for the live view, printed at once with --lines. */
+static void tell(struct watch *w, const char *text)
 {
 	snprintf(w->stories[w->nstories % WATCH_STORIES], sizeof(w->stories[0]), "%.199s", text);
 	w->nstories++;
+	if (w->o.mode == REPORT_LINES) {
+		fprintf(w->out, "%s\n", text);
+		fflush(w->out);
+	}
+}
+
+/* Now, on the clock the kernel stamps events with (CLOCK_MONOTONIC ns). */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 void report_event(struct watch *w, const struct nst_event *e)
@@ -270,57 +284,34 @@ void report_event(struct watch *w, const struct nst_event *e)
 			 sent ? "sent" : "received", e->port, flow,
 			 sent ? "connection refused or aborted here" : "the peer reset the connection");
 	}
-	add_story(w, line);
-	if (w->o.mode == REPORT_LINES) {
-		fprintf(o, "%s\n", line);
-		fflush(o);
-	}
+	tell(w, line);
 }
 
-static int row_benign(const struct drop_row *r)
-{
-	const char *reason = reason_name(r->k.reason);
-
-	return reason_benign(reason, report_location(r->k.location),
-			     r->has_flow ? r->flow.family : 0,
-			     r->has_flow ? r->flow.dst : (const unsigned char *)"\0") != NULL;
-}
-
-/* What needs attention first: real drops before benign ones, then by count. */
 void report_note(struct watch *w, const char *text)
 {
-	struct timespec ts;
+	uint64_t ts = now_ns();
 	char clk[16], line[300];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (w->o.mode == REPORT_JSON) {
-		fprintf(w->out, "{\"type\":\"note\",\"ts\":%.6f,\"text\":",
-			ts.tv_sec + ts.tv_nsec / 1e9 + w->mono_to_real);
+		fprintf(w->out, "{\"type\":\"note\",\"ts\":%.6f,\"text\":", ts / 1e9 + w->mono_to_real);
 		json_str(w->out, text);
 		fprintf(w->out, "}\n");
 		fflush(w->out);
 		return;
 	}
-	clock_str(w, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec, clk, sizeof(clk));
+	clock_str(w, ts, clk, sizeof(clk));
 	snprintf(line, sizeof(line), "%s NOTE  %s", clk, text);
-	add_story(w, line);
-	if (w->o.mode == REPORT_LINES) {
-		fprintf(w->out, "%s\n", line);
-		fflush(w->out);
-	}
+	tell(w, line);
 }
 
 void report_link(struct watch *w, uint64_t netns, const char *dev, const char *event,
 		 unsigned int old_mtu, unsigned int mtu)
 {
-	struct timespec ts;
+	uint64_t ts = now_ns();
 	char clk[16], line[300];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	clock_str(w, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec, clk, sizeof(clk));
 	if (w->o.mode == REPORT_JSON) {
-		fprintf(w->out, "{\"type\":\"link\",\"ts\":%.6f,\"netns\":",
-			ts.tv_sec + ts.tv_nsec / 1e9 + w->mono_to_real);
+		fprintf(w->out, "{\"type\":\"link\",\"ts\":%.6f,\"netns\":", ts / 1e9 + w->mono_to_real);
 		json_str(w->out, watch_ns_label(w, netns));
 		fprintf(w->out, ",\"netns_inode\":%llu,\"dev\":", (unsigned long long)netns);
 		json_str(w->out, dev);
@@ -328,23 +319,25 @@ void report_link(struct watch *w, uint64_t netns, const char *dev, const char *e
 		fflush(w->out);
 		return;
 	}
+	clock_str(w, ts, clk, sizeof(clk));
 	if (!strcmp(event, "mtu"))
 		snprintf(line, sizeof(line), "%s LINK  %s:%s MTU %u -> %u", clk,
 			 watch_ns_label(w, netns), dev, old_mtu, mtu);
 	else
 		snprintf(line, sizeof(line), "%s LINK  %s:%s %s", clk, watch_ns_label(w, netns), dev,
 			 !strcmp(event, "new") ? "appeared" : event);
-	add_story(w, line);
-	if (w->o.mode == REPORT_LINES) {
-		fprintf(w->out, "%s\n", line);
-		fflush(w->out);
-	}
+	tell(w, line);
 }
 
+/* What needs attention first: real drops before benign ones, then by count. */
 static int cmp_drop(const void *a, const void *b)
 {
 	const struct drop_row *x = a, *y = b;
-	int bx = row_benign(x), by = row_benign(y);
+	const char *reason, *loc;
+	int bx, by;
+
+	row_words(x, &reason, &loc, &bx);
+	row_words(y, &reason, &loc, &by);
 
 	if (bx != by)
 		return bx - by;

@@ -104,6 +104,9 @@ static void read_ports(struct watch *w)
 	struct nst_pkey key, next, *prev = NULL;
 	struct nst_pval vals[n];
 
+	/* Every planned port has a row: a silent port shows zeros, not nothing. */
+	for (int i = 0; i < w->plan.nports; i++)
+		port_row(&w->st, w->plan.ports[i].netns, w->plan.ports[i].ifindex);
 	for (int i = 0; i < w->st.nports; i++)
 		w->st.ports[i].rx_packets = w->st.ports[i].rx_bytes =
 			w->st.ports[i].tx_packets = w->st.ports[i].tx_bytes = 0;
@@ -127,25 +130,6 @@ static void read_ports(struct watch *w)
 			r->tx_packets = p;
 			r->tx_bytes = b;
 		}
-	}
-}
-
-static void read_resets(struct watch *w)
-{
-	int fd = bpf_map__fd(w->skel->maps.resets), n = ncpus();
-	struct nst_rkey key, next, *prev = NULL;
-	uint64_t vals[n];
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct reset_row *r;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = reset_row(&w->st, &key)))
-			continue;
-		r->count = 0;
-		for (int c = 0; c < n; c++)
-			r->count += vals[c];
 	}
 }
 
@@ -193,7 +177,9 @@ int stats_read(struct watch *w)
 
 	read_drops(w, dt);
 	read_ports(w);
-	read_resets(w);
+	read_counts(bpf_map__fd(w->skel->maps.resets), sizeof(struct nst_rkey),
+		    (void **)&w->st.resets, &w->st.nresets, sizeof(struct reset_row),
+		    offsetof(struct reset_row, count));
 	read_counts(bpf_map__fd(w->skel->maps.icmp_wire), sizeof(struct nst_ikey),
 		    (void **)&w->st.icmp, &w->st.nicmp, sizeof(struct icmp_row),
 		    offsetof(struct icmp_row, count));
