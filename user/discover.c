@@ -340,3 +340,12 @@ const char *live_operstate(int operstate)
 		return "UNKNOWN";
 	return names[operstate];
 }
+
+struct live_link *live_ns_add_link(struct live_ns *ns)
+{
+	if (push((void **)&ns->links, &ns->nlinks, sizeof(*ns->links)))
+		return NULL;
+	ns->links[ns->nlinks - 1].link_nsid = -1;
+	return &ns->links[ns->nlinks - 1];
+}
+

@@ -27,6 +27,7 @@ struct live_link {
 	int peer_ifindex;
 	int naddrs;
 	struct ipaddr addrs[LIVE_MAX_ADDRS];
+	int gone;                 /* deleted since discovery (watch keeps its name) */
 };
 
 struct live_route {
@@ -63,5 +64,7 @@ const struct live_ns *live_ns_by_name(const struct live_topo *lt, const char *na
 const struct live_link *live_link_by_index(const struct live_ns *ns, int ifindex);
 const struct live_link *live_link_by_name(const struct live_ns *ns, const char *name);
 const char *live_operstate(int operstate);
+/* Keep a model current between discoveries (watch follows link changes). */
+struct live_link *live_ns_add_link(struct live_ns *ns);
 
 #endif

@@ -80,45 +80,39 @@ void follow_monitor_plan(struct watch *w)
 	}
 }
 
-/* The kernel often announces one change several times: tell it once. */
-static void link_story(struct watch *w, uint64_t netns, int ifindex, const char *dev,
-		       const char *event, unsigned int old_mtu, unsigned int mtu)
-{
-	static struct { uint64_t netns; int ifindex; char event[8]; unsigned int mtu; double t; } last;
-	double now = watch_now();
-
-	if (last.netns == netns && last.ifindex == ifindex && !strcmp(last.event, event) &&
-	    last.mtu == mtu && now - last.t < 0.5)
-		return;
-	last.netns = netns;
-	last.ifindex = ifindex;
-	snprintf(last.event, sizeof(last.event), "%s", event);
-	last.mtu = mtu;
-	last.t = now;
-	report_link(w, netns, dev, event, old_mtu, mtu);
-}
-
+/* The kernel often announces one change several times. The model is kept
+ * current as each announcement arrives (a deleted link stays, marked gone,
+ * so its name is kept too), so a repeat finds nothing new. */
 void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c)
 {
 	struct watch *w = ctx;
-	const struct live_ns *ns = live_ns_by_inode(&w->lt, netns);
-	/* Updated in place, so repeated announcements compare to the news. */
+	struct live_ns *ns = (struct live_ns *)live_ns_by_inode(&w->lt, netns);
 	struct live_link *old = ns ? (struct live_link *)live_link_by_index(ns, c->ifindex) : NULL;
 
-	if (c->deleted) {
-		link_story(w, netns, c->ifindex, old ? old->name : c->name, "deleted", 0, 0);
-	} else if (!old) {
-		link_story(w, netns, c->ifindex, c->name, "new", 0, c->mtu);
+	int known = old && !old->gone;
+
+	w->replan = 1;
+	if (c->deleted && old && old->gone)
+		return;   /* told already */
+	if (c->deleted || !known) {
+		report_link(w, netns, old ? old->name : c->name, c->deleted ? "deleted" : "new",
+			    0, c->deleted ? 0 : c->mtu);
 	} else {
 		if (c->mtu && c->mtu != old->mtu)
-			link_story(w, netns, c->ifindex, c->name, "mtu", old->mtu, c->mtu);
+			report_link(w, netns, c->name, "mtu", old->mtu, c->mtu);
 		if ((c->flags ^ old->flags) & IFF_UP)
-			link_story(w, netns, c->ifindex, c->name, (c->flags & IFF_UP) ? "up" : "down", 0, 0);
-		old->flags = c->flags;
-		if (c->mtu)
-			old->mtu = c->mtu;
+			report_link(w, netns, c->name, (c->flags & IFF_UP) ? "up" : "down", 0, 0);
 	}
-	w->replan = 1;
+	if (!old && ns && (old = live_ns_add_link(ns))) {
+		old->ifindex = c->ifindex;
+		memcpy(old->name, c->name, sizeof(old->name));
+	}
+	if (!old)
+		return;
+	old->gone = c->deleted;
+	old->flags = c->flags;
+	if (c->mtu)
+		old->mtu = c->mtu;
 }
 
 /* Links changed: see the system afresh, extend the plan, attach to what is
