@@ -74,14 +74,11 @@ int ipaddr_equal(const struct ipaddr *x, const struct ipaddr *y)
 
 int addr_add(struct rtnl *r, int ifindex, const struct ipaddr *a)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	size_t n = a->family == AF_INET ? 4 : 16;
-	int ret;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = rtnl_msg(r, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = a->family;
@@ -93,7 +90,5 @@ int addr_add(struct rtnl *r, int ifindex, const struct ipaddr *a)
 	/* A topology is built to be used at once: skip IPv6 DAD's delay. */
 	if (a->family == AF_INET6)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	ret = rtnl_talk(r, nlh, NULL, NULL);
-	free(buf);
-	return ret;
+	return rtnl_talk(r, nlh, NULL, NULL);
 }

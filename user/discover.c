@@ -159,18 +159,13 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct rtnl *r, int type, int family, size_t hdrlen,
 		mnl_cb_t cb, void *data)
 {
-	char *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	int ret;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = rtnl_msg(r, buf, type, NLM_F_DUMP);
 	/* Every rt*msg starts with its family byte. */
 	*(unsigned char *)mnl_nlmsg_put_extra_header(nlh, hdrlen) = family;
-	ret = rtnl_talk(r, nlh, cb, data);
-	free(buf);
-	return ret;
+	return rtnl_talk(r, nlh, cb, data);
 }
 
 static int nsid_cb(const struct nlmsghdr *nlh, void *data)
@@ -188,20 +183,17 @@ static int nsid_cb(const struct nlmsghdr *nlh, void *data)
 /* The id that the namespace of R gives to the namespace FD, or -1. */
 static int nsid_of(struct rtnl *r, int fd)
 {
-	char *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *g;
 	int id = -1;
 
-	if (!buf)
-		return -1;
 	nlh = rtnl_msg(r, buf, RTM_GETNSID, 0);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->rtgen_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, NETNSA_FD, fd);
 	if (rtnl_talk(r, nlh, nsid_cb, &id))
 		id = -1;
-	free(buf);
 	return id;
 }
 

@@ -19,15 +19,6 @@ static struct nlmsghdr *link_msg(struct rtnl *r, void *buf, int type,
 	return nlh;
 }
 
-static int talk_free(struct rtnl *r, void *buf, struct nlmsghdr *nlh,
-		     mnl_cb_t cb, void *data)
-{
-	int ret = rtnl_talk(r, nlh, cb, data);
-
-	free(buf);
-	return ret;
-}
-
 static int ifindex_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -39,12 +30,10 @@ static int ifindex_cb(const struct nlmsghdr *nlh, void *data)
 
 int link_ifindex(struct rtnl *r, const char *name)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int idx = 0, ret;
 
-	if (!buf)
-		return -ENOMEM;
-	ret = talk_free(r, buf, link_msg(r, buf, RTM_GETLINK, 0, name),
+	ret = rtnl_talk(r, link_msg(r, buf, RTM_GETLINK, 0, name),
 			ifindex_cb, &idx);
 	if (ret)
 		return ret;
@@ -53,29 +42,25 @@ int link_ifindex(struct rtnl *r, const char *name)
 
 int link_add_bridge(struct rtnl *r, const char *name)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct nlattr *info;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = link_msg(r, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, info);
-	return talk_free(r, buf, nlh, NULL, NULL);
+	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
 int link_add_veth(struct rtnl *r, const char *name, const char *peer,
 		  int peer_netns_fd)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlattr *info, *data, *peer_attr;
 	struct ifinfomsg *pifi;
 	struct nlmsghdr *nlh;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = link_msg(r, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
@@ -90,53 +75,45 @@ int link_add_veth(struct rtnl *r, const char *name, const char *peer,
 	mnl_attr_nest_end(nlh, peer_attr);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	return talk_free(r, buf, nlh, NULL, NULL);
+	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
 int link_set_mtu(struct rtnl *r, const char *name, unsigned int mtu)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = link_msg(r, buf, RTM_NEWLINK, 0, name);
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return talk_free(r, buf, nlh, NULL, NULL);
+	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
 int link_set_master(struct rtnl *r, const char *name, int master_ifindex)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = link_msg(r, buf, RTM_NEWLINK, 0, name);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, master_ifindex);
-	return talk_free(r, buf, nlh, NULL, NULL);
+	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
 int link_set_up(struct rtnl *r, const char *name, int up)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = link_msg(r, buf, RTM_NEWLINK, 0, name);
 	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_change = IFF_UP;
 	ifi->ifi_flags = up ? IFF_UP : 0;
-	return talk_free(r, buf, nlh, NULL, NULL);
+	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
 int link_del(struct rtnl *r, const char *name)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 
-	if (!buf)
-		return -ENOMEM;
-	return talk_free(r, buf, link_msg(r, buf, RTM_DELLINK, 0, name), NULL, NULL);
+	return rtnl_talk(r, link_msg(r, buf, RTM_DELLINK, 0, name), NULL, NULL);
 }

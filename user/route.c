@@ -1,18 +1,13 @@
-#include <errno.h>
-#include <stdlib.h>
 #include <linux/rtnetlink.h>
 #include "route.h"
 
 int route_add(struct rtnl *r, const struct route_spec *rt)
 {
-	void *buf = calloc(1, RTNL_BUF);
+	char buf[MNL_SOCKET_BUFFER_SIZE];
 	size_t n = rt->dst.family == AF_INET ? 4 : 16;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int ret;
 
-	if (!buf)
-		return -ENOMEM;
 	nlh = rtnl_msg(r, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = rt->dst.family;
@@ -27,7 +22,5 @@ int route_add(struct rtnl *r, const struct route_spec *rt)
 		mnl_attr_put(nlh, RTA_GATEWAY, n, rt->gw.a);
 	if (rt->oif)
 		mnl_attr_put_u32(nlh, RTA_OIF, rt->oif);
-	ret = rtnl_talk(r, nlh, NULL, NULL);
-	free(buf);
-	return ret;
+	return rtnl_talk(r, nlh, NULL, NULL);
 }

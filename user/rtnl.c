@@ -78,16 +78,27 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* ctl callbacks get the struct rtnl through a static: mnl passes one data
- * pointer to both data and control callbacks, and we need the caller's. */
-static struct rtnl *cur_rtnl;
+/* mnl hands one pointer to data and control callbacks alike: ours carries
+ * the socket (for the error text) and the caller's callback and data. */
+struct talk {
+	struct rtnl *r;
+	mnl_cb_t cb;
+	void *data;
+};
 
-static int error_cb(const struct nlmsghdr *nlh, void *data)
+static int data_cb(const struct nlmsghdr *nlh, void *p)
+{
+	const struct talk *t = p;
+
+	return t->cb ? t->cb(nlh, t->data) : MNL_CB_OK;
+}
+
+static int error_cb(const struct nlmsghdr *nlh, void *p)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct talk *t = p;
 	size_t off;
 
-	(void)data;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
@@ -99,7 +110,7 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			off += e->msg.nlmsg_len - sizeof(e->msg);
 		if (mnl_nlmsg_size(off) < nlh->nlmsg_len)
-			mnl_attr_parse(nlh, off, extack_attr_cb, cur_rtnl);
+			mnl_attr_parse(nlh, off, extack_attr_cb, t->r);
 	}
 	errno = -e->error;
 	return MNL_CB_ERROR;
@@ -127,6 +138,7 @@ int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		[NLMSG_DONE] = done_cb,
 		[NLMSG_OVERRUN] = noop_cb,
 	};
+	struct talk t = { .r = r, .cb = cb, .data = data };
 	char *buf;
 	int ret;
 
@@ -143,16 +155,14 @@ int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	buf = malloc(RTNL_BUF);
 	if (!buf)
 		return -ENOMEM;
-	cur_rtnl = r;
 	do {
 		ret = mnl_socket_recvfrom(r->nl, buf, RTNL_BUF);
 		if (ret < 0)
 			break;
-		ret = mnl_cb_run2(buf, ret, nlh->nlmsg_seq, r->portid,
-				  cb ? cb : noop_cb, data, ctl, NLMSG_MIN_TYPE);
+		ret = mnl_cb_run2(buf, ret, nlh->nlmsg_seq, r->portid, data_cb, &t,
+				  ctl, NLMSG_MIN_TYPE);
 	} while (ret > 0);
 	free(buf);
-	cur_rtnl = NULL;
 	return ret < 0 ? -errno : 0;
 }
 

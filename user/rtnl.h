@@ -17,7 +17,8 @@ struct rtnl {
 /* Open a NETLINK_ROUTE socket inside NETNS_FD (-1: the current one). */
 int rtnl_open(struct rtnl *r, int netns_fd);
 void rtnl_close(struct rtnl *r);
-/* Start a message of TYPE in BUF (RTNL_BUF bytes) with FLAGS|NLM_F_REQUEST. */
+/* Start a message of TYPE in BUF with FLAGS|NLM_F_REQUEST. A request fits
+ * in MNL_SOCKET_BUFFER_SIZE; RTNL_BUF is the size replies are read with. */
 struct nlmsghdr *rtnl_msg(struct rtnl *r, void *buf, int type, int flags);
 /* Send NLH and read until the ack or the end of the dump; CB (may be NULL)
  * sees every data message. Returns 0 or -errno; r->err holds the kernel's
