@@ -165,29 +165,39 @@ static __always_inline int sample_due(const struct nst_dkey *k, __u64 now)
 	return 1;
 }
 
-static __always_inline void emit(__u32 type, const struct nst_dkey *k,
-				 const struct nst_flow *f, __u32 len, __u32 segs,
-				 __u32 port, __u64 now)
+/* Reserve and start a story; NULL (and counted) when the ring is full. */
+static __always_inline struct nst_event *story(__u32 type, __u32 netns, __u32 ifindex,
+					       const struct nst_flow *f, __u64 now)
 {
 	struct nst_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
 		stat_inc(NST_STAT_RB_FULL);
-		return;
+		return NULL;
 	}
+	__builtin_memset(e, 0, sizeof(*e));
 	e->ts = now;
 	e->type = type;
-	e->netns = k->netns;
-	e->ifindex = k->ifindex;
+	e->netns = netns;
+	e->ifindex = ifindex;
+	e->segs = 1;
+	e->flow = *f;
+	return e;
+}
+
+static __always_inline void emit(__u32 type, const struct nst_dkey *k,
+				 const struct nst_flow *f, __u32 len, __u32 segs,
+				 __u32 port, __u64 now)
+{
+	struct nst_event *e = story(type, k->netns, k->ifindex, f, now);
+
+	if (!e)
+		return;
 	e->reason = k->reason;
 	e->location = k->location;
 	e->len = len;
 	e->segs = segs;
 	e->port = port;
-	e->mtu = 0;
-	e->dir = 0;
-	e->icmp_type = e->icmp_code = 0;
-	e->flow = *f;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -324,24 +334,12 @@ static __always_inline void emit_icmp(__u32 type, __u32 netns, __u32 ifindex, __
 	struct nst_event *e;
 	__u64 now = bpf_ktime_get_ns();
 
-	if (!sample_due(&k, now))
+	if (!sample_due(&k, now) || !(e = story(type, netns, ifindex, orig, now)))
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(NST_STAT_RB_FULL);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts = now;
-	e->type = type;
-	e->netns = netns;
-	e->ifindex = ifindex;
 	e->dir = dir;
 	e->mtu = mtu;
 	e->icmp_type = itype;
 	e->icmp_code = icode;
-	e->segs = 1;
-	e->flow = *orig;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
