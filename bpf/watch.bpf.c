@@ -107,6 +107,30 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
+/* The per-CPU counter for KEY, created from ZERO on first use. Another
+ * CPU may create it first (then our insert fails): look again before
+ * calling the map full. */
+static __always_inline void *counter(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		stat_inc(NST_STAT_MAP_FULL);
+	return v;
+}
+
+static __always_inline void count_u64(void *map, const void *key)
+{
+	__u64 zero = 0, *v = counter(map, key, &zero);
+
+	if (v)
+		*v += 1;
+}
+
 static __always_inline int addr_watched(__u32 family, const __u8 *addr)
 {
 	struct nst_akey k = { .family = family };
@@ -231,15 +255,9 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	k.location = (__u64)location;
 	segs = skb_segs(skb);
 	len = BPF_CORE_READ(skb, len);
-	v = bpf_map_lookup_elem(&drops, &k);
-	if (!v) {
-		bpf_map_update_elem(&drops, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&drops, &k);
-		if (!v) {
-			stat_inc(NST_STAT_MAP_FULL);
-			return 0;
-		}
-	}
+	v = counter(&drops, &k, &zero);
+	if (!v)
+		return 0;
 	v->packets += 1;
 	v->segs += segs;
 	v->bytes += len;
@@ -257,13 +275,9 @@ static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
 {
 	struct nst_rkey rk = { .netns = netns, .ifindex = ifindex, .type = type, .port = lport };
 	struct nst_dkey k = { .netns = netns, .ifindex = ifindex, .reason = type };
-	__u64 *v, one = 1, now;
+	__u64 now;
 
-	v = bpf_map_lookup_elem(&resets, &rk);
-	if (v)
-		*v += 1;
-	else if (bpf_map_update_elem(&resets, &rk, &one, BPF_NOEXIST))
-		stat_inc(NST_STAT_MAP_FULL);
+	count_u64(&resets, &rk);
 	now = bpf_ktime_get_ns();
 	if (sample_due(&k, now))
 		emit(type, &k, f, 0, 1, lport, now);
@@ -312,16 +326,6 @@ int BPF_PROG(watch_tcp_receive_reset, struct sock *sk)
 	/* The peer's port: the service that refused or aborted. */
 	count_reset(NST_EV_RESET_RECV, netns, 0, &f, f.dport);
 	return 0;
-}
-
-static __always_inline void count_u64(void *map, const void *key)
-{
-	__u64 *v = bpf_map_lookup_elem(map, key), one = 1;
-
-	if (v)
-		*v += 1;
-	else if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
-		stat_inc(NST_STAT_MAP_FULL);
 }
 
 /* A story about an ICMP error: the offending packet is the flow. */
@@ -479,17 +483,11 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 	struct nst_pval *v, zero = {};
 
 	k.netns = skb->dev->nd_net.net->ns.inum;
-	v = bpf_map_lookup_elem(&ports, &k);
-	if (!v) {
-		bpf_map_update_elem(&ports, &k, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&ports, &k);
-		if (!v) {
-			icmp_on_wire(ctx, k.netns, dir);
-			return TC_ACT_UNSPEC;
-		}
+	v = counter(&ports, &k, &zero);
+	if (v) {
+		v->packets += 1;
+		v->bytes += ctx->len;
 	}
-	v->packets += 1;
-	v->bytes += ctx->len;
 	icmp_on_wire(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }
