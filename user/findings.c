@@ -202,7 +202,8 @@ int findings_build(struct watch *w, struct finding **out)
 			continue;
 		for (int k = 0; k < i; k++)
 			dup |= w->st.icmp[k].k.family == 10 && w->st.icmp[k].k.dir == NST_EGRESS &&
-			       !memcmp(w->st.icmp[k].k.orig_src, r->k.orig_src, 32);
+			       !memcmp(w->st.icmp[k].k.orig_src, r->k.orig_src, 16) &&
+			       !memcmp(w->st.icmp[k].k.orig_dst, r->k.orig_dst, 16);
 		/* The first port it left through is in the namespace that sent it. */
 		if (!dup)
 			icmp_story(w, &l, r->k.netns, 10, r->k.orig_src, r->k.orig_dst, r->k.mtu,

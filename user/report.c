@@ -238,8 +238,10 @@ void report_event(struct watch *w, const struct nst_event *e)
 			return;
 		}
 		/* Healthy traffic's drops are counted, not told (--benign tells). */
-		if (benign && !w->o.show_benign)
+		if (benign && !w->o.show_benign) {
+			w->st.untold++;
 			return;
+		}
 		snprintf(line, sizeof(line), "%s DROP  %s %s at %s: %s len %u%s%s%s", clk, place,
 			 reason, loc, flow, e->len, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	} else if (e->type == NST_EV_ICMP_WIRE || e->type == NST_EV_ICMP_SENT) {
@@ -569,9 +571,13 @@ void report_summary(struct watch *w)
 	}
 	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
 	ports_table(w, o, 1000, 4096);
-	fprintf(o, "stories read: %llu, events not shown: %llu%s\n",
-		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
-		w->st.map_full ? " (counter maps were full: some counts lost)" : "");
+	fprintf(o, "stories read: %llu", (unsigned long long)w->st.stories);
+	if (w->st.untold)
+		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)w->st.untold);
+	fprintf(o, ", events not shown: %llu", (unsigned long long)w->st.rb_full);
+	if (w->st.map_full)
+		fprintf(o, ", counts lost (counter maps full): %llu", (unsigned long long)w->st.map_full);
+	fputc('\n', o);
 	fflush(o);
 }
 

@@ -84,6 +84,7 @@ struct stats {
 	int ngen;
 	uint64_t rb_full, map_full;
 	uint64_t stories;          /* events read from the ring buffer */
+	uint64_t untold;           /* of those, benign drops not printed */
 };
 
 struct watch {
