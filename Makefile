@@ -8,7 +8,7 @@ OUT       := .output
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= cc
-PKGS      := libbpf libmnl libelf zlib
+PKGS      := libbpf libmnl libelf zlib libnftables
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
@@ -17,7 +17,7 @@ CFLAGS    += -I$(OUT) -Ibpf -Iuser -MMD -MP
 ifeq ($(CI),true)
 CFLAGS    += -Werror
 endif
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lelf -lz)
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -lelf -lz -lnftables)
 BPFCFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -11,6 +11,7 @@ need_pc libbpf libbpf-dev
 need_pc libelf libelf-dev
 need_pc zlib zlib1g-dev
 need_pc libmnl libmnl-dev
+need_pc libnftables libnftables-dev
 need_cmd bpftool bpftool
 need_cmd clang clang
 need_cmd llvm-strip llvm

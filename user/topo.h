@@ -14,6 +14,8 @@
 #define TOPO_MAX_SYSCTLS 256
 #define TOPO_MAX_ADDRS 8
 #define TOPO_LINE_MAX 4096
+#define TOPO_MAX_RULES 256
+#define TOPO_NFT_MAX 1024
 
 enum topo_link_kind { TL_VETH, TL_BRIDGE };
 
@@ -55,13 +57,43 @@ struct topo_sysctl {
 	int line;
 };
 
+/* Firewall and NAT, applied with nftables inside a namespace (never the
+ * host's): one table, inet nstrace, that goes with the namespace. */
+enum topo_rule_kind {
+	TR_FILTER,                      /* firewall NS CHAIN ACTION ... */
+	TR_MASQUERADE,                  /* nat NS masquerade out IF */
+	TR_RAW,                         /* nft NS 'COMMAND' */
+};
+
+/* Where a firewall rule's packets come from or go to: a declared
+ * namespace (its addresses) or a prefix. */
+struct topo_peer {
+	int ns;                         /* index in ns[], or -1 */
+	int has_net;
+	struct ipaddr net;
+};
+
+struct topo_rule {
+	char ns[NETNS_NAME_MAX];
+	enum topo_rule_kind kind;
+	int line;
+	char chain[8];                  /* input, forward, output */
+	char action[8];                 /* accept, drop, reject */
+	char proto[8];                  /* "", tcp, udp, icmp, icmp6 */
+	unsigned int port;              /* destination port, 0: any */
+	struct topo_peer from, to;
+	char oif[TOPO_IFNAMSIZ];        /* masquerade: the way out */
+	char text[TOPO_NFT_MAX];        /* raw nft command */
+};
+
 struct topo {
 	char file[256];
-	int nns, nlinks, nroutes, nsysctls;
+	int nns, nlinks, nroutes, nsysctls, nrules;
 	struct topo_ns ns[TOPO_MAX_NS];
 	struct topo_link links[TOPO_MAX_LINKS];
 	struct topo_route routes[TOPO_MAX_ROUTES];
 	struct topo_sysctl sysctls[TOPO_MAX_SYSCTLS];
+	struct topo_rule rules[TOPO_MAX_RULES];
 };
 
 /* Parse FILE (or TEXT of LEN bytes, named NAME) into a new model; PREFIX

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "firewall.h"
 #include "link.h"
 #include "log.h"
 #include "route.h"
@@ -338,6 +339,40 @@ static int set_sysctls(struct applier *a)
 	return 0;
 }
 
+/* Each namespace's firewall in one nft transaction. */
+static int apply_firewalls(struct applier *a)
+{
+	const struct topo *t = a->t;
+	static char script[TOPO_MAX_RULES * (TOPO_NFT_MAX + 256)];
+	int lines[TOPO_MAX_RULES * 2 + 8];
+
+	for (int i = 0; i < t->nns; i++) {
+		struct nsctx *c;
+		char why[400];
+		int n = firewall_script(t, t->ns[i].name, script, sizeof(script), lines,
+					sizeof(lines) / sizeof(lines[0])), cmd, ret;
+
+		if (n <= 0) {
+			if (n < 0)
+				set_err(a, 0, "the firewall of '%s' is too long", t->ns[i].name);
+			if (n < 0)
+				return n;
+			continue;
+		}
+		c = ctx_get(a, t->ns[i].name);
+		ret = c ? firewall_apply(c->fd, script, &cmd, why, sizeof(why)) : -errno;
+		if (ret) {
+			int line = cmd > 0 && cmd <= n ? lines[cmd - 1] : 0;
+
+			set_err(a, line, "cannot set up the firewall of '%s': %s",
+				t->ns[i].name, c ? why : strerror(-ret));
+			return ret;
+		}
+		pr_debug("%s: %d nft commands\n%s", t->ns[i].name, n, script);
+	}
+	return 0;
+}
+
 int topo_up(const struct topo *t, char *err, size_t errlen)
 {
 	struct applier *a = calloc(1, sizeof(*a));
@@ -366,6 +401,8 @@ int topo_up(const struct topo *t, char *err, size_t errlen)
 		ret = bring_up(a);
 	if (!ret)
 		ret = make_routes(a);
+	if (!ret)
+		ret = apply_firewalls(a);
 	if (ret) {
 		if (!a->err_set)
 			set_err(a, 0, "%s", strerror(-ret));

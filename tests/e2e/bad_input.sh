@@ -32,6 +32,8 @@ cases=(
 "gateway_family|2|different families|topo check $(f gf.topo 'ns a\nroute a 10.1.0.0/16 via fd42::1\n')"
 "host_route|2|routes in the host's namespace are not managed|topo check $(f hr.topo 'route root default via 10.0.0.1\n')"
 "host_sysctl|2|sysctls of the host's namespace are not managed|topo check $(f hs.topo 'sysctl root net.ipv4.ip_forward=1\n')"
+"host_firewall|2|:1: the host's firewall is not managed by nstrace|topo check $(f hf.topo 'firewall root input drop\n')"
+"firewall_unknown_peer|2|:2: 'ghost' is neither a declared namespace nor an address|topo check $(f fp.topo 'ns a\nfirewall a input drop from ghost\n')"
 "non_net_sysctl|2|only per-namespace keys under net. are allowed|topo check $(f ns.topo 'ns a\nsysctl a kernel.panic=1\n')"
 "prefix_with_slash|2|prefix 'a/b' is not usable|topo check --prefix a/b $(f p.topo 'ns a\n')"
 "name_with_slash|2|a/b: No such file or directory|topo show a/b"

@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
+#include "firewall.h"
 #include "topo.h"
 #include "unit.h"
 
@@ -139,7 +141,22 @@ static void error_table(void)
 		{ "sysctl root net.ipv4.ip_forward=1\n", NULL, "sysctls of the host's namespace" },
 		{ "ns red\0blue\n", NULL, "t.topo:1: binary data" },
 		{ "ns red\n\x01\x02garbage\n", NULL, "t.topo:2: control character 0x01" },
-		{ "ns red\nns a b c d e f g h i\n", NULL, "too many words" },
+		{ "ns red\nns a b c d e f g h i j k l m n o p q\n", NULL, "too many words" },
+		{ "ns a\nfirewall a sideways drop\n", NULL, "t.topo:2: chain 'sideways' is not input, forward or output" },
+		{ "ns a\nfirewall a input allow\n", NULL, "action 'allow' is not accept, drop or reject" },
+		{ "ns a\nfirewall a input drop port 22\n", NULL, "a port needs tcp or udp before it" },
+		{ "ns a\nfirewall a input drop tcp port 0\n", NULL, "port '0' is not 1..65535" },
+		{ "ns a\nfirewall a input drop tcp from\n", NULL, "'from' needs an argument" },
+		{ "ns a\nfirewall a input drop from ghost\n", NULL, "'ghost' is neither a declared namespace nor an address" },
+		{ "ns a\nfirewall a input drop from 10.0.0.0/8 from 10.0.0.0/8\n", NULL, "unexpected 'from' (or given twice)" },
+		{ "ns a\nns b\nfirewall a forward drop from b\n", NULL, "t.topo:3: this firewall rule can match nothing" },
+		{ "ns a\nfirewall a input drop icmp6 from 10.0.0.1\n", NULL, "can match nothing" },
+		{ "firewall root input drop\n", NULL, "the host's firewall is not managed by nstrace" },
+		{ "ns a\nnat a masquerade out x\n", NULL, "t.topo:2: interface 'a:x' is not declared" },
+		{ "ns a\nnat a snat out x\n", NULL, "expected 'nat NS masquerade out IF'" },
+		{ "ns a\nnft a\n", NULL, "t.topo:2: missing argument: expected 'nft NS" },
+		{ "ns a\nnft a ''\n", NULL, "missing argument" },
+		{ "nft ghost 'add table ip x'\n", NULL, "namespace 'ghost' is not declared" },
 		{ "ns red\n", "bad/prefix", "prefix 'bad/prefix' is not usable" },
 	};
 	char err[512];
@@ -180,7 +197,7 @@ static void bundled_files_parse(void)
 {
 	static const char *files[] = { "topologies/pair.topo", "topologies/bridge.topo",
 		"topologies/router-mtu.topo", "topologies/mtu-mismatch.topo",
-		"topologies/three-tier.topo" };
+		"topologies/three-tier.topo", "topologies/gateway.topo" };
 	char err[512];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -195,7 +212,47 @@ static void bundled_files_parse(void)
 	CHECK_STR_HAS(err, "cannot open: No such file or directory");
 }
 
+/* Firewall statements become nft commands in table inet nstrace, one per
+ * address family the rule can match, each remembering its line. */
+static void firewall_commands(void)
+{
+	static const char text[] =
+		"ns web\nns db\nns rt\n"
+		"veth web:e rt:w\nveth db:e rt:d\n"
+		"addr web:e 10.1.0.2/24\naddr web:e fd00:1::2/64\naddr db:e 10.2.0.2/24\n"
+		"firewall rt forward drop tcp from web to db port 5432\n"
+		"firewall rt input accept icmp\n"
+		"firewall rt forward reject from 10.9.9.9/16\n"
+		"nat rt masquerade out d\n"
+		"nft rt 'add rule inet nstrace input meta mark 7 counter'\n";
+	char err[512], buf[4096];
+	int lines[16], n;
+	struct topo *t = topo_parse_text("t.topo", text, sizeof(text) - 1, NULL, err, sizeof(err));
+
+	if (!CHECK(t, "%s", err))
+		return;
+	n = firewall_script(t, "rt", buf, sizeof(buf), lines, 16);
+	CHECK(n == 9, "got %d commands:\n%s", n, buf);
+	CHECK_STR_HAS(buf, "add table inet nstrace\n");
+	CHECK_STR_HAS(buf, "add chain inet nstrace forward { type filter hook forward priority 0; policy accept; }\n");
+	CHECK_STR_HAS(buf, "add chain inet nstrace postrouting { type nat hook postrouting priority 100;");
+	/* web has v4 and v6, db only v4: one rule, IPv4. */
+	CHECK_STR_HAS(buf, "add rule inet nstrace forward ip saddr { 10.1.0.2 } ip daddr { 10.2.0.2 } "
+		      "tcp dport 5432 counter drop comment \"line 9\"\n");
+	CHECK(!strstr(buf, "fd00:1::2"), "a v6 rule toward a v4-only namespace");
+	CHECK_STR_HAS(buf, "add rule inet nstrace input meta l4proto icmp counter accept comment \"line 10\"\n");
+	CHECK_STR_HAS(buf, "ip saddr 10.9.0.0/16 counter reject");      /* host bits cleared */
+	CHECK_STR_HAS(buf, "postrouting oifname \"d\" counter masquerade comment \"line 12\"");
+	CHECK_STR_HAS(buf, "\nadd rule inet nstrace input meta mark 7 counter\n");
+	CHECK(lines[0] == 0 && lines[n - 1] == 13 && lines[n - 2] == 12, "lines %d %d %d",
+	      lines[0], lines[n - 2], lines[n - 1]);
+	CHECK(firewall_script(t, "web", buf, sizeof(buf), NULL, 0) == 0, "web has no firewall");
+	CHECK(firewall_script(t, "rt", buf, 64, NULL, 0) == -ENOSPC, "a short buffer is not -ENOSPC");
+	topo_free(t);
+}
+
 const struct unit_test parse_tests[] = {
+	{ "parse_firewall_commands", firewall_commands },
 	{ "parse_bridge_model", bridge_model },
 	{ "parse_prefix", prefix_applies },
 	{ "parse_routes", route_forms },
