@@ -26,6 +26,10 @@ need_cmd nft nftables
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
 need_cmd nstat iproute2
+need_cmd curl curl
+need_cmd prometheus prometheus
+need_cmd promtool prometheus
+need_cmd tshark tshark
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc
@@ -37,7 +41,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || {
+# No recommends: prometheus would bring node-exporter, a second service.
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
 	echo "deps: apt-get install ${missing[*]} failed" >&2
 	exit 1
 }

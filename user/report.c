@@ -102,7 +102,7 @@ static const char *drop_hint(const char *reason, const char *loc, const struct n
 }
 
 /* A drop row's reason, freeing function and hint, named once for all views. */
-static const char *row_words(const struct drop_row *r, const char **reason, const char **loc,
+const char *report_drop_words(const struct drop_row *r, const char **reason, const char **loc,
 			     int *benign)
 {
 	*reason = reason_name(r->k.reason);
@@ -165,7 +165,10 @@ void report_plan(struct watch *w)
 			json_place(o, w, w->plan.ports[i].netns, w->plan.ports[i].ifindex);
 			fprintf(o, ",\"mtu\":%u}", w->plan.ports[i].mtu);
 		}
-		fprintf(o, "],\"tc\":\"%s\"}\n", w->att.used_legacy ? "clsact" : "tcx");
+		fprintf(o, "],\"tc\":\"%s\"", w->att.used_legacy ? "clsact" : "tcx");
+		if (w->metrics.fd >= 0)
+			fprintf(o, ",\"metrics\":\"http://%s/metrics\"", w->metrics.url);
+		fprintf(o, "}\n");
 		fflush(o);
 		return;
 	}
@@ -189,6 +192,8 @@ void report_plan(struct watch *w)
 		filter_str(&w->o.filter, fs, sizeof(fs));
 		fprintf(o, "  filter: %s\n", fs);
 	}
+	if (w->metrics.fd >= 0)
+		fprintf(o, "  metrics: http://%s/metrics\n", w->metrics.url);
 	fflush(o);
 }
 
@@ -338,8 +343,8 @@ static int cmp_drop(const void *a, const void *b)
 	const char *reason, *loc;
 	int bx, by;
 
-	row_words(x, &reason, &loc, &bx);
-	row_words(y, &reason, &loc, &by);
+	report_drop_words(x, &reason, &loc, &bx);
+	report_drop_words(y, &reason, &loc, &by);
 
 	if (bx != by)
 		return bx - by;
@@ -385,7 +390,7 @@ static void summary_json(struct watch *w)
 		const struct drop_row *r = &w->st.drops[i];
 		const char *reason, *loc;
 		int benign;
-		const char *hint = row_words(r, &reason, &loc, &benign);
+		const char *hint = report_drop_words(r, &reason, &loc, &benign);
 
 		if (!r->packets)
 			continue;
@@ -486,7 +491,7 @@ static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
 		const struct drop_row *r = &w->st.drops[i];
 		const char *reason, *loc;
 		int benign;
-		const char *hint = row_words(r, &reason, &loc, &benign);
+		const char *hint = report_drop_words(r, &reason, &loc, &benign);
 
 		if (!r->packets)
 			continue;

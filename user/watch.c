@@ -54,6 +54,9 @@ static void watch_usage(FILE *f)
 "  --interval MS    at most one story per (namespace, port, reason,\n"
 "                   location) every MS milliseconds (default 1000);\n"
 "                   counts are exact whatever this is\n"
+"  --metrics [ADDR:]PORT\n"
+"                   serve the counters at http://ADDR:PORT/metrics for\n"
+"                   Prometheus (ADDR defaults to 127.0.0.1)\n"
 "\n"
 "Filters, applied in the kernel so counts stay exact:\n"
 "  --host ADDR      packets from or to ADDR\n"
@@ -114,7 +117,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -126,6 +129,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
 		{ "port", required_argument, NULL, O_PORT },
@@ -173,6 +177,16 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 			}
 			break;
 		case O_READY: o->ready_file = optarg; break;
+		case O_METRICS: {
+			struct sockaddr_storage ss;
+
+			if (metrics_parse(optarg, &ss, why, sizeof(why))) {
+				fprintf(stderr, "nstrace watch: %s\n", why);
+				return EXIT_USAGE;
+			}
+			o->metrics = optarg;
+			break;
+		}
 		case O_INTERVAL: {
 			long ms = strtol(optarg, &end, 10);
 
@@ -386,6 +400,10 @@ static int loop(struct watch *w)
 	ev.data.u64 = TAG_TIMER;
 	epoll_ctl(efd, EPOLL_CTL_ADD, tfd, &ev);
 	w->efd = efd;
+	if (w->metrics.fd >= 0) {
+		ev.data.u64 = TAG_METRICS;
+		epoll_ctl(efd, EPOLL_CTL_ADD, w->metrics.fd, &ev);
+	}
 	follow_monitor_plan(w);
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0) {
@@ -402,7 +420,11 @@ static int loop(struct watch *w)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			if (got[i].data.u64 >= TAG_PIDFD) {
+			if (got[i].data.u64 == TAG_METRICS) {
+				metrics_accept(&w->metrics, efd, TAG_METRICS);
+			} else if (got[i].data.u64 > TAG_METRICS) {
+				metrics_client(&w->metrics, (int)(got[i].data.u64 - TAG_METRICS - 1), efd, w);
+			} else if (got[i].data.u64 >= TAG_PIDFD) {
 				int t = (int)(got[i].data.u64 - TAG_PIDFD);
 				char why[64];
 
@@ -474,6 +496,14 @@ static int run(struct watch *w, const int *pids, int npids)
 
 	if ((ret = resolve_targets(w, pids, npids)))
 		return ret;
+	if (w->o.metrics) {
+		char err[256];
+
+		if (metrics_open(&w->metrics, w->o.metrics, err, sizeof(err))) {
+			fprintf(stderr, "nstrace watch: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
 	ret = reasons_load();
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
 	if (ret) {
@@ -556,6 +586,9 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_RUNTIME;
 	w->out = stdout;
 	w->o.sample_ms = 1000;
+	w->metrics.fd = -1;
+	for (int i = 0; i < METRICS_CLIENTS; i++)
+		w->metrics.c[i].fd = -1;
 	w->o.mode = isatty(STDOUT_FILENO) ? REPORT_TTY : REPORT_LINES;
 	ret = parse_args(argc, argv, &w->o, pids, &npids);
 	if (ret) {
@@ -566,6 +599,7 @@ int cmd_watch(int argc, char **argv)
 		ret = run(w, pids, npids);
 	attach_release(&w->att, open_ns_cb, w);
 	monitor_free(&w->mon);
+	metrics_close(&w->metrics);
 	free(w->names);
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0)

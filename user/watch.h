@@ -8,6 +8,7 @@
 #include "attach.h"
 #include "discover.h"
 #include "filter.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "netns.h"
 #include "nstrace_types.h"
@@ -28,6 +29,7 @@ struct watch_opts {
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */
+	const char *metrics;       /* --metrics ADDR:PORT, NULL: off */
 	struct filter filter;
 };
 
@@ -115,6 +117,7 @@ struct watch {
 	int rows, cols;
 	FILE *out;
 	struct monitor mon;
+	struct metrics metrics;
 	int efd;                   /* the event loop's epoll */
 	int replan;                /* links changed: discover and re-plan */
 	struct name_cache {
@@ -140,6 +143,7 @@ int watch_attach_ports(struct watch *w);
 #define TAG_TIMER 1
 #define TAG_MONITOR 2
 #define TAG_PIDFD (1 << 20)
+#define TAG_METRICS (1 << 21)      /* the listener; + 1 + slot: its clients */
 int follow_target_gone(struct watch *w, int i, const char *why);
 int follow_check_targets(struct watch *w);
 void follow_remember_names(struct watch *w);
@@ -170,5 +174,9 @@ void report_tty_end(struct watch *w);
 /* "tcp 10.0.0.1:43210 -> 10.0.0.2:81" */
 void report_flow_str(const struct nst_flow *f, char *buf, size_t len);
 const char *report_location(uint64_t location);
+/* A drop row's reason name, freeing function and hint (NULL if none);
+ * *BENIGN tells whether healthy traffic makes such drops. */
+const char *report_drop_words(const struct drop_row *r, const char **reason, const char **loc,
+			      int *benign);
 
 #endif

@@ -1,0 +1,376 @@
+/* watch --metrics ADDR:PORT: a small HTTP/1.0 server on the event loop.
+ *
+ * One request a connection, answered from the counters of the last refresh
+ * (at most a second old), then closed. Label values are escaped as the
+ * exposition format asks (\\, \", \n); samples that end up with the same
+ * labels (a device renamed, two rows of one port) are summed, since
+ * Prometheus refuses a scrape with a duplicate series. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include "metrics.h"
+#include "reasons.h"
+#include "watch.h"
+
+int metrics_parse(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	char host[64] = "127.0.0.1";
+	const char *port = spec, *colon = strrchr(spec, ':');
+	char *end;
+	long n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (colon) {
+		const char *h = spec;
+		size_t hl = colon - spec;
+
+		if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+			h++;
+			hl -= 2;
+		}
+		if (!hl || hl >= sizeof(host)) {
+			snprintf(err, errlen, "--metrics '%s': expected PORT or ADDR:PORT", spec);
+			return -1;
+		}
+		memcpy(host, h, hl);
+		host[hl] = 0;
+		port = colon + 1;
+	}
+	n = strtol(port, &end, 10);
+	if (!*port || *end || n < 1 || n > 65535) {
+		snprintf(err, errlen, "--metrics '%s': port '%s' is not 1..65535", spec, port);
+		return -1;
+	}
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)n);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)n);
+	} else {
+		snprintf(err, errlen, "--metrics '%s': '%s' is not an IPv4 or IPv6 address", spec, host);
+		return -1;
+	}
+	return 0;
+}
+
+int metrics_open(struct metrics *m, const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int one = 1;
+
+	m->fd = -1;
+	for (int i = 0; i < METRICS_CLIENTS; i++)
+		m->c[i].fd = -1;
+	if (metrics_parse(spec, &ss, err, errlen))
+		return -1;
+	{
+		char a[INET6_ADDRSTRLEN];
+		int v6 = ss.ss_family == AF_INET6;
+
+		inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+					   : (void *)&((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
+		snprintf(m->url, sizeof(m->url), v6 ? "[%s]:%u" : "%s:%u", a,
+			 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	}
+	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->fd < 0 ||
+	    setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+									: sizeof(struct sockaddr_in6)) ||
+	    listen(m->fd, 16)) {
+		snprintf(err, errlen, "--metrics: cannot listen on %s: %s", spec, strerror(errno));
+		metrics_close(m);
+		return -1;
+	}
+	return 0;
+}
+
+void metrics_close(struct metrics *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	for (int i = 0; i < METRICS_CLIENTS; i++) {
+		if (m->c[i].fd >= 0)
+			close(m->c[i].fd);
+		m->c[i].fd = -1;
+	}
+}
+
+void metrics_accept(struct metrics *m, int efd, unsigned long long tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	while ((fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		int slot = -1;
+
+		for (int i = 0; i < METRICS_CLIENTS && slot < 0; i++)
+			if (m->c[i].fd < 0)
+				slot = i;
+		if (slot < 0) {            /* busy: the next scrape will do */
+			close(fd);
+			continue;
+		}
+		m->c[slot].fd = fd;
+		m->c[slot].len = 0;
+		ev.data.u64 = tag + 1 + slot;
+		epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+/* Write all of BUF; the socket is made blocking with a 2 s send timeout,
+ * so a stuck client costs the loop at most that. */
+static void send_all(int fd, const char *buf, size_t len)
+{
+	struct timeval tv = { .tv_sec = 2 };
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void respond(int fd, const char *status, const char *type, const char *body, size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, type, len);
+
+	send_all(fd, head, (size_t)n);
+	send_all(fd, body, len);
+}
+
+void metrics_client(struct metrics *m, int slot, int efd, struct watch *w)
+{
+	struct metrics_client *c = &m->c[slot];
+	ssize_t n = read(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len);
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *o;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		c->len += (size_t)n;
+		c->req[c->len] = 0;
+		if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n") &&
+		    c->len < sizeof(c->req) - 1)
+			return;     /* the headers are not all here yet */
+		if (strncmp(c->req, "GET ", 4)) {
+			respond(c->fd, "405 Method Not Allowed", "text/plain", "GET only\n", 9);
+		} else if (!strncmp(c->req + 4, "/metrics ", 9) || !strncmp(c->req + 4, "/metrics?", 9)) {
+			o = open_memstream(&body, &blen);
+			if (o) {
+				metrics_write(w, o);
+				fclose(o);
+				respond(c->fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+					body, blen);
+				free(body);
+			}
+		} else {
+			static const char nf[] = "nstrace: the metrics are at /metrics\n";
+
+			respond(c->fd, "404 Not Found", "text/plain", nf, sizeof(nf) - 1);
+		}
+	}
+	epoll_ctl(efd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* ---- the exposition ---- */
+
+struct sample {
+	int family;               /* index in families[] */
+	char labels[384];
+	double value;
+};
+
+static const struct {
+	const char *name, *type, *help;
+} families[] = {
+	{ "nstrace_drops_total", "counter",
+	  "Packets the kernel freed as dropped, by namespace, device, drop reason and freeing function." },
+	{ "nstrace_dropped_bytes_total", "counter", "Bytes of those packets." },
+	{ "nstrace_port_packets_total", "counter",
+	  "Packets through a watched veth or bridge port, by direction (rx, tx)." },
+	{ "nstrace_port_bytes_total", "counter", "Bytes through a watched port, by direction." },
+	{ "nstrace_tcp_resets_total", "counter",
+	  "TCP resets a namespace sent or received, by the service port." },
+	{ "nstrace_icmp_errors_seen_total", "counter",
+	  "ICMP frag-needed and ICMPv6 Packet Too Big seen on a port, by type, code and MTU." },
+	{ "nstrace_icmp_errors_generated_total", "counter",
+	  "ICMP errors a namespace generated, by type, code and route MTU." },
+	{ "nstrace_events_total", "counter", "Stories read from the kernel's ring buffer." },
+	{ "nstrace_events_not_shown_total", "counter",
+	  "Stories lost because the ring buffer was full (the counts stay exact)." },
+	{ "nstrace_counts_lost_total", "counter",
+	  "Packets not counted because a counter map was full." },
+	{ "nstrace_watched_ports", "gauge", "Port hooks nstrace has attached (two per port)." },
+	{ "nstrace_build_info", "gauge", "Always 1; the version is a label." },
+};
+enum { F_DROPS, F_DBYTES, F_PPKTS, F_PBYTES, F_RESETS, F_ICMP_SEEN, F_ICMP_GEN, F_EVENTS,
+       F_NOT_SHOWN, F_LOST, F_PORTS, F_BUILD, F_N };
+
+struct samples {
+	struct sample *v;
+	int n, cap;
+};
+
+/* Append ,name="value" with the value escaped. */
+static void label(char *buf, size_t len, const char *name, const char *value)
+{
+	size_t pos = strlen(buf);
+
+	pos += (size_t)snprintf(buf + pos, pos < len ? len - pos : 0, "%s%s=\"", pos ? "," : "", name);
+	for (const char *c = value; *c && pos + 3 < len; c++) {
+		if (*c == '\\' || *c == '"' || *c == '\n')
+			buf[pos++] = '\\';
+		buf[pos++] = *c == '\n' ? 'n' : *c;
+	}
+	if (pos + 2 < len) {
+		buf[pos++] = '"';
+		buf[pos] = 0;
+	}
+}
+
+static void labelu(char *buf, size_t len, const char *name, unsigned long long v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%llu", v);
+	label(buf, len, name, s);
+}
+
+static void place(char *buf, size_t len, const struct watch *w, uint32_t netns, uint32_t ifindex)
+{
+	char dev[32];
+
+	buf[0] = 0;
+	label(buf, len, "netns", watch_ns_label(w, netns));
+	label(buf, len, "dev", ifindex ? watch_dev_name(w, netns, ifindex, dev, sizeof(dev)) : "");
+}
+
+static void add(struct samples *s, int family, const char *labels, double value)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->v[i].family == family && !strcmp(s->v[i].labels, labels)) {
+			s->v[i].value += value;
+			return;
+		}
+	if (s->n == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 64;
+		struct sample *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].family = family;
+	snprintf(s->v[s->n].labels, sizeof(s->v[0].labels), "%s", labels);
+	s->v[s->n++].value = value;
+}
+
+static void collect(struct watch *w, struct samples *s)
+{
+	const struct stats *st = &w->st;
+	char l[384];
+
+	for (int i = 0; i < st->ndrops; i++) {
+		const struct drop_row *r = &st->drops[i];
+		const char *reason, *loc;
+		int benign;
+
+		if (!r->packets)
+			continue;
+		report_drop_words(r, &reason, &loc, &benign);
+		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+		label(l, sizeof(l), "reason", reason);
+		label(l, sizeof(l), "location", loc);
+		label(l, sizeof(l), "benign", benign ? "true" : "false");
+		add(s, F_DROPS, l, (double)r->packets);
+		add(s, F_DBYTES, l, (double)r->bytes);
+	}
+	for (int i = 0; i < st->nports; i++) {
+		const struct port_row *r = &st->ports[i];
+
+		for (int dir = 0; dir < 2; dir++) {
+			place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+			label(l, sizeof(l), "direction", dir ? "tx" : "rx");
+			add(s, F_PPKTS, l, (double)(dir ? r->tx_packets : r->rx_packets));
+			add(s, F_PBYTES, l, (double)(dir ? r->tx_bytes : r->rx_bytes));
+		}
+	}
+	for (int i = 0; i < st->nresets; i++) {
+		const struct reset_row *r = &st->resets[i];
+
+		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+		label(l, sizeof(l), "direction", r->k.type == NST_EV_RESET_SENT ? "sent" : "received");
+		labelu(l, sizeof(l), "port", r->k.port);
+		add(s, F_RESETS, l, (double)r->count);
+	}
+	for (int i = 0; i < st->nicmp; i++) {
+		const struct icmp_row *r = &st->icmp[i];
+
+		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+		label(l, sizeof(l), "direction", r->k.dir == NST_INGRESS ? "ingress" : "egress");
+		labelu(l, sizeof(l), "type", r->k.type);
+		labelu(l, sizeof(l), "code", r->k.code);
+		labelu(l, sizeof(l), "mtu", r->k.mtu);
+		add(s, F_ICMP_SEEN, l, (double)r->count);
+	}
+	for (int i = 0; i < st->ngen; i++) {
+		const struct gen_row *r = &st->gen[i];
+
+		l[0] = 0;
+		label(l, sizeof(l), "netns", watch_ns_label(w, r->k.netns));
+		labelu(l, sizeof(l), "type", r->k.type);
+		labelu(l, sizeof(l), "code", r->k.code);
+		labelu(l, sizeof(l), "mtu", r->k.mtu);
+		add(s, F_ICMP_GEN, l, (double)r->count);
+	}
+	add(s, F_EVENTS, "", (double)st->stories);
+	add(s, F_NOT_SHOWN, "", (double)st->rb_full);
+	add(s, F_LOST, "", (double)st->map_full);
+	add(s, F_PORTS, "", (double)w->att.n);
+	l[0] = 0;
+	label(l, sizeof(l), "version", NSTRACE_VERSION);
+	add(s, F_BUILD, l, 1);
+}
+
+void metrics_write(struct watch *w, FILE *o)
+{
+	struct samples s = { 0 };
+
+	collect(w, &s);
+	for (int f = 0; f < F_N; f++) {
+		fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+			families[f].name, families[f].type);
+		for (int i = 0; i < s.n; i++)
+			if (s.v[i].family == f)
+				fprintf(o, "%s%s%s%s %.17g\n", families[f].name, s.v[i].labels[0] ? "{" : "",
+					s.v[i].labels, s.v[i].labels[0] ? "}" : "", s.v[i].value);
+	}
+	free(s.v);
+}
