@@ -25,7 +25,15 @@ enum nst_event_type {
 	NST_EV_RESET_RECV = 3,   /* this namespace received one */
 	NST_EV_ICMP_WIRE = 4,    /* frag-needed / Packet Too Big seen on a port */
 	NST_EV_ICMP_SENT = 5,    /* an ICMP error this namespace generated */
+	NST_EV_SEEN = 6,         /* a packet on a port, sampled for --pcap-all */
 };
+
+/* What watch --pcap asks of the kernel (rodata "capture"). */
+enum nst_capture { NST_CAP_OFF = 0, NST_CAP_DROPS = 1, NST_CAP_ALL = 2 };
+
+/* Where an event's packet bytes start. */
+enum nst_data { NST_DATA_NONE = 0, NST_DATA_ETH = 1, NST_DATA_NET = 2 };
+#define NST_SNAPLEN 128
 
 /* Per-CPU counters of what the kernel side could not do. */
 enum nst_stat {
@@ -125,6 +133,13 @@ struct nst_event {
 	__u32 dir;            /* ICMP_WIRE: enum nst_dir */
 	__u8 icmp_type, icmp_code, pad[2];
 	struct nst_flow flow; /* ICMP stories: the offending (inner) packet */
+	/* The packet's first bytes, for --pcap: from its Ethernet header (tc)
+	 * or its network header (tracepoints), CAPLEN of WIRELEN. */
+	__u32 data_kind;      /* enum nst_data */
+	__u32 caplen;
+	__u32 wirelen;
+	__u32 pad2;
+	__u8 data[NST_SNAPLEN];
 };
 
 #endif

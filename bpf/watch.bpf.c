@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define TC_ACT_UNSPEC (-1)   /* also TCX_NEXT: let the packet go on */
 
 const volatile __u64 sample_ns = 1000000000ULL;
+const volatile __u32 capture = NST_CAP_OFF;   /* enum nst_capture */
 /* User filters (--proto, --port, --host/--net); zero means "any". */
 const volatile __u8 f_proto = 0;
 const volatile __u16 f_port = 0;
@@ -209,14 +210,55 @@ static __always_inline struct nst_event *story(__u32 type, __u32 netns, __u32 if
 	return e;
 }
 
+/* The first bytes from the network header, linear part only (for --pcap). */
+static __always_inline void capture_skb(struct nst_event *e, struct sk_buff *skb)
+{
+	unsigned char *head;
+	__u32 nh, tail, data;
+	__u64 n;   /* 64-bit: the bound checked is the length passed */
+
+	if (capture == NST_CAP_OFF || !skb)
+		return;
+	head = BPF_CORE_READ(skb, head);
+	nh = BPF_CORE_READ(skb, network_header);
+	tail = BPF_CORE_READ(skb, tail);
+	data = BPF_CORE_READ(skb, data) - head;
+	if (!head || nh == 0xffff || tail <= nh)
+		return;
+	n = tail - nh;
+	barrier_var(n);     /* one register, checked and passed */
+	if (n > NST_SNAPLEN)
+		n = NST_SNAPLEN;
+	if (bpf_probe_read_kernel(e->data, n, head + nh))
+		return;
+	e->data_kind = NST_DATA_NET;
+	e->caplen = n;
+	e->wirelen = BPF_CORE_READ(skb, len) + data - nh;
+}
+
+/* The same from a tc program: the frame, Ethernet header first. */
+static __always_inline void capture_ctx(struct nst_event *e, struct __sk_buff *ctx)
+{
+	__u32 n = ctx->len;
+
+	if (n > NST_SNAPLEN)
+		n = NST_SNAPLEN;
+	if (n < 1 || bpf_skb_load_bytes(ctx, 0, e->data, n))
+		return;
+	e->data_kind = NST_DATA_ETH;
+	e->caplen = n;
+	e->wirelen = ctx->len;
+}
+
 static __always_inline void emit(__u32 type, const struct nst_dkey *k,
 				 const struct nst_flow *f, __u32 len, __u32 segs,
-				 __u32 port, __u64 now)
+				 __u32 port, __u64 now, struct sk_buff *skb)
 {
 	struct nst_event *e = story(type, k->netns, k->ifindex, f, now);
 
 	if (!e)
 		return;
+	capture_skb(e, skb);
 	e->reason = k->reason;
 	e->location = k->location;
 	e->len = len;
@@ -265,13 +307,13 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	if (sample_due(&k, now)) {
 		if (!parsed)
 			skb_flow(skb, &f);
-		emit(NST_EV_DROP, &k, &f, len, segs, 0, now);
+		emit(NST_EV_DROP, &k, &f, len, segs, 0, now, skb);
 	}
 	return 0;
 }
 
 static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
-					const struct nst_flow *f, __u16 lport)
+					const struct nst_flow *f, __u16 lport, struct sk_buff *skb)
 {
 	struct nst_rkey rk = { .netns = netns, .ifindex = ifindex, .type = type, .port = lport };
 	struct nst_dkey k = { .netns = netns, .ifindex = ifindex, .reason = type };
@@ -280,7 +322,7 @@ static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
 	count_u64(&resets, &rk);
 	now = bpf_ktime_get_ns();
 	if (sample_due(&k, now))
-		emit(type, &k, f, 0, 1, lport, now);
+		emit(type, &k, f, 0, 1, lport, now, skb);
 }
 
 /* A reset this namespace sends; SKB is the packet it answers (it may be
@@ -307,7 +349,7 @@ int BPF_PROG(watch_tcp_send_reset, const struct sock *sk, struct sk_buff *skb)
 	}
 	if (!flow_wanted(*mode, &f))
 		return 0;
-	count_reset(NST_EV_RESET_SENT, netns, ifindex, &f, skb ? f.dport : f.sport);
+	count_reset(NST_EV_RESET_SENT, netns, ifindex, &f, skb ? f.dport : f.sport, skb);
 	return 0;
 }
 
@@ -324,14 +366,15 @@ int BPF_PROG(watch_tcp_receive_reset, struct sock *sk)
 	if (!flow_wanted(*mode, &f))
 		return 0;
 	/* The peer's port: the service that refused or aborted. */
-	count_reset(NST_EV_RESET_RECV, netns, 0, &f, f.dport);
+	count_reset(NST_EV_RESET_RECV, netns, 0, &f, f.dport, NULL);
 	return 0;
 }
 
 /* A story about an ICMP error: the offending packet is the flow. */
 static __always_inline void emit_icmp(__u32 type, __u32 netns, __u32 ifindex, __u32 dir,
 				      __u8 itype, __u8 icode, __u32 mtu,
-				      const struct nst_flow *orig)
+				      const struct nst_flow *orig, struct sk_buff *skb,
+				      struct __sk_buff *ctx)
 {
 	struct nst_dkey k = { .netns = netns, .ifindex = ifindex,
 			      .reason = type, .location = (itype << 8) | icode | ((__u64)dir << 16) };
@@ -344,6 +387,12 @@ static __always_inline void emit_icmp(__u32 type, __u32 netns, __u32 ifindex, __
 	e->mtu = mtu;
 	e->icmp_type = itype;
 	e->icmp_code = icode;
+	if (ctx) {
+		if (capture != NST_CAP_OFF)
+			capture_ctx(e, ctx);
+	} else {
+		capture_skb(e, skb);
+	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -376,7 +425,7 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 			k.mtu = BPF_CORE_READ(dst, dev, mtu);
 	}
 	count_u64(&icmp_gen, &k);
-	emit_icmp(NST_EV_ICMP_SENT, netns, 0, 0, type, code, k.mtu, &f);
+	emit_icmp(NST_EV_ICMP_SENT, netns, 0, 0, type, code, k.mtu, &f, skb, NULL);
 	return 0;
 }
 
@@ -473,7 +522,24 @@ static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u
 	__builtin_memcpy(k.orig_src, orig.src, 16);
 	__builtin_memcpy(k.orig_dst, orig.dst, 16);
 	count_u64(&icmp_wire, &k);
-	emit_icmp(NST_EV_ICMP_WIRE, netns, ctx->ifindex, dir, b[0], b[1], mtu, &orig);
+	emit_icmp(NST_EV_ICMP_WIRE, netns, ctx->ifindex, dir, b[0], b[1], mtu, &orig, NULL, ctx);
+}
+
+/* watch --pcap-all: one packet per port and direction per interval. */
+static __always_inline void sample_seen(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+{
+	struct nst_dkey k = { .netns = netns, .ifindex = ctx->ifindex,
+			      .reason = NST_EV_SEEN, .location = dir };
+	struct nst_flow f = {};
+	struct nst_event *e;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!sample_due(&k, now) || !(e = story(NST_EV_SEEN, netns, ctx->ifindex, &f, now)))
+		return;
+	e->dir = dir;
+	e->len = ctx->len;
+	capture_ctx(e, ctx);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
@@ -489,6 +555,8 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 		v->bytes += ctx->len;
 	}
 	icmp_on_wire(ctx, k.netns, dir);
+	if (capture == NST_CAP_ALL)
+		sample_seen(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }
 

@@ -294,6 +294,41 @@ void report_event(struct watch *w, const struct nst_event *e)
 	tell(w, line);
 }
 
+void report_event_comment(struct watch *w, const struct nst_event *e, char *buf, size_t len)
+{
+	char place[96], dev[32];
+	const char *dir = e->dir == NST_INGRESS ? "ingress" : "egress";
+
+	if (e->ifindex)
+		snprintf(place, sizeof(place), "in %s on %s", watch_ns_label(w, e->netns),
+			 watch_dev_name(w, e->netns, e->ifindex, dev, sizeof(dev)));
+	else
+		snprintf(place, sizeof(place), "in %s", watch_ns_label(w, e->netns));
+	switch (e->type) {
+	case NST_EV_DROP:
+		snprintf(buf, len, "drop %s at %s %s", reason_name(e->reason),
+			 report_location(e->location), place);
+		break;
+	case NST_EV_RESET_SENT:
+		snprintf(buf, len, "answered with a TCP reset %s", place);
+		break;
+	case NST_EV_ICMP_WIRE:
+		snprintf(buf, len, "ICMP type %u code %u (MTU %u) %s %s", e->icmp_type, e->icmp_code,
+			 e->mtu, place, dir);
+		break;
+	case NST_EV_ICMP_SENT:
+		snprintf(buf, len, "caused ICMP type %u code %u%s %s", e->icmp_type, e->icmp_code,
+			 e->mtu ? " (route MTU)" : "", place);
+		if (e->mtu)
+			snprintf(buf + strlen(buf), len - strlen(buf), ": route MTU %u", e->mtu);
+		break;
+	default:
+		snprintf(buf, len, "seen %s %s", place, dir);
+	}
+	if (e->data_kind == NST_DATA_NET && strlen(buf) + 40 < len)
+		strcat(buf, " (captured from the IP header; MACs are zero)");
+}
+
 void report_note(struct watch *w, const char *text)
 {
 	uint64_t ts = now_ns();
@@ -473,9 +508,12 @@ static void summary_json(struct watch *w)
 		}
 		free(f);
 	}
-	fprintf(o, "],\"events\":%llu,\"events_not_shown\":%llu,\"counts_lost\":%llu}\n",
+	fprintf(o, "],\"events\":%llu,\"events_not_shown\":%llu,\"counts_lost\":%llu",
 		(unsigned long long)w->st.stories, (unsigned long long)w->st.rb_full,
 		(unsigned long long)w->st.map_full);
+	if (w->pcap.f)
+		fprintf(o, ",\"pcap_packets\":%llu", (unsigned long long)w->pcap.packets);
+	fprintf(o, "}\n");
 }
 
 /* Two lines a row, so it fits 80 columns:
@@ -583,6 +621,9 @@ void report_summary(struct watch *w)
 	if (w->st.map_full)
 		fprintf(o, ", counts lost (counter maps full): %llu", (unsigned long long)w->st.map_full);
 	fputc('\n', o);
+	if (w->pcap.f)
+		fprintf(o, "pcap: %llu packets written to %s\n", (unsigned long long)w->pcap.packets,
+			w->o.pcap);
 	fflush(o);
 }
 

@@ -54,6 +54,11 @@ static void watch_usage(FILE *f)
 "  --interval MS    at most one story per (namespace, port, reason,\n"
 "                   location) every MS milliseconds (default 1000);\n"
 "                   counts are exact whatever this is\n"
+"  --pcap FILE      write the first 128 bytes of each packet a story is\n"
+"                   about (drops, ICMP errors, resets) to FILE as pcapng,\n"
+"                   each with a comment saying where and why\n"
+"  --pcap-all       also one packet per port, direction and --interval\n"
+"                   of the traffic that was not dropped\n"
 "  --metrics [ADDR:]PORT\n"
 "                   serve the counters at http://ADDR:PORT/metrics for\n"
 "                   Prometheus (ADDR defaults to 127.0.0.1)\n"
@@ -117,7 +122,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -130,6 +135,8 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "ready-file", required_argument, NULL, O_READY },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "pcap", required_argument, NULL, O_PCAP },
+		{ "pcap-all", no_argument, NULL, O_PCAP_ALL },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
 		{ "port", required_argument, NULL, O_PORT },
@@ -177,6 +184,8 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 			}
 			break;
 		case O_READY: o->ready_file = optarg; break;
+		case O_PCAP: o->pcap = optarg; break;
+		case O_PCAP_ALL: o->pcap_all = 1; break;
 		case O_METRICS: {
 			struct sockaddr_storage ss;
 
@@ -215,6 +224,10 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 			return EXIT_USAGE;
 		}
 		o->targets[o->ntargets++] = argv[i];
+	}
+	if (o->pcap_all && !o->pcap) {
+		fprintf(stderr, "nstrace watch: --pcap-all needs --pcap FILE\n");
+		return EXIT_USAGE;
 	}
 	if (!o->ntargets && !*npids && o->scope != PLAN_ALL) {
 		fprintf(stderr, "nstrace watch: name a namespace, --pid PID or --all "
@@ -260,7 +273,19 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
 
+	const struct nst_event *e = data;
+
 	if (size < sizeof(struct nst_event))
+		return 0;
+	if (w->pcap.f && e->data_kind != NST_DATA_NONE) {
+		char name[136], dev[32], comment[300];
+
+		snprintf(name, sizeof(name), "%s%s%s", watch_ns_label(w, e->netns), e->ifindex ? ":" : "",
+			 e->ifindex ? watch_dev_name(w, e->netns, e->ifindex, dev, sizeof(dev)) : "");
+		report_event_comment(w, e, comment, sizeof(comment));
+		pcap_write(&w->pcap, e, name, comment);
+	}
+	if (e->type == NST_EV_SEEN)
 		return 0;
 	stats_note_event(w, data);
 	report_event(w, data);
@@ -276,6 +301,7 @@ static void configure(struct watch *w)
 					s->progs.watch_tcp_receive_reset, s->progs.watch_icmp_send };
 
 	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
+	s->rodata->capture = !w->o.pcap ? NST_CAP_OFF : w->o.pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
 	s->rodata->f_proto = w->o.filter.proto;
 	s->rodata->f_port = w->o.filter.port;
 	if (w->o.filter.net.family) {
@@ -496,6 +522,13 @@ static int run(struct watch *w, const int *pids, int npids)
 
 	if ((ret = resolve_targets(w, pids, npids)))
 		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	w->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
+	if (w->o.pcap && (ret = pcap_open(&w->pcap, w->o.pcap, w->mono_to_real))) {
+		fprintf(stderr, "nstrace watch: cannot create %s: %s\n", w->o.pcap, strerror(-ret));
+		return EXIT_USAGE;
+	}
 	if (w->o.metrics) {
 		char err[256];
 
@@ -545,9 +578,6 @@ static int run(struct watch *w, const int *pids, int npids)
 	if ((ret = attach_all(w)))
 		return ret;
 	pr_debug("%.1f ms: attached\n", (watch_now() - t0) * 1e3);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	w->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
 	w->start = w->last_refresh = watch_now();
 	if (w->o.mode == REPORT_TTY) {
 		window_size(w);
@@ -572,6 +602,10 @@ static int run(struct watch *w, const int *pids, int npids)
 		report_plan(w);
 	}
 	report_summary(w);
+	if (w->pcap.f && pcap_close(&w->pcap)) {
+		fprintf(stderr, "nstrace watch: writing %s failed: %s\n", w->o.pcap, strerror(EIO));
+		ret = ret ? ret : -EIO;
+	}
 	if (ret)
 		fprintf(stderr, "nstrace watch: event loop failed: %s\n", strerror(-ret));
 	return ret ? EXIT_RUNTIME : EXIT_OK;
@@ -600,6 +634,7 @@ int cmd_watch(int argc, char **argv)
 	attach_release(&w->att, open_ns_cb, w);
 	monitor_free(&w->mon);
 	metrics_close(&w->metrics);
+	pcap_close(&w->pcap);
 	free(w->names);
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0)

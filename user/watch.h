@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "monitor.h"
 #include "netns.h"
+#include "pcap.h"
 #include "nstrace_types.h"
 #include "plan.h"
 
@@ -30,6 +31,8 @@ struct watch_opts {
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */
 	const char *metrics;       /* --metrics ADDR:PORT, NULL: off */
+	const char *pcap;          /* --pcap FILE, NULL: off */
+	int pcap_all;              /* also sampled packets seen on ports */
 	struct filter filter;
 };
 
@@ -118,6 +121,7 @@ struct watch {
 	FILE *out;
 	struct monitor mon;
 	struct metrics metrics;
+	struct pcap pcap;
 	int efd;                   /* the event loop's epoll */
 	int replan;                /* links changed: discover and re-plan */
 	struct name_cache {
@@ -174,6 +178,9 @@ void report_tty_end(struct watch *w);
 /* "tcp 10.0.0.1:43210 -> 10.0.0.2:81" */
 void report_flow_str(const struct nst_flow *f, char *buf, size_t len);
 const char *report_location(uint64_t location);
+/* What a packet in --pcap is: "drop NO_SOCKET at __udp4_lib_rcv in blue
+ * on veth-blue". */
+void report_event_comment(struct watch *w, const struct nst_event *e, char *buf, size_t len);
 /* A drop row's reason name, freeing function and hint (NULL if none);
  * *BENIGN tells whether healthy traffic makes such drops. */
 const char *report_drop_words(const struct drop_row *r, const char **reason, const char **loc,
