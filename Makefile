@@ -75,6 +75,8 @@ bench: deps
 install: nstrace
 	install -D -m 0755 nstrace $(DESTDIR)/usr/local/sbin/nstrace
 	install -D -m 0644 nstrace.8 $(DESTDIR)/usr/local/share/man/man8/nstrace.8
+	install -D -m 0644 completion/nstrace.bash \
+		$(DESTDIR)/usr/local/share/bash-completion/completions/nstrace
 
 clean:
 	rm -rf $(OUT) nstrace

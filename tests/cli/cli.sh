@@ -32,3 +32,25 @@ if grep -lE '\bsetns\(' user/*.c | grep -v '^user/netns.c$'; then
 else
 	pass setns_only_in_netns_c
 fi
+
+# Bash completion: commands, subcommands, options, namespaces, files.
+complete_words() {   # the words typed so far; prints COMPREPLY sorted
+	bash -c '. completion/nstrace.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _nstrace
+		printf "%s\n" "${COMPREPLY[@]}" | sort' x "$@"
+}
+eq completion/command "$(complete_words nstrace wa)" watch
+eq completion/topo_sub "$(complete_words nstrace topo u)" up
+eq completion/topo_file "$(complete_words nstrace topo up topologies/br)" topologies/bridge.topo
+eq completion/namespace "$(complete_words nstrace watch ro)" root
+eq completion/option "$(complete_words nstrace watch --pca)" "$(printf -- '--pcap\n--pcap-all')"
+eq completion/proto "$(complete_words nstrace watch --proto ic)" "$(printf 'icmp\nicmp6')"
+
+# Every option a command's --help names is completed and in the man page.
+for cmd in "topo" "watch" "doctor"; do
+	missing=
+	for opt in $("$NST" $cmd --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		grep -q -- "$opt" completion/nstrace.bash || missing+=" completion:$opt"
+		grep -q -- "${opt//-/\\\\-}" nstrace.8 || missing+=" man:$opt"
+	done
+	[ -z "$missing" ] && pass "in_step/$cmd" || fail "in_step/$cmd" "not documented:$missing"
+done
