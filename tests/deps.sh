@@ -30,6 +30,7 @@ need_cmd curl curl
 need_cmd prometheus prometheus
 need_cmd promtool prometheus
 need_cmd tshark tshark
+need_cmd tmux tmux
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc
