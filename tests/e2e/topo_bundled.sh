@@ -33,6 +33,8 @@ connectivity() {
 		nsping red 10.0.2.1 -M do -s 1372 && ! nsping red 10.0.2.1 -M do -s 1472 ;;
 	mtu-mismatch) nsping red 10.0.3.2 -s 1000 && ! nsping red 10.0.3.2 -s 1472 ;;
 	three-tier) nsping web 10.10.3.2 && nsping db 10.10.1.2 && nsping app 10.10.1.2 ;;
+	# wan has no route back: only the masquerade makes the reply come home.
+	gateway) nsping lan 203.0.113.2 && ! nsping wan 192.168.7.2 ;;
 	*) return 1 ;;
 	esac
 }
