@@ -110,8 +110,9 @@ static int file_cmd(const char *sub, const char *path, const struct topo_opts *o
 	if (!t)
 		return EXIT_USAGE;
 	if (!strcmp(sub, "check")) {
-		printf("%s: ok (%d namespaces, %d interfaces, %d routes, %d sysctls)\n",
-		       path, t->nns, t->nlinks, t->nroutes, t->nsysctls);
+		printf("%s: ok (%d namespaces, %d interfaces, %d routes, %d sysctls, "
+		       "%d firewall/nat/nft statements)\n",
+		       path, t->nns, t->nlinks, t->nroutes, t->nsysctls, t->nrules);
 		ret = EXIT_OK;
 	} else {
 		err[0] = 0;
