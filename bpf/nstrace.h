@@ -26,6 +26,7 @@ enum nst_event_type {
 	NST_EV_ICMP_WIRE = 4,    /* frag-needed / Packet Too Big seen on a port */
 	NST_EV_ICMP_SENT = 5,    /* an ICMP error this namespace generated */
 	NST_EV_SEEN = 6,         /* a packet on a port, sampled for --pcap-all */
+	NST_EV_HOP = 7,          /* a traced packet passed a port (--journey) */
 };
 
 /* What watch --pcap asks of the kernel (rodata "capture"). */
@@ -118,6 +119,89 @@ struct nst_gkey {
 	__u8 orig_dst[16];
 };
 
+/* ---- latency and journeys ---- */
+
+/* What identifies one packet wherever it is seen: its own headers, the
+ * same on both ends of a veth and through a bridge or a router (TTL and
+ * checksum aside). IPv4 id or IPv6 flow label; from the L4 header:
+ * TCP: a = seq, b = ack, c = ports; UDP: a = length and checksum,
+ * c = ports; ICMP: a = id and sequence (or the next 4 bytes), c = type
+ * and code. Raw network-order bytes: only compared, never read. */
+struct nst_pid {
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 pad;
+	__u32 id;
+	__u32 a, b, c;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+/* Where a stamp waits for the packet: the far end of a veth (ifindex) or
+ * the namespace the packet entered (ifindex 0), and the kind for round
+ * trips (NST_RTT_* in ifindex, netns 0). */
+struct nst_skey {
+	struct nst_pid p;
+	__u32 netns;
+	__u32 ifindex;
+};
+
+#define NST_RTT_HANDSHAKE 0xfffffffe
+#define NST_RTT_ECHO 0xfffffffd
+
+struct nst_stamp {
+	__u64 ts;             /* when the packet was last seen */
+	__u64 first_ts;       /* when it was first seen (its sender's port) */
+	__u32 netns;          /* where it was last seen */
+	__u32 ifindex;
+	__u32 dir;
+	__u32 first_netns;    /* round trips: the server's namespace */
+};
+
+/* A hop: from one port and direction to the next. */
+struct nst_hkey {
+	__u32 from_netns;
+	__u32 from_ifindex;
+	__u32 from_dir;
+	__u32 to_netns;
+	__u32 to_ifindex;
+	__u32 to_dir;
+};
+
+enum nst_lat_kind {
+	NST_LAT_ONEWAY = 0,      /* first port to the last, one packet */
+	NST_LAT_HANDSHAKE = 1,   /* TCP SYN out -> SYN-ACK back, at the client */
+	NST_LAT_ECHO = 2,        /* ICMP echo request out -> reply back */
+};
+
+/* A namespace pair: src sent, dst received (or served, for round trips). */
+struct nst_xkey {
+	__u32 src_netns;
+	__u32 dst_netns;
+	__u32 kind;           /* enum nst_lat_kind */
+	__u32 pad;
+};
+
+/* Log-linear histogram of nanoseconds: 8 slots per power of two, so a
+ * percentile read from it is within 6 % of the truth. Slot s < 8 holds s
+ * ns; above, s = (msb - 2) * 8 + the three bits after the top one. */
+#define NST_HIST_SLOTS 256
+#define NST_HIST_SUB 8
+
+struct nst_hist {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+	__u64 slot[NST_HIST_SLOTS];
+};
+
+/* A veth end's peer, for stamping at the far end (value of "peers"). */
+struct nst_port {
+	__u32 netns;
+	__u32 ifindex;
+};
+
 /* One sampled story, carried by the ring buffer. */
 struct nst_event {
 	__u64 ts;             /* bpf_ktime_get_ns() */
@@ -130,7 +214,7 @@ struct nst_event {
 	__u32 segs;
 	__u32 port;           /* resets: as in nst_rkey */
 	__u32 mtu;            /* ICMP stories: the MTU carried or routed */
-	__u32 dir;            /* ICMP_WIRE: enum nst_dir */
+	__u32 dir;            /* ICMP_WIRE, SEEN, HOP: enum nst_dir */
 	__u8 icmp_type, icmp_code, pad[2];
 	struct nst_flow flow; /* ICMP stories: the offending (inner) packet */
 	/* The packet's first bytes, for --pcap: from its Ethernet header (tc)
@@ -140,6 +224,7 @@ struct nst_event {
 	__u32 wirelen;
 	__u32 pad2;
 	__u8 data[NST_SNAPLEN];
+	struct nst_pid pid;   /* HOP, and drops in --journey: which packet */
 };
 
 #endif

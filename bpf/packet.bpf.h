@@ -120,6 +120,81 @@ static __always_inline void sk_flow(const struct sock *sk, struct nst_flow *f)
 	}
 }
 
+/* ---- packet identity (struct nst_pid), from raw headers ---- */
+
+/* Bytes of L4 header the identity needs: TCP up to its flags. */
+static __always_inline int pid_l4_len(__u8 proto)
+{
+	return proto == NST_IPPROTO_TCP ? 14 :
+	       proto == NST_IPPROTO_UDP || proto == NST_IPPROTO_ICMP ||
+	       proto == NST_IPPROTO_ICMPV6 ? 8 : 0;
+}
+
+static __always_inline void pid_l4(struct nst_pid *p, const __u8 *l4)
+{
+	__builtin_memcpy(&p->c, l4, 4);
+	__builtin_memcpy(&p->a, l4 + 4, 4);
+	if (p->proto == NST_IPPROTO_TCP) {
+		__builtin_memcpy(&p->b, l4 + 8, 4);
+		p->tcp_flags = l4[13];
+	} else if (p->proto != NST_IPPROTO_UDP) {
+		p->c &= 0xffff;   /* ICMP: type and code, not the checksum */
+	}
+}
+
+static __always_inline void pid_v4(struct nst_pid *p, const struct iphdr *ip)
+{
+	p->family = NST_AF_INET;
+	p->proto = ip->protocol;
+	p->id = ip->id | ((__u32)ip->frag_off << 16);
+	__builtin_memcpy(p->src, &ip->saddr, 4);
+	__builtin_memcpy(p->dst, &ip->daddr, 4);
+}
+
+static __always_inline void pid_v6(struct nst_pid *p, const struct ipv6hdr *ip6)
+{
+	p->family = NST_AF_INET6;
+	p->proto = ip6->nexthdr;
+	__builtin_memcpy(&p->id, ip6->flow_lbl, 3);
+	__builtin_memcpy(p->src, &ip6->saddr, 16);
+	__builtin_memcpy(p->dst, &ip6->daddr, 16);
+}
+
+/* The identity of an skb from its network header (tracepoints).
+ * 0, or -1 when it is not IP. */
+static __always_inline int skb_pid(struct sk_buff *skb, struct nst_pid *p)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u32 off;
+	__u8 l4[16] = {}, ver;
+
+	if (nh == (__u16)~0U || !head || bpf_probe_read_kernel(&ver, 1, head + nh))
+		return -1;
+	if ((ver >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return -1;
+		pid_v4(p, &ip);
+		if (bpf_ntohs(ip.frag_off) & 0x1fff)
+			return 0;
+		off = nh + ip.ihl * 4;
+	} else if ((ver >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return -1;
+		pid_v6(p, &ip6);
+		off = nh + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	if (pid_l4_len(p->proto) && !bpf_probe_read_kernel(l4, 14, head + off))
+		pid_l4(p, l4);
+	return 0;
+}
+
 static __always_inline __u32 skb_segs(struct sk_buff *skb)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);

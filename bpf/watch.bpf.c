@@ -19,6 +19,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 sample_ns = 1000000000ULL;
 const volatile __u32 capture = NST_CAP_OFF;   /* enum nst_capture */
+const volatile __u8 latency = 0;     /* stamp packets on ports, time the hops */
+const volatile __u8 journey = 0;     /* a story at every port for wanted packets */
 /* User filters (--proto, --port, --host/--net); zero means "any". */
 const volatile __u8 f_proto = 0;
 const volatile __u16 f_port = 0;
@@ -79,6 +81,58 @@ struct {
 	__type(key, struct nst_gkey);
 	__type(value, __u64);
 } icmp_gen SEC(".maps");
+
+/* ---- latency ---- */
+
+/* Stamps waiting for their packet at the next port (struct nst_skey).
+ * LRU: a packet that never arrives is forgotten, not leaked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct nst_skey);
+	__type(value, struct nst_stamp);
+} stamps SEC(".maps");
+
+/* Each veth end's peer, filled from discovery. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct nst_port);
+	__type(value, struct nst_port);
+} peers SEC(".maps");
+
+/* Every address on the host, with the namespace that owns it: where a
+ * packet is delivered, whose round trip it is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct nst_akey);
+	__type(value, __u32);
+} local_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2048);
+	__type(key, struct nst_hkey);
+	__type(value, struct nst_hist);
+} hop_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2048);
+	__type(key, struct nst_xkey);
+	__type(value, struct nst_hist);
+} pair_hist SEC(".maps");
+
+/* A zeroed histogram to create entries from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nst_hist);
+} zero_hist SEC(".maps");
 
 /* When each key last told a story. LRU: forgetting only means one more. */
 struct {
@@ -436,7 +490,7 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 /* ICMP frag-needed and ICMPv6 Packet Too Big on the wire: only ICMP pays
  * for more than a one-byte load. Loads, not direct access: frames sent
  * from a packet socket's TX ring keep the IP header out of the linear part. */
-static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+static __noinline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 {
 	struct nst_flow orig = {};
 	struct nst_ikey k = {};
@@ -525,8 +579,269 @@ static __always_inline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u
 	emit_icmp(NST_EV_ICMP_WIRE, netns, ctx->ifindex, dir, b[0], b[1], mtu, &orig, NULL, ctx);
 }
 
+/* ---- latency: stamps and histograms ---- */
+
+#define STAMP_MAX_NS 1000000000ULL   /* older: another packet with the same headers */
+
+static __always_inline __u32 msb64(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xffffffffULL) << 5; v >>= s; r |= s;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3; v >>= s; r |= s;
+	s = (v > 0xf) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u32 hist_slot(__u64 ns)
+{
+	__u32 msb;
+
+	if (ns < NST_HIST_SUB)
+		return (__u32)ns;
+	msb = msb64(ns);
+	if (msb > 33)
+		return NST_HIST_SLOTS - 1;
+	return (msb - 2) * NST_HIST_SUB + ((ns >> (msb - 3)) & (NST_HIST_SUB - 1));
+}
+
+static __always_inline void hist_add(void *map, const void *key, __u64 ns)
+{
+	__u32 z = 0;
+	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
+
+	if (!zero || !(h = counter(map, key, zero)))
+		return;
+	h->count += 1;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->slot[hist_slot(ns) & (NST_HIST_SLOTS - 1)] += 1;
+}
+
+/* The identity of the frame a tc program sees. 0, or -1: not IP. */
+static __always_inline int tc_pid(struct __sk_buff *ctx, struct nst_pid *p)
+{
+	__u8 l4[16] = {};
+	__u32 off;
+	int n;
+
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)))
+			return -1;
+		pid_v4(p, &ip);
+		if (bpf_ntohs(ip.frag_off) & 0x1fff)
+			return 0;
+		off = ETH_HLEN + ip.ihl * 4;
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip6, sizeof(ip6)))
+			return -1;
+		pid_v6(p, &ip6);
+		off = ETH_HLEN + sizeof(ip6);
+	} else {
+		return -1;
+	}
+	n = pid_l4_len(p->proto);
+	if (n == 14 ? !bpf_skb_load_bytes(ctx, off, l4, 14) :
+	    n == 8 ? !bpf_skb_load_bytes(ctx, off, l4, 8) : 0)
+		pid_l4(p, l4);
+	return 0;
+}
+
+static __always_inline __u32 addr_owner(__u8 family, const __u8 *addr)
+{
+	struct nst_akey k = { .family = family };
+	__u32 *ns;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	ns = bpf_map_lookup_elem(&local_addrs, &k);
+	return ns ? *ns : 0;
+}
+
+/* "The flow" of a packet identity, for the filters. */
+static __always_inline void pid_flow(const struct nst_pid *p, struct nst_flow *f)
+{
+	f->family = p->family;
+	f->proto = p->proto;
+	__builtin_memcpy(f->src, p->src, 16);
+	__builtin_memcpy(f->dst, p->dst, 16);
+	if (p->proto == NST_IPPROTO_TCP || p->proto == NST_IPPROTO_UDP) {
+		f->sport = bpf_ntohs((__u16)p->c);
+		f->dport = bpf_ntohs((__u16)(p->c >> 16));
+	} else {
+		f->icmp_type = (__u8)p->c;
+		f->icmp_code = (__u8)(p->c >> 8);
+	}
+}
+
+static __always_inline int echo_request(const struct nst_pid *p)
+{
+	return (p->proto == NST_IPPROTO_ICMP && (__u8)p->c == 8) ||
+	       (p->proto == NST_IPPROTO_ICMPV6 && (__u8)p->c == 128);
+}
+
+static __always_inline int echo_reply(const struct nst_pid *p)
+{
+	return (p->proto == NST_IPPROTO_ICMP && (__u8)p->c == 0) ||
+	       (p->proto == NST_IPPROTO_ICMPV6 && (__u8)p->c == 129);
+}
+
+/* The key of a round trip, from the client's side: KIND, client -> server. */
+static __always_inline void rtt_key(struct nst_skey *k, const struct nst_pid *p, __u32 kind,
+				    int reply)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->ifindex = kind;
+	k->p.family = p->family;
+	k->p.proto = p->proto;
+	__builtin_memcpy(k->p.src, reply ? p->dst : p->src, 16);
+	__builtin_memcpy(k->p.dst, reply ? p->src : p->dst, 16);
+	if (kind == NST_RTT_HANDSHAKE)
+		k->p.c = reply ? (p->c >> 16) | (p->c << 16) : p->c;
+	else
+		k->p.a = p->a;   /* echo id and sequence */
+}
+
+/* A packet leaving its sender: start a round trip if it is a SYN or an
+ * echo request. */
+static __always_inline void rtt_start(const struct nst_pid *p, __u32 netns, __u64 now)
+{
+	struct nst_stamp st = { .ts = now, .first_ts = now, .netns = netns };
+	struct nst_skey k;
+
+	if (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02)
+		rtt_key(&k, p, NST_RTT_HANDSHAKE, 0);
+	else if (echo_request(p))
+		rtt_key(&k, p, NST_RTT_ECHO, 0);
+	else
+		return;
+	st.first_netns = addr_owner(p->family, p->dst);
+	bpf_map_update_elem(&stamps, &k, &st, BPF_ANY);
+}
+
+/* A packet delivered to NETNS: the end of a round trip if it answers one. */
+static __always_inline void rtt_end(const struct nst_pid *p, __u32 netns, __u64 now)
+{
+	struct nst_xkey x = { .src_netns = netns };
+	struct nst_stamp *st;
+	struct nst_skey k;
+
+	if (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x12) {
+		rtt_key(&k, p, NST_RTT_HANDSHAKE, 1);
+		x.kind = NST_LAT_HANDSHAKE;
+	} else if (echo_reply(p)) {
+		rtt_key(&k, p, NST_RTT_ECHO, 1);
+		x.kind = NST_LAT_ECHO;
+	} else {
+		return;
+	}
+	st = bpf_map_lookup_elem(&stamps, &k);
+	if (!st || st->netns != netns || now - st->ts > STAMP_MAX_NS * 10)
+		return;
+	x.dst_netns = st->first_netns;
+	hist_add(&pair_hist, &x, now - st->ts);
+	bpf_map_delete_elem(&stamps, &k);
+}
+
+static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, __u32 ifindex,
+				    __u32 dir, __u64 now)
+{
+	struct nst_hkey h = { .from_netns = from->netns, .from_ifindex = from->ifindex,
+			      .from_dir = from->dir, .to_netns = netns, .to_ifindex = ifindex,
+			      .to_dir = dir };
+
+	hist_add(&hop_hist, &h, now - from->ts);
+}
+
+/* watch --journey: this packet passed this port. */
+static __always_inline void tell_hop(struct __sk_buff *ctx, const struct nst_pid *p,
+				     __u32 netns, __u32 dir, __u64 now)
+{
+	struct nst_flow f = {};
+	struct nst_event *e;
+
+	pid_flow(p, &f);
+	if (!(e = story(NST_EV_HOP, netns, ctx->ifindex, &f, now)))
+		return;
+	e->dir = dir;
+	e->len = ctx->len;
+	e->pid = *p;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* The hop from the last sighting to this one, and the stamp for the
+ * next: at a veth's far end (egress) or in this namespace (ingress). */
+static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+{
+	struct nst_stamp *s, st = {};
+	struct nst_skey k = {};
+	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
+	__u32 *mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	__u64 now = bpf_ktime_get_ns();
+	struct nst_flow f = {};
+
+	if (!mode || tc_pid(ctx, &k.p))
+		return;
+	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
+	    !addr_watched(k.p.family, k.p.dst))
+		return;
+	if (journey) {
+		pid_flow(&k.p, &f);
+		if (flow_wanted(NST_NS_ALL, &f))
+			tell_hop(ctx, &k.p, netns, dir, now);
+	}
+	if (!latency)
+		return;
+	k.netns = netns;
+	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
+	s = bpf_map_lookup_elem(&stamps, &k);
+	if (s && now - s->ts < STAMP_MAX_NS) {
+		hop_add(s, netns, ctx->ifindex, dir, now);
+		st.first_ts = s->first_ts;
+		st.first_netns = s->first_netns;
+	} else {
+		s = NULL;
+		st.first_ts = now;
+		st.first_netns = netns;
+	}
+	st.ts = now;
+	st.netns = netns;
+	st.ifindex = ctx->ifindex;
+	st.dir = dir;
+	if (dir == NST_INGRESS) {
+		if (s)
+			bpf_map_delete_elem(&stamps, &k);
+		if (addr_owner(k.p.family, k.p.dst) == netns) {   /* delivered here */
+			struct nst_xkey x = { .src_netns = st.first_netns, .dst_netns = netns,
+					      .kind = NST_LAT_ONEWAY };
+
+			if (s)
+				hist_add(&pair_hist, &x, now - st.first_ts);
+			rtt_end(&k.p, netns, now);
+			return;
+		}
+		k.ifindex = 0;   /* on to this namespace's way out */
+	} else {
+		if (!s && addr_owner(k.p.family, k.p.src) == netns)
+			rtt_start(&k.p, netns, now);
+		peer = bpf_map_lookup_elem(&peers, &me);
+		if (!peer)
+			return;
+		k.netns = peer->netns;
+		k.ifindex = peer->ifindex;
+	}
+	bpf_map_update_elem(&stamps, &k, &st, BPF_ANY);
+}
+
 /* watch --pcap-all: one packet per port and direction per interval. */
-static __always_inline void sample_seen(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+static __noinline void sample_seen(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 {
 	struct nst_dkey k = { .netns = netns, .ifindex = ctx->ifindex,
 			      .reason = NST_EV_SEEN, .location = dir };
@@ -557,6 +872,8 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 	icmp_on_wire(ctx, k.netns, dir);
 	if (capture == NST_CAP_ALL)
 		sample_seen(ctx, k.netns, dir);
+	if (latency || journey)
+		time_port(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }
 

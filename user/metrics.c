@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include "hist.h"
 #include "metrics.h"
 #include "reasons.h"
 #include "watch.h"
@@ -359,6 +360,54 @@ static void collect(struct watch *w, struct samples *s)
 	add(s, F_BUILD, l, 1);
 }
 
+/* A Prometheus histogram: cumulative buckets at 1 µs .. 4 s (powers of
+ * two, which are slot boundaries of the kernel's histogram), sum, count. */
+static void histogram(FILE *o, const char *name, const char *labels, const struct nst_hist *h)
+{
+	for (int k = 0; k <= 22; k++) {
+		uint64_t le_ns = (1ULL << k) * 1000;
+
+		fprintf(o, "%s_bucket{%s,le=\"%.6g\"} %llu\n", name, labels, le_ns / 1e9,
+			(unsigned long long)hist_count_le(h, le_ns));
+	}
+	fprintf(o, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, (unsigned long long)h->count);
+	fprintf(o, "%s_sum{%s} %.9f\n", name, labels, h->sum_ns / 1e9);
+	fprintf(o, "%s_count{%s} %llu\n", name, labels, (unsigned long long)h->count);
+}
+
+static void latency_histograms(struct watch *w, FILE *o)
+{
+	static const char *kinds[] = { "one_way", "tcp_handshake", "echo_rtt" };
+	char l[384], dev[32];
+
+	fprintf(o, "# HELP nstrace_hop_latency_seconds Time from one port to the next, per packet.\n"
+		"# TYPE nstrace_hop_latency_seconds histogram\n");
+	for (int i = 0; i < w->st.nhops; i++) {
+		const struct nst_hkey *k = &w->st.hops[i].hop;
+
+		l[0] = 0;
+		label(l, sizeof(l), "from_netns", watch_ns_label(w, k->from_netns));
+		label(l, sizeof(l), "from_dev", watch_dev_name(w, k->from_netns, (int)k->from_ifindex,
+							       dev, sizeof(dev)));
+		label(l, sizeof(l), "to_netns", watch_ns_label(w, k->to_netns));
+		label(l, sizeof(l), "to_dev", watch_dev_name(w, k->to_netns, (int)k->to_ifindex,
+							     dev, sizeof(dev)));
+		histogram(o, "nstrace_hop_latency_seconds", l, &w->st.hops[i].h);
+	}
+	fprintf(o, "# HELP nstrace_pair_latency_seconds Between namespaces: one way (first port "
+		"to last), echo round trip, TCP handshake.\n"
+		"# TYPE nstrace_pair_latency_seconds histogram\n");
+	for (int i = 0; i < w->st.npairs; i++) {
+		const struct nst_xkey *k = &w->st.pairs[i].pair;
+
+		l[0] = 0;
+		label(l, sizeof(l), "src_netns", watch_ns_label(w, k->src_netns));
+		label(l, sizeof(l), "dst_netns", k->dst_netns ? watch_ns_label(w, k->dst_netns) : "");
+		label(l, sizeof(l), "kind", kinds[k->kind < 3 ? k->kind : 0]);
+		histogram(o, "nstrace_pair_latency_seconds", l, &w->st.pairs[i].h);
+	}
+}
+
 void metrics_write(struct watch *w, FILE *o)
 {
 	struct samples s = { 0 };
@@ -373,4 +422,5 @@ void metrics_write(struct watch *w, FILE *o)
 					s.v[i].labels, s.v[i].labels[0] ? "}" : "", s.v[i].value);
 	}
 	free(s.v);
+	latency_histograms(w, o);
 }

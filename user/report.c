@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "json.h"
+#include "latency.h"
 #include "ksyms.h"
 #include "reasons.h"
 #include "watch.h"
@@ -493,6 +494,8 @@ static void summary_json(struct watch *w)
 			"\"orig_src\":\"%s\",\"orig_dst\":\"%s\",\"count\":%llu}",
 			r->k.netns, r->k.type, r->k.code, r->k.mtu, a, b, (unsigned long long)r->count);
 	}
+	fprintf(o, "],\"latency\":[");
+	latency_json(w, o);
 	fprintf(o, "],\"findings\":[");
 	{
 		struct finding *f = NULL;
@@ -614,6 +617,7 @@ void report_summary(struct watch *w)
 	}
 	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
 	ports_table(w, o, 1000, 4096);
+	latency_text(w, o, w->cols > 40 ? w->cols : 80, 1000, w->o.hist);
 	fprintf(o, "stories read: %llu", (unsigned long long)w->st.stories);
 	if (w->st.untold)
 		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)w->st.untold);
@@ -675,6 +679,7 @@ void report_live(struct watch *w)
 		fprintf(o, "%s%.*s%s\n", b, cols, "TCP RESETS", n);
 		resets_table(w, o, cols);
 	}
+	latency_text(w, o, cols, rows / 10 > 1 ? rows / 10 : 1, 0);
 	fprintf(o, "%s%.*s%s\n", b, cols, "RECENT", n);
 	fclose(o);
 	for (size_t i = 0; i < len; i++)

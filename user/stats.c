@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "hist.h"
 #include "watch.h"
 #include "watch.skel.h"
 
@@ -159,6 +160,42 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 	}
 }
 
+/* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. */
+static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
+{
+	int n = ncpus();
+	unsigned char key[64], next[64];
+	struct nst_hist *vals = calloc(n, sizeof(*vals));
+	void *prev = NULL;
+
+	if (!vals)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		struct lat_row *r = NULL, *v;
+
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, vals))
+			continue;
+		for (int i = 0; i < *nrows && !r; i++)
+			if (!memcmp((char *)&(*rows)[i] + key_off, key, ksz))
+				r = &(*rows)[i];
+		if (!r) {
+			v = realloc(*rows, (*nrows + 1) * sizeof(*v));
+			if (!v)
+				break;
+			*rows = v;
+			r = &v[(*nrows)++];
+			memset(r, 0, sizeof(*r));
+			memcpy((char *)r + key_off, key, ksz);
+		}
+		memset(&r->h, 0, sizeof(r->h));
+		for (int c = 0; c < n; c++)
+			hist_merge(&r->h, &vals[c]);
+	}
+	free(vals);
+}
+
 static uint64_t read_stat(struct watch *w, uint32_t idx)
 {
 	int n = ncpus();
@@ -186,6 +223,12 @@ int stats_read(struct watch *w)
 	read_counts(bpf_map__fd(w->skel->maps.icmp_gen), sizeof(struct nst_gkey),
 		    (void **)&w->st.gen, &w->st.ngen, sizeof(struct gen_row),
 		    offsetof(struct gen_row, count));
+	if (!w->o.no_latency) {
+		read_hists(bpf_map__fd(w->skel->maps.hop_hist), sizeof(struct nst_hkey),
+			   &w->st.hops, &w->st.nhops, offsetof(struct lat_row, hop));
+		read_hists(bpf_map__fd(w->skel->maps.pair_hist), sizeof(struct nst_xkey),
+			   &w->st.pairs, &w->st.npairs, offsetof(struct lat_row, pair));
+	}
 	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL);
 	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL);
 	if (dt > 0) {
@@ -238,5 +281,7 @@ void stats_free(struct stats *st)
 	free(st->resets);
 	free(st->icmp);
 	free(st->gen);
+	free(st->hops);
+	free(st->pairs);
 	memset(st, 0, sizeof(*st));
 }

@@ -59,6 +59,8 @@ static void watch_usage(FILE *f)
 "                   each with a comment saying where and why\n"
 "  --pcap-all       also one packet per port, direction and --interval\n"
 "                   of the traffic that was not dropped\n"
+"  --hist           draw a log2 latency histogram under each latency row\n"
+"  --no-latency     do not time hops (no per-packet stamps on the ports)\n"
 "  --metrics [ADDR:]PORT\n"
 "                   serve the counters at http://ADDR:PORT/metrics for\n"
 "                   Prometheus (ADDR defaults to 127.0.0.1)\n"
@@ -122,7 +124,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -137,6 +139,8 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "pcap-all", no_argument, NULL, O_PCAP_ALL },
+		{ "hist", no_argument, NULL, O_HIST },
+		{ "no-latency", no_argument, NULL, O_NO_LATENCY },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
 		{ "port", required_argument, NULL, O_PORT },
@@ -186,6 +190,8 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_READY: o->ready_file = optarg; break;
 		case O_PCAP: o->pcap = optarg; break;
 		case O_PCAP_ALL: o->pcap_all = 1; break;
+		case O_HIST: o->hist = 1; break;
+		case O_NO_LATENCY: o->no_latency = 1; break;
 		case O_METRICS: {
 			struct sockaddr_storage ss;
 
@@ -224,6 +230,10 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 			return EXIT_USAGE;
 		}
 		o->targets[o->ntargets++] = argv[i];
+	}
+	if (o->hist && o->no_latency) {
+		fprintf(stderr, "nstrace watch: --hist and --no-latency exclude each other\n");
+		return EXIT_USAGE;
 	}
 	if (o->pcap_all && !o->pcap) {
 		fprintf(stderr, "nstrace watch: --pcap-all needs --pcap FILE\n");
@@ -301,6 +311,7 @@ static void configure(struct watch *w)
 					s->progs.watch_tcp_receive_reset, s->progs.watch_icmp_send };
 
 	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
+	s->rodata->latency = !w->o.no_latency;
 	s->rodata->capture = !w->o.pcap ? NST_CAP_OFF : w->o.pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
 	s->rodata->f_proto = w->o.filter.proto;
 	s->rodata->f_port = w->o.filter.port;
@@ -314,6 +325,38 @@ static void configure(struct watch *w)
 			pr_warn("this kernel has no %s tracepoint: that part is off\n", tps[i]);
 			bpf_program__set_autoload(progs[i], false);
 		}
+}
+
+/* For latency: every veth end's peer, and which namespace owns each
+ * address (loopback's are everyone's, so not). */
+static int fill_latency_maps(struct watch *w)
+{
+	int pfd = bpf_map__fd(w->skel->maps.peers), lfd = bpf_map__fd(w->skel->maps.local_addrs);
+
+	for (int i = 0; i < w->lt.nns; i++) {
+		const struct live_ns *ns = &w->lt.ns[i];
+		uint32_t owner = (uint32_t)ns->inode;
+
+		for (int l = 0; l < ns->nlinks; l++) {
+			const struct live_link *ln = &ns->links[l];
+			struct nst_port me = { .netns = owner, .ifindex = (uint32_t)ln->ifindex };
+			struct nst_port peer = { .netns = (uint32_t)ln->peer_netns,
+						 .ifindex = (uint32_t)ln->peer_ifindex };
+
+			if (ln->gone || !strcmp(ln->kind, "loopback"))
+				continue;
+			if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
+				return -errno;
+			for (int a = 0; a < ln->naddrs; a++) {
+				struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
+
+				memcpy(k.addr, ln->addrs[a].a, 16);
+				if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
+					return -errno;
+			}
+		}
+	}
+	return 0;
 }
 
 int watch_fill_maps(struct watch *w)
@@ -335,7 +378,7 @@ int watch_fill_maps(struct watch *w)
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
 			return -errno;
 	}
-	return 0;
+	return fill_latency_maps(w);
 }
 
 static int attached(const struct watch *w, uint64_t netns, int ifindex, int dir)

@@ -27,6 +27,8 @@ struct watch_opts {
 	enum report_mode mode;
 	int quiet;
 	int show_benign;           /* tell healthy traffic's drops as stories */
+	int no_latency;            /* --no-latency: no stamps, no histograms */
+	int hist;                  /* --hist: draw the histograms */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */
@@ -69,6 +71,13 @@ struct gen_row {
 	struct nst_flow flow;      /* the offending packet, from a story */
 };
 
+/* A latency histogram: a hop (port to port) or a namespace pair. */
+struct lat_row {
+	struct nst_hkey hop;       /* hops */
+	struct nst_xkey pair;      /* pairs */
+	struct nst_hist h;         /* summed over CPUs */
+};
+
 struct finding {
 	char kind[24];             /* mtu_mismatch, frag_needed, pmtu_blackhole, ... */
 	char text[480];
@@ -87,6 +96,10 @@ struct stats {
 	int nicmp;
 	struct gen_row *gen;
 	int ngen;
+	struct lat_row *hops;
+	int nhops;
+	struct lat_row *pairs;
+	int npairs;
 	uint64_t rb_full, map_full;
 	uint64_t stories;          /* events read from the ring buffer */
 	uint64_t untold;           /* of those, benign drops not printed */

@@ -1,0 +1,162 @@
+/* Latency in the report: per hop (port to port) and per namespace pair
+ * (one way, echo round trip, TCP handshake), as percentiles, log2 charts
+ * (--hist) and JSON. The numbers come from the kernel's histograms. */
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
+#include "json.h"
+#include "latency.h"
+
+static const char *kind_words(uint32_t kind)
+{
+	return kind == NST_LAT_HANDSHAKE ? "TCP handshake" :
+	       kind == NST_LAT_ECHO ? "echo round trip" : "one way";
+}
+
+static const char *kind_json(uint32_t kind)
+{
+	return kind == NST_LAT_HANDSHAKE ? "tcp_handshake" :
+	       kind == NST_LAT_ECHO ? "echo_rtt" : "one_way";
+}
+
+static const char *port_str(const struct watch *w, uint32_t netns, uint32_t ifindex,
+			    char *buf, size_t len)
+{
+	char dev[32];
+
+	snprintf(buf, len, "%s:%s", watch_ns_label(w, netns),
+		 watch_dev_name(w, netns, (int)ifindex, dev, sizeof(dev)));
+	return buf;
+}
+
+void latency_hop_str(const struct watch *w, const struct nst_hkey *k, char *buf, size_t len)
+{
+	char a[96], b[96];
+
+	snprintf(buf, len, "%s > %s", port_str(w, k->from_netns, k->from_ifindex, a, sizeof(a)),
+		 port_str(w, k->to_netns, k->to_ifindex, b, sizeof(b)));
+}
+
+void latency_pair_str(const struct watch *w, const struct nst_xkey *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s > %s %s", watch_ns_label(w, k->src_netns),
+		 k->dst_netns ? watch_ns_label(w, k->dst_netns) : "elsewhere", kind_words(k->kind));
+}
+
+/* "label   p50 p90 p99 max count" in WIDTH columns; the label is cut. */
+static void row(FILE *o, const char *label, const struct nst_hist *h, int width)
+{
+	char p[4][16];
+	int lw = width - 2 - 4 * 8 - 9;
+
+	if (lw < 12)
+		lw = 12;
+	hist_fmt(hist_quantile(h, 0.50), p[0], sizeof(p[0]));
+	hist_fmt(hist_quantile(h, 0.90), p[1], sizeof(p[1]));
+	hist_fmt(hist_quantile(h, 0.99), p[2], sizeof(p[2]));
+	hist_fmt((double)h->max_ns, p[3], sizeof(p[3]));
+	/* "µ" is two bytes and one column: pad by columns, not bytes. */
+	fprintf(o, "  %-*.*s", lw, lw, label);
+	for (int i = 0; i < 4; i++)
+		fprintf(o, " %*s", 7 + (strstr(p[i], "µ") ? 1 : 0), p[i]);
+	fprintf(o, " %8llu\n", (unsigned long long)h->count);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct lat_row *x = a, *y = b;
+
+	return x->h.count < y->h.count ? 1 : x->h.count > y->h.count ? -1 : 0;
+}
+
+void latency_text(struct watch *w, FILE *o, int width, int max, int hist)
+{
+	char label[240];
+	int shown = 0;
+
+	if (!w->st.nhops && !w->st.npairs)
+		return;
+	qsort(w->st.pairs, w->st.npairs, sizeof(*w->st.pairs), cmp_count);
+	qsort(w->st.hops, w->st.nhops, sizeof(*w->st.hops), cmp_count);
+	fprintf(o, "%-*s    p50     p90     p99     max  packets\n", width - 2 - 4 * 8 - 9 + 2,
+		"LATENCY BETWEEN NAMESPACES");
+	for (int i = 0; i < w->st.npairs && shown < max; i++, shown++) {
+		latency_pair_str(w, &w->st.pairs[i].pair, label, sizeof(label));
+		row(o, label, &w->st.pairs[i].h, width);
+		if (hist)
+			hist_draw(o, &w->st.pairs[i].h, 4, 30);
+	}
+	fprintf(o, "%-*s    p50     p90     p99     max  packets\n", width - 2 - 4 * 8 - 9 + 2,
+		"LATENCY BY HOP (port > next port)");
+	shown = 0;
+	for (int i = 0; i < w->st.nhops && shown < max; i++, shown++) {
+		latency_hop_str(w, &w->st.hops[i].hop, label, sizeof(label));
+		row(o, label, &w->st.hops[i].h, width);
+		if (hist)
+			hist_draw(o, &w->st.hops[i].h, 4, 30);
+	}
+}
+
+static void json_hist(FILE *o, const struct lat_row *r)
+{
+	const struct nst_hist *h = &r->h;
+	int first = 1;
+
+	fprintf(o, ",\"count\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+		"\"max_us\":%.1f,\"hist\":[", (unsigned long long)h->count,
+		hist_quantile(h, 0.5) / 1e3, hist_quantile(h, 0.9) / 1e3,
+		hist_quantile(h, 0.99) / 1e3, h->max_ns / 1e3);
+	for (int s = 0; s < NST_HIST_SLOTS; s++) {
+		if (!h->slot[s])
+			continue;
+		fprintf(o, "%s[%.3f,%.3f,%llu]", first ? "" : ",", hist_slot_low(s) / 1e3,
+			hist_slot_high(s) / 1e3, (unsigned long long)h->slot[s]);
+		first = 0;
+	}
+	fprintf(o, "]}");
+}
+
+static void json_port(FILE *o, const struct watch *w, uint32_t netns, uint32_t ifindex,
+		      uint32_t dir)
+{
+	char dev[32];
+
+	fprintf(o, "{\"netns\":");
+	json_str(o, watch_ns_label(w, netns));
+	fprintf(o, ",\"dev\":");
+	json_str(o, watch_dev_name(w, netns, (int)ifindex, dev, sizeof(dev)));
+	fprintf(o, ",\"dir\":\"%s\"}", dir == NST_INGRESS ? "ingress" : "egress");
+}
+
+void latency_json(struct watch *w, FILE *o)
+{
+	int first = 1;
+
+	for (int i = 0; i < w->st.npairs; i++) {
+		const struct nst_xkey *k = &w->st.pairs[i].pair;
+
+		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"%s\",\"src_netns\":", first ? "" : ",",
+			kind_json(k->kind));
+		json_str(o, watch_ns_label(w, k->src_netns));
+		fprintf(o, ",\"dst_netns\":");
+		json_str(o, k->dst_netns ? watch_ns_label(w, k->dst_netns) : "");
+		fprintf(o, ",\"hop\":[]");
+		json_hist(o, &w->st.pairs[i]);
+		first = 0;
+	}
+	for (int i = 0; i < w->st.nhops; i++) {
+		const struct nst_hkey *k = &w->st.hops[i].hop;
+
+		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"hop\",\"src_netns\":", first ? "" : ",");
+		json_str(o, watch_ns_label(w, k->from_netns));
+		fprintf(o, ",\"dst_netns\":");
+		json_str(o, watch_ns_label(w, k->to_netns));
+		fprintf(o, ",\"hop\":[");
+		json_port(o, w, k->from_netns, k->from_ifindex, k->from_dir);
+		fprintf(o, ",");
+		json_port(o, w, k->to_netns, k->to_ifindex, k->to_dir);
+		fprintf(o, "]");
+		json_hist(o, &w->st.hops[i]);
+		first = 0;
+	}
+}
