@@ -321,6 +321,23 @@ static __always_inline void emit(__u32 type, const struct nst_dkey *k,
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/* watch --journey: every wanted drop is the end of some packet's story,
+ * told with the packet's identity (never sampled). */
+static __noinline void tell_journey_drop(struct sk_buff *skb, const struct nst_dkey *k,
+					 const struct nst_flow *f, __u32 len, __u64 now)
+{
+	struct nst_event *e = story(NST_EV_DROP, k->netns, k->ifindex, f, now);
+
+	if (!e)
+		return;
+	e->reason = k->reason;
+	e->location = k->location;
+	e->len = len;
+	skb_pid(skb, &e->pid);
+	capture_skb(e, skb);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)
@@ -358,6 +375,13 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	v->segs += segs;
 	v->bytes += len;
 	now = bpf_ktime_get_ns();
+	if (journey) {
+		if (!parsed)
+			skb_flow(skb, &f);
+		if (flow_wanted(NST_NS_ALL, &f))
+			tell_journey_drop(skb, &k, &f, len, now);
+		return 0;
+	}
 	if (sample_due(&k, now)) {
 		if (!parsed)
 			skb_flow(skb, &f);
@@ -760,19 +784,24 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 	hist_add(&hop_hist, &h, now - from->ts);
 }
 
-/* watch --journey: this packet passed this port. */
-static __always_inline void tell_hop(struct __sk_buff *ctx, const struct nst_pid *p,
-				     __u32 netns, __u32 dir, __u64 now)
+/* watch --journey: a wanted packet passed this port. */
+static __noinline void tell_hop(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 {
 	struct nst_flow f = {};
 	struct nst_event *e;
+	struct nst_pid p = {};
+	__u32 *mode = bpf_map_lookup_elem(&netns_mode, &netns);
 
-	pid_flow(p, &f);
-	if (!(e = story(NST_EV_HOP, netns, ctx->ifindex, &f, now)))
+	if (!mode || tc_pid(ctx, &p))
+		return;
+	pid_flow(&p, &f);
+	if (!flow_wanted(*mode, &f))
+		return;
+	if (!(e = story(NST_EV_HOP, netns, ctx->ifindex, &f, bpf_ktime_get_ns())))
 		return;
 	e->dir = dir;
 	e->len = ctx->len;
-	e->pid = *p;
+	e->pid = p;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -785,19 +814,11 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
 	__u32 *mode = bpf_map_lookup_elem(&netns_mode, &netns);
 	__u64 now = bpf_ktime_get_ns();
-	struct nst_flow f = {};
 
 	if (!mode || tc_pid(ctx, &k.p))
 		return;
 	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
 	    !addr_watched(k.p.family, k.p.dst))
-		return;
-	if (journey) {
-		pid_flow(&k.p, &f);
-		if (flow_wanted(NST_NS_ALL, &f))
-			tell_hop(ctx, &k.p, netns, dir, now);
-	}
-	if (!latency)
 		return;
 	k.netns = netns;
 	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
@@ -872,7 +893,9 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 	icmp_on_wire(ctx, k.netns, dir);
 	if (capture == NST_CAP_ALL)
 		sample_seen(ctx, k.netns, dir);
-	if (latency || journey)
+	if (journey)
+		tell_hop(ctx, k.netns, dir);
+	if (latency)
 		time_port(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }

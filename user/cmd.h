@@ -6,6 +6,7 @@
 int cmd_topo(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -59,6 +59,9 @@ static void watch_usage(FILE *f)
 "                   each with a comment saying where and why\n"
 "  --pcap-all       also one packet per port, direction and --interval\n"
 "                   of the traffic that was not dropped\n"
+"  --journey        every wanted packet's path, port by port with times,\n"
+"                   to its delivery or its drop ('nstrace trace' is this);\n"
+"                   narrow it with the filters below\n"
 "  --hist           draw a log2 latency histogram under each latency row\n"
 "  --no-latency     do not time hops (no per-packet stamps on the ports)\n"
 "  --metrics [ADDR:]PORT\n"
@@ -124,7 +127,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -140,6 +143,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "pcap-all", no_argument, NULL, O_PCAP_ALL },
 		{ "hist", no_argument, NULL, O_HIST },
+		{ "journey", no_argument, NULL, O_JOURNEY },
 		{ "no-latency", no_argument, NULL, O_NO_LATENCY },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
@@ -191,6 +195,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_PCAP: o->pcap = optarg; break;
 		case O_PCAP_ALL: o->pcap_all = 1; break;
 		case O_HIST: o->hist = 1; break;
+		case O_JOURNEY: o->journey = 1; break;
 		case O_NO_LATENCY: o->no_latency = 1; break;
 		case O_METRICS: {
 			struct sockaddr_storage ss;
@@ -297,7 +302,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	if (e->type == NST_EV_SEEN)
 		return 0;
+	if (e->type == NST_EV_HOP) {
+		journey_hop(w, e);
+		return 0;
+	}
 	stats_note_event(w, data);
+	if (w->o.journey && e->type == NST_EV_DROP && journey_drop(w, e))
+		return 0;
 	report_event(w, data);
 	return 0;
 }
@@ -312,6 +323,7 @@ static void configure(struct watch *w)
 
 	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
 	s->rodata->latency = !w->o.no_latency;
+	s->rodata->journey = w->o.journey;
 	s->rodata->capture = !w->o.pcap ? NST_CAP_OFF : w->o.pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
 	s->rodata->f_proto = w->o.filter.proto;
 	s->rodata->f_port = w->o.filter.port;
@@ -518,6 +530,8 @@ static int loop(struct watch *w)
 					continue;
 				/* Stories are submitted without wakeups: drain here. */
 				ring_buffer__consume(w->rb);
+				if (w->o.journey)   /* a packet quiet for 300 ms has arrived or died */
+					journey_flush(w, (uint64_t)(watch_now() * 1e9), 300000000ULL);
 				if (watch_now() - w->last_refresh >= 1.0) {
 					done |= follow_check_targets(w);
 					stats_read(w);
@@ -639,6 +653,7 @@ static int run(struct watch *w, const int *pids, int npids)
 	}
 	ret = loop(w);
 	ring_buffer__consume(w->rb);
+	journey_flush(w, 0, 0);
 	stats_read(w);
 	if (w->o.mode == REPORT_TTY) {
 		report_tty_end(w);
@@ -652,6 +667,22 @@ static int run(struct watch *w, const int *pids, int npids)
 	if (ret)
 		fprintf(stderr, "nstrace watch: event loop failed: %s\n", strerror(-ret));
 	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* nstrace trace ARGS: watch --journey ARGS. */
+int cmd_trace(int argc, char **argv)
+{
+	char **args = calloc(argc + 2, sizeof(*args));
+	int ret;
+
+	if (!args)
+		return EXIT_RUNTIME;
+	args[0] = argv[0];
+	args[1] = "--journey";
+	memcpy(args + 2, argv + 1, (argc - 1) * sizeof(*args));
+	ret = cmd_watch(argc + 1, args);
+	free(args);
+	return ret;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -672,12 +703,19 @@ int cmd_watch(int argc, char **argv)
 		free(w);
 		return ret < 0 ? EXIT_OK : ret;
 	}
+	/* Journeys are blocks of lines, not a screen to redraw. */
+	if (w->o.journey && w->o.mode == REPORT_TTY)
+		w->o.mode = REPORT_LINES;
+	if (w->o.journey && !w->o.filter.proto && !w->o.filter.port && !w->o.filter.net.family)
+		pr_warn("tracing every packet on these ports: narrow it with --host, --port "
+			"or --proto\n");
 	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN")))
 		ret = run(w, pids, npids);
 	attach_release(&w->att, open_ns_cb, w);
 	monitor_free(&w->mon);
 	metrics_close(&w->metrics);
 	pcap_close(&w->pcap);
+	journeys_free(&w->journeys);
 	free(w->names);
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0)

@@ -8,6 +8,7 @@
 #include "attach.h"
 #include "discover.h"
 #include "filter.h"
+#include "journey.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "netns.h"
@@ -29,6 +30,7 @@ struct watch_opts {
 	int show_benign;           /* tell healthy traffic's drops as stories */
 	int no_latency;            /* --no-latency: no stamps, no histograms */
 	int hist;                  /* --hist: draw the histograms */
+	int journey;               /* --journey (nstrace trace): every wanted packet's path */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */
@@ -135,6 +137,7 @@ struct watch {
 	struct monitor mon;
 	struct metrics metrics;
 	struct pcap pcap;
+	struct journeys journeys;
 	int efd;                   /* the event loop's epoll */
 	int replan;                /* links changed: discover and re-plan */
 	struct name_cache {
