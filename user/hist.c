@@ -66,12 +66,17 @@ double hist_quantile(const struct nst_hist *h, double q)
 
 uint64_t hist_count_le(const struct nst_hist *h, uint64_t le)
 {
-	uint64_t n = 0;
+	double n = 0;
 
-	for (int i = 0; i < NST_HIST_SLOTS; i++)
-		if (hist_slot_high(i) <= le + 1)
-			n += h->slot[i];
-	return n;
+	for (int i = 0; i < NST_HIST_SLOTS; i++) {
+		uint64_t lo = hist_slot_low(i), hi = hist_slot_high(i);
+
+		if (hi <= le + 1)
+			n += (double)h->slot[i];
+		else if (lo <= le)   /* the slot across LE: its share, evenly spread */
+			n += (double)h->slot[i] * (double)(le + 1 - lo) / (double)(hi - lo);
+	}
+	return (uint64_t)(n + 0.5);
 }
 
 const char *hist_fmt(double ns, char *buf, size_t len)

@@ -17,8 +17,9 @@ void hist_merge(struct nst_hist *into, const struct nst_hist *h);
 /* The Q-quantile (0 < Q <= 1) in nanoseconds, interpolated inside its
  * slot and never above the maximum seen; 0 when empty. */
 double hist_quantile(const struct nst_hist *h, double q);
-/* Packets at or below LE nanoseconds (for Prometheus' cumulative buckets;
- * exact when LE is a slot boundary, as every power of two is). */
+/* Packets at or below LE nanoseconds, for Prometheus' cumulative buckets:
+ * exact at slot boundaries (powers of two of ns), else the slot across LE
+ * counts in proportion (within its 6 %). Monotonic in LE. */
 uint64_t hist_count_le(const struct nst_hist *h, uint64_t le);
 
 /* "12µs", "1.4ms", "2.0s": at most 7 characters. */

@@ -28,5 +28,6 @@ int main(void)
 	run(names_tests, &pass, &fail);
 	run(render_tests, &pass, &fail);
 	run(plan_tests, &pass, &fail);
+	run(latency_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }

@@ -1,0 +1,79 @@
+/* The latency histogram's arithmetic (the kernel's slot function mirrored
+ * in hist.c) and the journey's bystander rule, without root. */
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
+#include "journey.h"
+#include "unit.h"
+
+/* Every value falls inside the slot it is put in; slots tile the line. */
+static void slots_tile(void)
+{
+	uint64_t v[] = { 0, 1, 7, 8, 9, 15, 16, 100, 1000, 4095, 4096, 123456, 999999999,
+			 (1ULL << 33) + 5 };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int s = hist_slot(v[i]);
+
+		CHECK(s >= 0 && s < NST_HIST_SLOTS, "slot %d for %llu", s, (unsigned long long)v[i]);
+		CHECK(hist_slot_low(s) <= v[i] && v[i] < hist_slot_high(s), "%llu not in [%llu, %llu)",
+		      (unsigned long long)v[i], (unsigned long long)hist_slot_low(s),
+		      (unsigned long long)hist_slot_high(s));
+	}
+	for (int s = 0; s < 8 * 33; s++)
+		if (!CHECK(hist_slot_high(s) == hist_slot_low(s + 1), "gap after slot %d", s))
+			break;
+}
+
+/* Percentiles of known samples come back within the 6 % the slots allow. */
+static void quantiles(void)
+{
+	struct nst_hist *h = calloc(1, sizeof(*h));
+	char buf[16];
+
+	if (!CHECK(h, "calloc"))
+		return;
+	for (uint64_t us = 1; us <= 1000; us++) {   /* 1 .. 1000 µs, uniform */
+		h->slot[hist_slot(us * 1000)]++;
+		h->count++;
+		h->max_ns = us * 1000;
+	}
+	for (double q = 0.1; q < 1.0; q += 0.2) {
+		double got = hist_quantile(h, q), want = q * 1e6;
+
+		CHECK(got > want * 0.94 && got < want * 1.06, "q%.1f: %.0f, want %.0f", q, got, want);
+	}
+	CHECK(hist_quantile(h, 1.0) <= 1e6, "p100 above the max");
+	CHECK(hist_count_le(h, 512 * 1000) >= 511 && hist_count_le(h, 512 * 1000) <= 512, "le 512 µs: %llu",
+	      (unsigned long long)hist_count_le(h, 512 * 1000));
+	CHECK_STR_HAS(hist_fmt(32477100, buf, sizeof(buf)), "32ms");
+	CHECK_STR_HAS(hist_fmt(6100, buf, sizeof(buf)), "6.1µs");
+	memset(h, 0, sizeof(*h));
+	CHECK(hist_quantile(h, 0.5) == 0, "empty histogram");
+	free(h);
+}
+
+/* red -> root (bridge) -> green, where green is not the destination: a
+ * bystander; root forwarded, red sent, blue (the owner) is not one. */
+static void bystanders(void)
+{
+	struct journey j = { 0 };
+	uint32_t by[4];
+	const struct jhop path[] = {
+		{ 1, 100, 2, NST_EGRESS }, { 2, 1, 5, NST_INGRESS }, { 3, 1, 7, NST_EGRESS },
+		{ 4, 300, 2, NST_INGRESS }, { 5, 1, 6, NST_EGRESS }, { 6, 200, 2, NST_INGRESS },
+	};
+
+	memcpy(j.hop, path, sizeof(path));
+	j.nhops = 6;
+	CHECK(journey_bystanders(&j, 200, by, 4) == 1 && by[0] == 300, "green (300) is the bystander");
+	j.nhops = 4;
+	CHECK(journey_bystanders(&j, 300, by, 4) == 0, "the owner is never a bystander");
+}
+
+const struct unit_test latency_tests[] = {
+	{ "hist_slots_tile", slots_tile },
+	{ "hist_quantiles", quantiles },
+	{ "journey_bystanders", bystanders },
+	{ NULL, NULL },
+};
