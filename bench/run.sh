@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench: what nstrace costs, measured in one run beside the baseline
-# and beside tcpdump on the same ports. Ratios, medians of interleaved runs
+# with latency off (--no-latency), and beside tcpdump on the same ports. Ratios, medians of interleaved runs
 # (A/B/C, A/B/C, ...), because this machine is shared and noisy.
 #
 # Runs inside its own network and mount namespace (unshare -n -m), on
@@ -38,12 +38,13 @@ PIDS+=("$(cat "$TMP/iperf.pid")")
 # ---- the variants: each starts its tracer and echoes its pids ----
 tracer=()
 start_none() { tracer=(); }
-start_nstrace() {
+start_nstrace() {   # [ARGS...]: the full watch, latency included
 	rm -f "$TMP/ready"
-	"$NST" watch "$R" --json -q --ready-file "$TMP/ready" >"$TMP/watch.json" 2>/dev/null &
+	"$NST" watch "$R" --json -q --ready-file "$TMP/ready" "$@" >"$TMP/watch.json" 2>/dev/null &
 	tracer=($!)
 	for i in $(seq 200); do [ -e "$TMP/ready" ] && return; sleep 0.01; done
 }
+start_nolat() { start_nstrace --no-latency; }
 start_tcpdump() {
 	tracer=()
 	for spec in "$R:veth-red" ":${P}br0-red" ":${P}br0-blue" "$B:veth-blue"; do
@@ -84,13 +85,13 @@ declare -A RES
 run_load() {  # LOAD
 	local load=$1 v
 	for i in $(seq "$PAIRS"); do
-		for v in none nstrace tcpdump; do
+		for v in none nstrace nolat tcpdump; do
 			"start_$v"
 			echo "$("load_$load")" >>"$TMP/$load.$v"
 			stop_tracer
 		done
 	done
-	for v in none nstrace tcpdump; do
+	for v in none nstrace nolat tcpdump; do
 		RES[$load.$v]=$(median <"$TMP/$load.$v")
 	done
 }
@@ -156,14 +157,14 @@ per_port=$(awk -v a="$a_small" -v b="$a_big" -v pa="$p_small" -v pb="$p_big" \
 	'BEGIN { if (pb > pa) printf "%.2f", (b - a) / (pb - pa); else print "n/a" }')
 
 report() {
-printf '\n%-28s %14s %14s %14s\n' "load (median of $PAIRS)" "no tracing" "nstrace" "tcpdump"
-printf '%-28s %14.0f %14.0f %14.0f\n' "tcp red->blue (Mbit/s)" \
+printf '\n%-26s %11s %11s %11s %11s\n' "load (median of $PAIRS)" "no tracing" "nstrace" "no latency" "tcpdump"
+printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "tcp red->blue (Mbit/s)" \
 	"$(echo "${RES[tcp.none]} / 1000000" | bc -l)" "$(echo "${RES[tcp.nstrace]} / 1000000" | bc -l)" \
-	"$(echo "${RES[tcp.tcpdump]} / 1000000" | bc -l)"
-printf '%-28s %14.0f %14.0f %14.0f\n' "udp 64 B received (pps)" "${RES[udp64.none]}" \
-	"${RES[udp64.nstrace]}" "${RES[udp64.tcpdump]}"
-printf '%-28s %14.0f %14.0f %14.0f\n' "drop storm sent (pps)" "${RES[storm.none]}" \
-	"${RES[storm.nstrace]}" "${RES[storm.tcpdump]}"
+	"$(echo "${RES[tcp.nolat]} / 1000000" | bc -l)" "$(echo "${RES[tcp.tcpdump]} / 1000000" | bc -l)"
+printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "udp 64 B received (pps)" "${RES[udp64.none]}" \
+	"${RES[udp64.nstrace]}" "${RES[udp64.nolat]}" "${RES[udp64.tcpdump]}"
+printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "drop storm sent (pps)" "${RES[storm.none]}" \
+	"${RES[storm.nstrace]}" "${RES[storm.nolat]}" "${RES[storm.tcpdump]}"
 echo
 echo "storm: nstrace counted $counted NETFILTER_DROP, nft counted $witness (exact: $exact);" \
 	"$events stories in ${dur}s, $not_shown not shown"
@@ -173,7 +174,9 @@ echo "ratio tcp=$(ratio "${RES[tcp.nstrace]}" "${RES[tcp.none]}") udp64=$(ratio 
 	"storm=$(ratio "${RES[storm.nstrace]}" "${RES[storm.none]}") storm_exact=$exact attach_ms=$a_small" \
 	"attach_ms_${p_big}ports=$a_big per_port_ms=$per_port rss_mb=$((rss_kb / 1024)) cpu_pct=$cpu_pct" \
 	"tcpdump_tcp=$(ratio "${RES[tcp.tcpdump]}" "${RES[tcp.none]}") tcpdump_udp64=$(ratio "${RES[udp64.tcpdump]}" "${RES[udp64.none]}")" \
-	"tcpdump_storm=$(ratio "${RES[storm.tcpdump]}" "${RES[storm.none]}")"
+	"tcpdump_storm=$(ratio "${RES[storm.tcpdump]}" "${RES[storm.none]}")" \
+	"nolat_tcp=$(ratio "${RES[tcp.nolat]}" "${RES[tcp.none]}") nolat_udp64=$(ratio "${RES[udp64.nolat]}" "${RES[udp64.none]}")" \
+	"nolat_storm=$(ratio "${RES[storm.nolat]}" "${RES[storm.none]}")"
 }
 
 report | tee "$TMP/report"

@@ -40,6 +40,7 @@ enum nst_data { NST_DATA_NONE = 0, NST_DATA_ETH = 1, NST_DATA_NET = 2 };
 enum nst_stat {
 	NST_STAT_RB_FULL = 0,     /* ring buffer reservation failed: story lost */
 	NST_STAT_MAP_FULL = 1,    /* a counter map was full: count lost */
+	NST_STAT_LAT_MASK = 2,    /* the widest latency sampling mask used (max, not sum) */
 	NST_STAT_MAX = 4,
 };
 
@@ -194,6 +195,20 @@ struct nst_hist {
 	__u64 sum_ns;
 	__u64 max_ns;
 	__u64 slot[NST_HIST_SLOTS];
+};
+
+/* Latency under load, per CPU: above the budget only packets whose
+ * identity hashes into 1 of MASK + 1 are timed (the same packets on
+ * every port, so their hops still chain). The clock is read every 128
+ * passes, not per packet: a window closes at the first check after
+ * NST_LAT_WINDOW_NS and sets the next mask from its rate. */
+#define NST_LAT_WINDOW_NS 10000000ULL
+#define NST_LAT_BUDGET 200          /* timed passes per window per CPU: 20k/s */
+
+struct nst_lat_load {
+	__u64 window;         /* when the window opened */
+	__u32 passes;         /* since it opened */
+	__u32 mask;
 };
 
 /* A veth end's peer, for stamping at the far end (value of "peers"). */

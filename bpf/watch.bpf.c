@@ -126,6 +126,13 @@ struct {
 	__type(value, struct nst_hist);
 } pair_hist SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nst_lat_load);
+} lat_load SEC(".maps");
+
 /* A zeroed histogram to create entries from (too big for the stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -646,35 +653,55 @@ static __always_inline void hist_add(void *map, const void *key, __u64 ns)
 	h->slot[hist_slot(ns) & (NST_HIST_SLOTS - 1)] += 1;
 }
 
-/* The identity of the frame a tc program sees. 0, or -1: not IP. */
+/* The identity of the frame a tc program sees. 0, or -1: not IP.
+ * Headers in the linear part are read in place (no helper call); frames
+ * whose headers are not (a packet socket's TX ring) are copied out. */
 static __always_inline int tc_pid(struct __sk_buff *ctx, struct nst_pid *p)
 {
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u8 l4[16] = {};
 	__u32 off;
 	int n;
 
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr *ipp = data + ETH_HLEN, ip;
 
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)))
-			return -1;
-		pid_v4(p, &ip);
-		if (bpf_ntohs(ip.frag_off) & 0x1fff)
-			return 0;
-		off = ETH_HLEN + ip.ihl * 4;
+		if ((void *)(ipp + 1) <= end) {
+			pid_v4(p, ipp);
+			off = ipp->ihl * 4;
+			if (bpf_ntohs(ipp->frag_off) & 0x1fff)
+				return 0;
+		} else {
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip, sizeof(ip)))
+				return -1;
+			pid_v4(p, &ip);
+			off = ip.ihl * 4;
+			if (bpf_ntohs(ip.frag_off) & 0x1fff)
+				return 0;
+		}
+		off = ETH_HLEN + (off & 0x3c);
 	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6p = data + ETH_HLEN, ip6;
 
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip6, sizeof(ip6)))
-			return -1;
-		pid_v6(p, &ip6);
+		if ((void *)(ip6p + 1) <= end) {
+			pid_v6(p, ip6p);
+		} else {
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN, &ip6, sizeof(ip6)))
+				return -1;
+			pid_v6(p, &ip6);
+		}
 		off = ETH_HLEN + sizeof(ip6);
 	} else {
 		return -1;
 	}
 	n = pid_l4_len(p->proto);
-	if (n == 14 ? !bpf_skb_load_bytes(ctx, off, l4, 14) :
-	    n == 8 ? !bpf_skb_load_bytes(ctx, off, l4, 8) : 0)
+	if (!n)
+		return 0;
+	if (data + off + 14 <= end) {
+		pid_l4(p, data + off);
+		return 0;
+	}
+	if (n == 14 ? !bpf_skb_load_bytes(ctx, off, l4, 14) : !bpf_skb_load_bytes(ctx, off, l4, 8))
 		pid_l4(p, l4);
 	return 0;
 }
@@ -807,15 +834,62 @@ static __noinline void tell_hop(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 
 /* The hop from the last sighting to this one, and the stamp for the
  * next: at a veth's far end (egress) or in this namespace (ingress). */
+/* Round trips are always timed; the rest, above this CPU's budget, only
+ * when their identity hashes into 1 of mask + 1. */
+static __always_inline int time_this(const struct nst_pid *p)
+{
+	__u32 z = 0, x, mask;
+	struct nst_lat_load *l = bpf_map_lookup_elem(&lat_load, &z);
+
+	if (!l)
+		return 0;
+	l->passes += 1;
+	if (!(l->passes & 127)) {
+		__u64 now = bpf_ktime_get_ns(), span = now - l->window;
+
+		if (span >= NST_LAT_WINDOW_NS) {
+			/* passes per window at this rate, halved until under budget */
+			__u64 per = span > NST_LAT_WINDOW_NS * 64 ? 0 :
+				    (__u64)l->passes * NST_LAT_WINDOW_NS / span;
+
+			mask = 0;
+			for (int i = 0; i < 12 && (per >> i) > NST_LAT_BUDGET; i++)
+				mask = (mask << 1) | 1;
+			l->mask = mask;
+			l->passes = 0;
+			l->window = now;
+			if (mask) {
+				__u32 idx = NST_STAT_LAT_MASK;
+				__u64 *m = bpf_map_lookup_elem(&stats, &idx);
+
+				if (m && *m < mask)
+					*m = mask;
+			}
+		}
+	}
+	if (!l->mask || (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & 0x02)) ||
+	    echo_request(p) || echo_reply(p))
+		return 1;
+	x = p->id ^ p->a ^ p->b ^ p->c;
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	return !(x & l->mask);
+}
+
 static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 {
 	struct nst_stamp *s, st = {};
 	struct nst_skey k = {};
 	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
-	__u32 *mode = bpf_map_lookup_elem(&netns_mode, &netns);
-	__u64 now = bpf_ktime_get_ns();
+	__u32 *mode;
+	__u64 now;
 
-	if (!mode || tc_pid(ctx, &k.p))
+	if (tc_pid(ctx, &k.p) || !time_this(&k.p))
+		return;
+	now = bpf_ktime_get_ns();
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode)
 		return;
 	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
 	    !addr_watched(k.p.family, k.p.dst))

@@ -38,6 +38,25 @@ mode=--lines
 [ -t 1 ] && mode=
 "$NST" watch "${PFX}red" --duration 6 --ready-file "$READY" $mode
 wait "$fault"
+say "nstrace watch ${PFX}red --hist   (latency per hop and per namespace pair, while red pings green)"
+rm -f "$READY"
+(
+	for i in $(seq 50); do [ -e "$READY" ] && break; sleep 0.1; done
+	ip netns exec "${PFX}red" ping -c20 -i0.1 -W1 10.0.0.3 >/dev/null 2>&1
+) &
+fault=$!
+"$NST" watch "${PFX}red" --duration 3 --ready-file "$READY" --lines -q --hist |
+	sed -n '/^LATENCY BETWEEN/,/^stories read/p' | grep -v '^stories read'
+wait "$fault"
+say "nstrace trace ${PFX}red --proto icmp   (one ping's path, port by port)"
+rm -f "$READY"
+(
+	for i in $(seq 50); do [ -e "$READY" ] && break; sleep 0.1; done
+	ip netns exec "${PFX}red" ping -c1 -W1 10.0.0.3 >/dev/null 2>&1
+) &
+fault=$!
+"$NST" trace "${PFX}red" --proto icmp --duration 1.5 --ready-file "$READY" -q | sed '/^$/,$d'
+wait "$fault"
 say "Someone sets blue's MTU to 1400. nstrace doctor ${PFX}red ${PFX}blue finds it before any traffic:"
 ip -n "${PFX}blue" link set veth-blue mtu 1400
 "$NST" doctor "${PFX}red" "${PFX}blue"

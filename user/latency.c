@@ -55,6 +55,11 @@ static void row(FILE *o, const char *label, const struct nst_hist *h, int width)
 	hist_fmt(hist_quantile(h, 0.90), p[1], sizeof(p[1]));
 	hist_fmt(hist_quantile(h, 0.99), p[2], sizeof(p[2]));
 	hist_fmt((double)h->max_ns, p[3], sizeof(p[3]));
+	/* A label too long for its column gets a line of its own. */
+	if ((int)strlen(label) > lw) {
+		fprintf(o, "  %s\n", label);
+		label = "";
+	}
 	/* "µ" is two bytes and one column: pad by columns, not bytes. */
 	fprintf(o, "  %-*.*s", lw, lw, label);
 	for (int i = 0; i < 4; i++)
@@ -88,6 +93,9 @@ void latency_text(struct watch *w, FILE *o, int width, int max, int hist)
 	}
 	fprintf(o, "%-*s    p50     p90     p99     max  packets\n", width - 2 - 4 * 8 - 9 + 2,
 		"LATENCY BY HOP (port > next port)");
+	if (w->st.lat_mask)
+		fprintf(o, "  (under load 1 packet in %llu was timed; round trips always)\n",
+			(unsigned long long)w->st.lat_mask + 1);
 	shown = 0;
 	for (int i = 0; i < w->st.nhops && shown < max; i++, shown++) {
 		latency_hop_str(w, &w->st.hops[i].hop, label, sizeof(label));

@@ -229,6 +229,16 @@ int stats_read(struct watch *w)
 		read_hists(bpf_map__fd(w->skel->maps.pair_hist), sizeof(struct nst_xkey),
 			   &w->st.pairs, &w->st.npairs, offsetof(struct lat_row, pair));
 	}
+	{
+		int n = ncpus();
+		uint32_t idx = NST_STAT_LAT_MASK;
+		uint64_t vals[n];
+
+		if (!bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.stats), &idx, vals))
+			for (int c = 0; c < n; c++)   /* a mask: the widest, not a sum */
+				if (vals[c] > w->st.lat_mask)
+					w->st.lat_mask = vals[c];
+	}
 	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL);
 	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL);
 	if (dt > 0) {

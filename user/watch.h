@@ -103,6 +103,7 @@ struct stats {
 	struct lat_row *pairs;
 	int npairs;
 	uint64_t rb_full, map_full;
+	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
 	uint64_t stories;          /* events read from the ring buffer */
 	uint64_t untold;           /* of those, benign drops not printed */
 };

@@ -68,7 +68,7 @@ sleep 0.3
 stop_watch
 tc qdisc del dev "${P}br0-blue" root
 load_us=$(rtts <"$TMP/ping.load" | median)
-rise=$(( ${load_us:-0} - ${ping_us:-0} ))
+rise=$(awk -v a="${load_us:-0}" -v b="${ping_us:-0}" 'BEGIN { printf "%d", a - b }')
 q_us=$(hop "$TMP/load" root "${P}br0-blue" "$B" veth-blue p50_us)
 echo "    load: ping median ${load_us} µs (rise ${rise} µs), hop through tbf p50 ${q_us} µs"
 [ "$rise" -gt 5000 ] && pass load/witness_sees_a_queue || fail load/witness_sees_a_queue "ping rose by ${rise} µs only"

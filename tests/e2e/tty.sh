@@ -28,7 +28,7 @@ run_view() {   # NAME ENV...: watch red in an 80x24 tmux pane for 4 s
 	sleep 1.2
 	tm capture-pane -p -e -t "$name" >"$TMP/$name.2"
 	sleep 2
-	tm capture-pane -p -t "$name" >"$TMP/$name.end"
+	tm capture-pane -p -S -500 -t "$name" >"$TMP/$name.end"
 }
 
 run_view plain NO_COLOR=1
@@ -38,7 +38,9 @@ grep -q '^nstrace watch .* up 00:0' "$TMP/plain.1" && pass live_view_drawn ||
 	pass refreshes || fail refreshes "the same clock twice"
 grep -q "$R" "$TMP/plain.2" && grep -q 'NO_SOCKET' "$TMP/plain.2" && pass shows_drops ||
 	{ fail shows_drops "no NO_SOCKET row"; detail <"$TMP/plain.2"; }
-wide=$(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$TMP/plain.2" | awk 'length > 80' | wc -l)
+# Columns, not bytes ("µ" is two bytes, one column).
+wide=$(sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' "$TMP/plain.2" "$TMP/plain.end" |
+	python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > 80 for l in sys.stdin.buffer.read().decode().splitlines()))')
 eq fits_80_columns "$wide" 0
 grep -q $'\x1b\\[1m' "$TMP/plain.2" && fail no_color_honoured "bold with NO_COLOR=1" || pass no_color_honoured
 grep -q '^nstrace: summary after' "$TMP/plain.end" && pass summary_after_view ||
