@@ -1,6 +1,7 @@
 /* Latency in the report: per hop (port to port) and per namespace pair
  * (one way, echo round trip, TCP handshake), as percentiles, log2 charts
  * (--hist) and JSON. The numbers come from the kernel's histograms. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
@@ -67,11 +68,14 @@ static void row(FILE *o, const char *label, const struct nst_hist *h, int width)
 	fprintf(o, " %8llu\n", (unsigned long long)h->count);
 }
 
+/* Busiest first; ties in a stable order (the key), so reruns read alike. */
 static int cmp_count(const void *a, const void *b)
 {
 	const struct lat_row *x = a, *y = b;
 
-	return x->h.count < y->h.count ? 1 : x->h.count > y->h.count ? -1 : 0;
+	if (x->h.count != y->h.count)
+		return x->h.count < y->h.count ? 1 : -1;
+	return memcmp(x, y, offsetof(struct lat_row, h));
 }
 
 void latency_text(struct watch *w, FILE *o, int width, int max, int hist)
