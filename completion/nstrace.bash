@@ -39,7 +39,7 @@ _nstrace()
 
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "topo watch doctor features --verbose --help --version" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "topo watch trace doctor features --verbose --help --version" -- "$cur")) ;;
 	topo)
 		case $sub in
 		"") COMPREPLY=($(compgen -W "up down check show" -- "$cur")) ;;
@@ -56,11 +56,12 @@ _nstrace()
 				COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))
 			fi ;;
 		esac ;;
-	watch)
+	watch|trace)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--pid --all --only --lines --json --quiet --benign
-				--duration --ready-file --interval --pcap --pcap-all --metrics --host
-				--net --port --proto --filter --verbose --help" -- "$cur"))
+				--duration --ready-file --interval --pcap --pcap-all --metrics --hist
+				--no-latency --journey --host --net --port --proto --filter --verbose
+				--help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))
 		fi ;;

@@ -12,7 +12,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "topo", cmd_topo, "build, remove, check and show namespace topologies" },
-	{ "watch", cmd_watch, "stream drops, their reasons and resets, live" },
+	{ "watch", cmd_watch, "stream drops, their reasons, resets and per-hop latency, live" },
 	{ "trace", cmd_trace, "each matching packet's path, port by port, to delivery or drop" },
 	{ "doctor", cmd_doctor, "find MTU, route and link problems before traffic flows" },
 	{ "features", cmd_features, "check that this kernel runs nstrace's BPF programs" },
