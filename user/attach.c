@@ -31,30 +31,42 @@ static int attach_tcx(int ifindex, int dir, int prog_fd)
 			       &opts);
 }
 
-static int attach_clsact(struct attachment *a, int prog_fd)
+static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .priority = NST_TC_PRIO,
 		    .handle = NST_TC_HANDLE);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
 	int ret;
 
+	if ((ret = bpf_obj_get_info_by_fd(prog_fd, &info, &len)))
+		return ret;
 	ret = bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST)
 		return ret;
 	a->hook_created = ret == 0;
+	a->prio = NST_TC_PRIO;
+	a->handle = NST_TC_HANDLE;
+	a->prog_id = info.id;
+	/* Written down before the filter exists: a SIGKILL in between must
+	 * not leave a filter nobody knows of. */
+	if (!lease->f && (ret = lease_open(lease, "watch")))
+		goto undo;
+	if ((ret = lease_add(lease, "clsact %llu %d %d %u %u %u %d", (unsigned long long)a->netns,
+			     a->ifindex, a->dir, a->prio, a->handle, a->prog_id, a->hook_created)))
+		goto undo;
 	/* No BPF_TC_F_REPLACE: a filter already at our priority is not ours. */
 	ret = bpf_tc_attach(&hook, &opts);
-	if (ret) {
-		if (a->hook_created)
-			bpf_tc_hook_destroy(&hook);
-		return ret;
-	}
+	if (ret)
+		goto undo;
 	a->legacy = 1;
-	a->prio = opts.priority;
-	a->handle = opts.handle;
-	a->prog_id = opts.prog_id;
 	return 0;
+undo:
+	if (a->hook_created)
+		bpf_tc_hook_destroy(&hook);
+	return ret;
 }
 
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
@@ -71,6 +83,8 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
+	if (s->force_legacy)
+		tcx_unsupported = 1;
 	if (!tcx_unsupported) {
 		fd = attach_tcx(ifindex, dir, prog_fd);
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
@@ -82,7 +96,7 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		a.link_fd = fd;
 		ret = 0;
 	} else if (tcx_unsupported) {
-		ret = attach_clsact(&a, prog_fd);
+		ret = attach_clsact(&a, prog_fd, &s->lease);
 		s->used_legacy |= !ret;
 	} else {
 		ret = fd;
@@ -93,33 +107,52 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	return ret;
 }
 
-static void detach_clsact(const struct attachment *a)
+static int detach_clsact(const struct attachment *a, int dry)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .priority = a->prio, .handle = a->handle);
+	int ret;
 
 	/* ifindexes repeat across namespaces and filters can be replaced:
 	 * delete only what still runs our program. */
 	if (bpf_tc_query(&hook, &opts) || opts.prog_id != a->prog_id)
-		return;
+		return 0;
+	if (dry)
+		return 1;
 	opts.prog_id = 0;
 	opts.prog_fd = 0;
 	opts.flags = 0;
-	bpf_tc_detach(&hook, &opts);
+	ret = bpf_tc_detach(&hook, &opts);
+	if (ret)
+		return ret;
 	/* A clsact qdisc we created goes with us (see KNOWN_ISSUES.md). */
 	if (a->hook_created) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
 	}
+	return 1;
+}
+
+int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry)
+{
+	int saved, ret = netns_enter(netns_fd, &saved);
+
+	if (ret)
+		return ret;
+	ret = detach_clsact(a, dry);
+	netns_leave(saved);
+	return ret;
 }
 
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx)
 {
-	for (int i = 0; i < s->n; i++) {
+	/* Last first: a clsact qdisc goes with the filter that created it,
+	 * after the filters attached to it later. */
+	for (int i = s->n - 1; i >= 0; i--) {
 		struct attachment *a = &s->v[i];
-		int fd, saved;
+		int fd;
 
 		if (a->link_fd >= 0) {
 			close(a->link_fd);
@@ -127,12 +160,10 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 		}
 		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
 			continue;
-		if (!netns_enter(fd, &saved)) {
-			detach_clsact(a);
-			netns_leave(saved);
-		}
+		attach_detach_legacy(fd, a, 0);
 		close(fd);
 	}
+	lease_drop(&s->lease);
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;

@@ -5,6 +5,7 @@
 #define NST_ATTACH_H
 
 #include <stdint.h>
+#include "lease.h"
 
 struct attachment {
 	uint64_t netns;
@@ -20,11 +21,18 @@ struct attach_set {
 	struct attachment *v;
 	int n;
 	int used_legacy;
+	int force_legacy;     /* --clsact: as on kernels without tcx */
+	struct lease lease;   /* the clsact filters, should we die */
 };
 
 /* Attach PROG_FD in direction DIR to IFINDEX inside NETNS_FD. 0 or -errno. */
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		int dir, int prog_fd);
+/* Remove one clsact filter inside NETNS_FD, only if it still runs the
+ * program it ran (ifindexes repeat across namespaces; filters can be
+ * replaced). 1 if removed (DRY: if it would be), 0 if not there or not
+ * ours (left alone), -errno. */
+int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry);
 /* Detach everything; clsact filters only after checking they are ours. */
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx);

@@ -8,5 +8,6 @@ int cmd_features(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 
 #endif

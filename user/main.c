@@ -15,6 +15,7 @@ static const struct {
 	{ "watch", cmd_watch, "stream drops, their reasons, resets and per-hop latency, live" },
 	{ "trace", cmd_trace, "each matching packet's path, port by port, to delivery or drop" },
 	{ "doctor", cmd_doctor, "find MTU, route and link problems before traffic flows" },
+	{ "cleanup", cmd_cleanup, "remove what runs of nstrace that were killed left behind" },
 	{ "features", cmd_features, "check that this kernel runs nstrace's BPF programs" },
 };
 

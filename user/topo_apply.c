@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cleanup.h"
 #include "firewall.h"
+#include "lease.h"
 #include "link.h"
 #include "log.h"
 #include "route.h"
@@ -373,9 +375,47 @@ static int apply_firewalls(struct applier *a)
 	return 0;
 }
 
+/* Does a dead run's lease name something this topology declares? */
+static int overlaps(const struct lease_info *li, void *ctx)
+{
+	const struct topo *t = ctx;
+	char *copy = strdup(li->text ? li->text : ""), *save = NULL, *line;
+	int hit = 0;
+
+	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !hit;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[NETNS_NAME_MAX];
+
+		if (sscanf(line, "ns %63s", name) == 1)
+			hit = topo_find_ns(t, name) >= 0;
+		else if (sscanf(line, "link %15s", name) == 1)
+			hit = topo_find_link(t, "", name) >= 0;
+	}
+	free(copy);
+	return hit;
+}
+
+/* What this topo up is about to create, written down first. */
+static int write_lease(const struct topo *t, struct lease *l)
+{
+	int ret = lease_open(l, "topo");
+
+	if (ret)
+		return ret;
+	lease_add(l, "file %s", t->file);
+	for (int i = 0; i < t->nlinks; i++)
+		if (!t->links[i].ns[0])
+			lease_add(l, "link %s", t->links[i].name);
+	for (int i = 0; i < t->nns; i++)
+		if ((ret = lease_add(l, "ns %s", t->ns[i].name)))
+			break;
+	return ret;
+}
+
 int topo_up(const struct topo *t, char *err, size_t errlen)
 {
 	struct applier *a = calloc(1, sizeof(*a));
+	struct lease lease = { 0 };
 	int ret;
 
 	if (!a) {
@@ -385,9 +425,16 @@ int topo_up(const struct topo *t, char *err, size_t errlen)
 	a->t = t;
 	a->err = err;
 	a->errlen = errlen;
+	/* An earlier topo up of these names that was killed: finish its
+	 * rollback first (it is the only one that could have made them). */
+	cleanup_dead("topo", overlaps, (void *)t, "topo up");
 	ret = preflight(a);
 	if (ret)
 		goto out;
+	if ((ret = write_lease(t, &lease))) {
+		set_err(a, 0, "cannot write the lease %s: %s", LEASE_DIR, strerror(-ret));
+		goto out;
+	}
 	ret = make_namespaces(a);
 	if (!ret)
 		ret = make_links(a, TL_BRIDGE);
@@ -412,6 +459,7 @@ int topo_up(const struct topo *t, char *err, size_t errlen)
 	}
 out:
 	ctx_close_all(a);
+	lease_drop(&lease);   /* built, or rolled back: nothing left to repair */
 	free(a);
 	if (!ret)
 		return EXIT_OK;
@@ -489,6 +537,7 @@ int topo_down(const struct topo *t, char *err, size_t errlen)
 	free(a);
 	if (ret)
 		return exit_code_for_errno(ret);
+	cleanup_dead("topo", overlaps, (void *)t, "topo down");   /* its names are gone now */
 	pr_info("removed %d namespaces and %d links\n", spaces, links);
 	return EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cleanup.h"
 #include "cmd.h"
 #include "log.h"
 #include "reasons.h"
@@ -64,6 +65,9 @@ static void watch_usage(FILE *f)
 "                   narrow it with the filters below\n"
 "  --hist           draw a log2 latency histogram under each latency row\n"
 "  --no-latency     do not time hops (no per-packet stamps on the ports)\n"
+"  --clsact         attach clsact filters, as on kernels without tcx links\n"
+"                   (a lease in /run/nstrace lets 'nstrace cleanup' remove\n"
+"                   them should watch be killed)\n"
 "  --metrics [ADDR:]PORT\n"
 "                   serve the counters at http://ADDR:PORT/metrics for\n"
 "                   Prometheus (ADDR defaults to 127.0.0.1)\n"
@@ -127,7 +131,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY, O_CLSACT };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -144,6 +148,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "pcap-all", no_argument, NULL, O_PCAP_ALL },
 		{ "hist", no_argument, NULL, O_HIST },
 		{ "journey", no_argument, NULL, O_JOURNEY },
+		{ "clsact", no_argument, NULL, O_CLSACT },
 		{ "no-latency", no_argument, NULL, O_NO_LATENCY },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
@@ -196,6 +201,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_PCAP_ALL: o->pcap_all = 1; break;
 		case O_HIST: o->hist = 1; break;
 		case O_JOURNEY: o->journey = 1; break;
+		case O_CLSACT: o->clsact = 1; break;
 		case O_NO_LATENCY: o->no_latency = 1; break;
 		case O_METRICS: {
 			struct sockaddr_storage ss;
@@ -709,8 +715,11 @@ int cmd_watch(int argc, char **argv)
 	if (w->o.journey && !w->o.filter.proto && !w->o.filter.port && !w->o.filter.net.family)
 		pr_warn("tracing every packet on these ports: narrow it with --host, --port "
 			"or --proto\n");
-	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN")))
+	w->att.force_legacy = w->o.clsact;
+	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN"))) {
+		cleanup_dead("watch", NULL, NULL, "watch");   /* filters of a watch that was killed */
 		ret = run(w, pids, npids);
+	}
 	attach_release(&w->att, open_ns_cb, w);
 	monitor_free(&w->mon);
 	metrics_close(&w->metrics);

@@ -31,6 +31,7 @@ struct watch_opts {
 	int no_latency;            /* --no-latency: no stamps, no histograms */
 	int hist;                  /* --hist: draw the histograms */
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
+	int clsact;                /* --clsact: legacy tc filters, not tcx links */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */

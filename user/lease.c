@@ -1,0 +1,131 @@
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lease.h"
+
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks.
+ * With the pid it names one process for the machine's uptime. */
+static unsigned long long start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');   /* the command may hold spaces */
+	if (!p)
+		return 0;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		t = strtoull(p + 1, NULL, 10);
+	return t;
+}
+
+int lease_open(struct lease *l, const char *kind)
+{
+	int pid = getpid();
+
+	memset(l, 0, sizeof(*l));
+	if (mkdir(LEASE_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(l->path, sizeof(l->path), LEASE_DIR "/%s-%d-%llu.lease", kind, pid, start_time(pid));
+	l->f = fopen(l->path, "we");
+	if (!l->f)
+		return -errno;
+	return 0;
+}
+
+int lease_add(struct lease *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!l->f)
+		return -EBADF;
+	va_start(ap, fmt);
+	vfprintf(l->f, fmt, ap);
+	va_end(ap);
+	fputc('\n', l->f);
+	return fflush(l->f) ? -errno : 0;
+}
+
+void lease_drop(struct lease *l)
+{
+	if (!l->f)
+		return;
+	fclose(l->f);
+	unlink(l->path);
+	l->f = NULL;
+	rmdir(LEASE_DIR);   /* only if empty: the last one out tidies up */
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	return strcmp(((const struct lease_info *)a)->path, ((const struct lease_info *)b)->path);
+}
+
+int lease_list(struct lease_info **out)
+{
+	DIR *d = opendir(LEASE_DIR);
+	struct lease_info *v = NULL;
+	struct dirent *de;
+	int n = 0;
+
+	*out = NULL;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char kind[16];
+		int pid;
+		unsigned long long start;
+		struct lease_info *nv, *li;
+		FILE *f;
+		long len;
+
+		if (sscanf(de->d_name, "%15[a-z]-%d-%llu.lease", kind, &pid, &start) != 3)
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		li = &v[n];
+		memset(li, 0, sizeof(*li));
+		snprintf(li->path, sizeof(li->path), LEASE_DIR "/%s", de->d_name);
+		snprintf(li->kind, sizeof(li->kind), "%s", kind);
+		li->pid = pid;
+		li->alive = pid > 0 && start != 0 && start_time(pid) == start;
+		f = fopen(li->path, "re");
+		if (!f)
+			continue;
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		rewind(f);
+		li->text = calloc(1, len > 0 ? len + 1 : 1);
+		if (li->text && len > 0 && fread(li->text, 1, len, f) != (size_t)len)
+			li->text[0] = 0;
+		fclose(f);
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_info);
+	*out = v;
+	return n;
+}
+
+void lease_list_free(struct lease_info *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}

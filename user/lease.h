@@ -1,0 +1,43 @@
+/* Leases: what a run created that the kernel would not take away if the
+ * run died (SIGKILL, OOM), written down before it is created, under
+ * /run/nstrace (a tmpfs: gone with the machine, like what it lists).
+ *
+ *   topo-PID-START.lease   "ns NAME", "link NAME" (root namespace): what a
+ *                          topo up is creating; removed when it is done
+ *   watch-PID-START.lease  "clsact INODE IFINDEX DIR PRIO HANDLE PROGID
+ *                          CREATED": legacy tc filters (tcx links need none)
+ *
+ * A lease whose process is gone (pid and start time no longer match) is
+ * undone by the next run that meets it, or by `nstrace cleanup`. */
+#ifndef NST_LEASE_H
+#define NST_LEASE_H
+
+#include <stdio.h>
+
+#define LEASE_DIR "/run/nstrace"
+
+struct lease {
+	FILE *f;
+	char path[128];
+};
+
+/* Start this process's lease of KIND ("topo", "watch"). 0 or -errno. */
+int lease_open(struct lease *l, const char *kind);
+/* Append one line (flushed: it must outlive a SIGKILL that comes next). */
+int lease_add(struct lease *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Done: the lease is removed (what it listed is gone or in good hands). */
+void lease_drop(struct lease *l);
+
+struct lease_info {
+	char path[300];
+	char kind[16];
+	int pid;
+	int alive;
+	char *text;              /* the lines, NUL-terminated */
+};
+
+/* Every lease on the host, oldest first; free with lease_list_free. */
+int lease_list(struct lease_info **out);
+void lease_list_free(struct lease_info *v, int n);
+
+#endif
