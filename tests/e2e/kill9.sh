@@ -1,0 +1,94 @@
+#!/bin/bash
+# SIGKILL at the worst moments: during attach, while streaming (tcx and
+# clsact), during topo up. Afterwards tc, bpftool, ip netns and
+# /run/nstrace show nothing of ours: tcx links die with the process,
+# clsact filters and half-built topologies are undone from their leases.
+. "$(dirname "$0")/../lib.sh"
+
+BIG=$TMP/big.topo
+{ echo "bridge kb0"; for i in $(seq 1 20); do echo "ns k$i"; echo "veth k$i:eth0 kb0"; echo "addr k$i:eth0 10.1.0.$i/24"; done; } >"$BIG"
+if ! topo_up "$BIG" >"$TMP/up" 2>&1; then
+	fail up "topo up failed"; detail <"$TMP/up"; exit 1
+fi
+ours() {   # our BPF programs still loaded (held by a link or a filter)
+	bpftool prog show -j 2>/dev/null | jq '[.[] | select(.name // "" | startswith("watch_"))] | length'
+}
+filters() {   # our tc filters on every port of the topology, and tc/tcx entries bpftool sees
+	{ for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${P}"); do
+		tc filter show dev "$l" ingress; tc filter show dev "$l" egress; done
+	  for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do
+		ip netns exec "$ns" tc filter show dev eth0 ingress; ip netns exec "$ns" tc filter show dev eth0 egress
+		ip netns exec "$ns" bpftool net -j | jq -r '.[] | (.tc // [])[] | .name'; done
+	  bpftool net -j | jq -r '.[] | (.tc // [])[] | .name'; } 2>/dev/null | grep -c 'watch_tc'
+}
+settle() {   # the kernel frees a dead process's links a moment later
+	for i in $(seq 40); do [ "$(ours)" = 0 ] && return; sleep 0.05; done
+}
+kill_at() {   # SECONDS ARGS...: start watch, SIGKILL it after SECONDS
+	"$NST" watch "${@:2}" --lines -q --duration 60 >/dev/null 2>&1 &
+	local p=$!
+	sleep "$1"
+	kill -9 "$p"
+	wait "$p" 2>/dev/null
+}
+eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
+
+# 1. tcx, killed while attaching 41 ports (~1.5 s of attaching).
+kill_at 0.5 "${P}k1"
+settle
+eq attach_tcx/nothing_left "$(ours) $(filters)" "0 0"
+
+# 2. tcx, killed while streaming.
+kill_at 2.5 "${P}k1"
+settle
+eq streaming_tcx/nothing_left "$(ours) $(filters)" "0 0"
+
+# 3. clsact, killed while streaming: filters stay until the lease is undone.
+kill_at 2.5 "${P}k1" --clsact
+n=$(for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${P}"); do
+	tc filter show dev "$l" ingress; tc filter show dev "$l" egress; done | grep -c 'handle 0x4e53 watch_tc')
+n=$((n + $(for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do
+	ip netns exec "$ns" tc filter show dev eth0 ingress; ip netns exec "$ns" tc filter show dev eth0 egress
+	done | grep -c 'handle 0x4e53 watch_tc')))
+[ "$n" -gt 0 ] && pass streaming_clsact/filters_outlive_the_process ||
+	fail streaming_clsact/filters_outlive_the_process "no filter left: the test proves nothing"
+ls /run/nstrace/watch-*.lease >/dev/null 2>&1 && pass streaming_clsact/lease_written ||
+	fail streaming_clsact/lease_written "no lease"
+"$NST" cleanup >"$TMP/cleanup" 2>&1
+grep -q "removed $n clsact filters" "$TMP/cleanup" && pass streaming_clsact/cleanup_says_what ||
+	{ fail streaming_clsact/cleanup_says_what "want 'removed $n clsact filters'"; detail <"$TMP/cleanup"; }
+settle
+eq streaming_clsact/nothing_left "$(ours) $(filters) $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
+
+# 4. clsact, killed while attaching; the next watch undoes it by itself.
+kill_at 0.5 "${P}k1" --clsact
+"$NST" watch "${P}k2" --only --lines -q --duration 0.2 >/dev/null 2>"$TMP/next"
+grep -q "undid what an earlier watch" "$TMP/next" && pass attach_clsact/next_watch_repairs ||
+	{ fail attach_clsact/next_watch_repairs "no word of it"; detail <"$TMP/next"; }
+settle
+eq attach_clsact/nothing_left "$(ours) $(filters) $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
+
+# 5. topo up killed halfway: the next topo up of the file repairs it.
+"$NST" topo down --prefix "$P" "$BIG" >/dev/null 2>&1
+{ echo "bridge kc0"; for i in $(seq 1 120); do echo "ns c$i"; echo "veth c$i:eth0 kc0"; done; } >"$TMP/huge.topo"
+UP_FILES+=("$TMP/huge.topo")
+"$NST" topo up --prefix "$P" "$TMP/huge.topo" >/dev/null 2>&1 &
+p=$!
+for i in $(seq 200); do ls /run/nstrace/topo-*.lease >/dev/null 2>&1 && break; sleep 0.01; done
+sleep 0.05
+kill -9 "$p"
+wait "$p" 2>/dev/null
+half=$(ip netns list | grep -c "^${P}c")
+ends=$(ip -o link | grep -c "${P}kc0-c")
+# Halfway: something was built, and the lease (dropped when up is done) is still there.
+[ "$half" -gt 0 ] && ls /run/nstrace/topo-*.lease >/dev/null 2>&1 && pass topo_up/killed_halfway ||
+	fail topo_up/killed_halfway "$half of 120 namespaces, $ends of 120 veths, no lease: the test proves nothing"
+echo "    killed with $half of 120 namespaces and $ends of 120 veths built"
+"$NST" cleanup --dry-run >"$TMP/dry" 2>&1
+grep -q "would remove .*$half namespaces" "$TMP/dry" && pass topo_up/cleanup_lists_it ||
+	{ fail topo_up/cleanup_lists_it "dry run"; detail <"$TMP/dry"; }
+"$NST" topo up --prefix "$P" "$TMP/huge.topo" >"$TMP/again" 2>&1 && pass topo_up/next_up_repairs ||
+	{ fail topo_up/next_up_repairs "topo up failed"; detail <"$TMP/again"; }
+eq topo_up/complete "$(ip netns list | grep -c "^${P}c")" 120
+"$NST" topo down --prefix "$P" "$TMP/huge.topo" >/dev/null 2>&1
+eq topo_up/nothing_left "$(ip netns list | grep -c "^$P") $(ip -o link | grep -c "${P}kc0") $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
