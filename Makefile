@@ -46,6 +46,11 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/nstrace.h vmlinux/vmlinux.h | $(OUT)
 	$(BPFTOOL) gen object $@ $@.tmp.o
 	@rm -f $@.tmp.o
 
+# A user's own tc filters, for the tests (tests/e2e/fate.sh): not nstrace.
+TEST_BPF  := $(patsubst tests/bpf/%.bpf.c,$(OUT)/test-%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+$(OUT)/test-%.bpf.o: tests/bpf/%.bpf.c | $(OUT)
+	$(CLANG) -g -O2 -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -Wall -c $< -o $@
+
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
@@ -55,7 +60,7 @@ $(OUT)/%.o: user/%.c $(SKELS) | $(OUT)
 $(OUT)/unit_tests: tests/unit/*.c $(UNIT_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ tests/unit/*.c $(UNIT_OBJS) $(LDLIBS)
 
-unit: $(OUT)/unit_tests
+unit: $(OUT)/unit_tests $(TEST_BPF)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

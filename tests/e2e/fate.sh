@@ -1,0 +1,72 @@
+#!/bin/bash
+# nstrace changes no packet's fate. A user's own tc filters on blue's port
+# (one drops odd echo requests with TC_ACT_SHOT, one accepts everything
+# early with TC_ACT_OK), then the same traffic without nstrace and with two
+# nstraces at once (tcx and --clsact): ping and a UDP counter see the same
+# fates, both nstraces count the user's drops exactly, and the user's
+# filters are still there, unchanged, when they exit.
+. "$(dirname "$0")/../lib.sh"
+
+if ! topo_up topologies/bridge.topo >"$TMP/up" 2>&1; then
+	fail up "topo up failed"; detail <"$TMP/up"; exit 1
+fi
+R=${P}red B=${P}blue
+for o in .output/test-user_drop.bpf.o .output/test-user_accept.bpf.o; do
+	[ -e "$o" ] || { fail user_filters_built "$o missing (make unit builds it)"; exit 1; }
+done
+ip netns exec "$B" tc qdisc add dev veth-blue clsact
+ip netns exec "$B" tc filter add dev veth-blue ingress pref 10 bpf da obj .output/test-user_drop.bpf.o sec tc
+ip netns exec "$B" tc filter add dev veth-blue ingress pref 20 bpf da obj .output/test-user_accept.bpf.o sec tc
+user_filters() { ip netns exec "$B" tc filter show dev veth-blue ingress | grep -o 'pref [0-9]* .* id [0-9]*' | sort; }
+before=$(user_filters)
+
+traffic() {   # prints "echo replies, UDP datagrams received"
+	ip netns exec "$B" timeout 10 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.0.2", 7777)); s.settimeout(1.5)
+n = 0
+try:
+    while True: s.recv(64); n += 1
+except Exception: print(n)' >"$TMP/udp.count" &
+	local rx=$!
+	sleep 0.3
+	local ping
+	ping=$(ip netns exec "$R" ping -c 10 -i 0.05 -W 1 10.0.0.2 | grep -o '[0-9]* received' | cut -d' ' -f1)
+	ip netns exec "$R" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(200):
+    s.sendto(b"x%d" % i, ("10.0.0.2", 7777)); time.sleep(0.001)'
+	wait "$rx"
+	echo "$ping $(cat "$TMP/udp.count")"
+}
+
+base=$(traffic)
+eq without/fates_as_the_filters_say "$base" "5 200"
+
+start_watch "$TMP/a" "$R" || fail a "not ready"
+A=$WPID
+start_watch "$TMP/b" "$B" --clsact || fail b "not ready"
+BW=$WPID
+with=$(traffic)
+sleep 0.3
+kill -INT "$A" "$BW"; wait "$A" "$BW"
+eq with_two_nstraces/same_fates "$with" "$base"
+
+# Both count the user's drops exactly (tc ingress, in blue).
+eq a_tcx/counts_user_drops "$(drops "$TMP/a" "$B" veth-blue TC_INGRESS)" 5
+eq b_clsact/counts_user_drops "$(drops "$TMP/b" "$B" veth-blue TC_INGRESS)" 5
+# tcx runs before the user's filters: it sees every echo and datagram.
+rx=$(summary "$TMP/a" "[.ports[] | select(.netns == \"$B\" and .dev == \"veth-blue\") | .rx_packets] | add")
+[ "${rx:-0}" -ge 210 ] && pass a_tcx/sees_all_ingress || fail a_tcx/sees_all_ingress "rx $rx < 210"
+# A clsact filter at nstrace's priority comes after the user's: the
+# TC_ACT_OK before it means it sees nothing there, as tc intends.
+eq b_clsact/after_accept_sees_nothing "$(summary "$TMP/b" "[.ports[] | select(.netns == \"$B\" and .dev == \"veth-blue\") | .rx_packets] | add")" 0
+tx=$(summary "$TMP/b" "[.ports[] | select(.netns == \"$B\" and .dev == \"veth-blue\") | .tx_packets] | add")
+[ "${tx:-0}" -ge 5 ] && pass b_clsact/sees_egress || fail b_clsact/sees_egress "tx $tx"
+
+eq user_filters_unchanged "$(user_filters)" "$before"
+ip netns exec "$B" tc qdisc show dev veth-blue | grep -q clsact && pass user_clsact_kept ||
+	fail user_clsact_kept "the user's clsact qdisc is gone"
+after=$(traffic)
+eq after/same_fates "$after" "$base"
