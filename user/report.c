@@ -665,10 +665,11 @@ void report_live(struct watch *w)
 
 	if (!o)
 		return;
+	/* What matters most first: a narrow terminal cuts the end. */
 	snprintf(line, sizeof(line), "nstrace watch  %d ns, %d ports (%s)  up %02d:%02d  "
-		 "%.1f stories/s  events not shown: %llu",
+		 "not shown: %llu  %.0f stories/s",
 		 w->plan.nns, w->plan.nports, w->att.used_legacy ? "clsact" : "tcx",
-		 (int)up / 60, (int)up % 60, w->story_rate, (unsigned long long)w->st.rb_full);
+		 (int)up / 60, (int)up % 60, (unsigned long long)w->st.rb_full, w->story_rate);
 	fprintf(o, "%s%.*s%s\n", b, cols, line, n);
 	findings_text(w, o, cols);
 	fprintf(o, "%s%.*s%s\n", b, cols, "PORTS                               RX PACKETS  TX PACKETS     DROPS", n);
