@@ -33,13 +33,13 @@ _nstrace()
 		COMPREPLY=($(compgen -W "tcp udp icmp icmp6 sctp" -- "$cur")); return ;;
 	--topo|--diff)
 		COMPREPLY=($(compgen -f -X '!*.topo' -- "$cur") $(compgen -d -- "$cur")); return ;;
-	--ready-file|--pcap)
+	--ready-file|--pcap|--btf)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "topo watch trace doctor features --verbose --help --version" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "topo watch trace doctor cleanup features --verbose --help --version" -- "$cur")) ;;
 	topo)
 		case $sub in
 		"") COMPREPLY=($(compgen -W "up down check show" -- "$cur")) ;;
@@ -60,8 +60,8 @@ _nstrace()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--pid --all --only --lines --json --quiet --benign
 				--duration --ready-file --interval --pcap --pcap-all --metrics --hist
-				--no-latency --journey --host --net --port --proto --filter --verbose
-				--help" -- "$cur"))
+				--no-latency --journey --clsact --btf --host --net --port --proto
+				--filter --verbose --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))
 		fi ;;
@@ -73,6 +73,8 @@ _nstrace()
 		fi ;;
 	features)
 		COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+	cleanup)
+		COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur")) ;;
 	esac
 }
 complete -F _nstrace nstrace

@@ -194,7 +194,7 @@ int cmd_cleanup(int argc, char **argv)
 		fprintf(stderr, "nstrace cleanup: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if ((ret = need_root("cleanup", "CAP_NET_ADMIN and CAP_SYS_ADMIN")))
+	if ((ret = need_caps("cleanup", NST_CAPS_WATCH)))
 		return ret;
 	n = lease_list(&v);
 	if (n < 0) {

@@ -104,7 +104,7 @@ static int file_cmd(const char *sub, const char *path, const struct topo_opts *o
 	struct topo *t;
 	int ret;
 
-	if (strcmp(sub, "check") && (ret = need_root("topo", "CAP_SYS_ADMIN and CAP_NET_ADMIN")))
+	if (strcmp(sub, "check") && (ret = need_caps("topo", NST_CAPS_NETNS)))
 		return ret;
 	t = load(path, o->prefix);
 	if (!t)
@@ -133,7 +133,7 @@ static int show(int argc, char **argv, const struct topo_opts *o)
 	uint64_t *only = NULL;
 	int nonly = 0, ret = EXIT_OK;
 
-	if ((ret = need_root("topo show", "CAP_SYS_ADMIN to enter namespaces")))
+	if ((ret = need_caps("topo show", NST_CAPS_NETNS)))
 		return ret;
 	if (argc > 0) {
 		only = calloc(argc, sizeof(*only));

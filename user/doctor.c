@@ -397,7 +397,7 @@ int cmd_doctor(int argc, char **argv)
 		default: return bad_option("doctor", c, argv);
 		}
 	}
-	if ((ret = need_root("doctor", "CAP_SYS_ADMIN to enter namespaces")))
+	if ((ret = need_caps("doctor", NST_CAPS_NETNS)))
 		return ret;
 	for (int i = optind; i < argc; i++) {
 		int fd = netns_resolve(argv[i], err, sizeof(err));

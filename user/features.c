@@ -48,7 +48,7 @@ int cmd_features(int argc, char **argv)
 		fprintf(stderr, "nstrace features: unexpected argument '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	if ((ret = need_root("features", "CAP_BPF and CAP_PERFMON")))
+	if ((ret = need_caps("features", NST_CAP(NST_CAP_BPF) | NST_CAP(NST_CAP_PERFMON))))
 		return ret;
 	uname(&u);
 	printf("kernel      %s\n", u.release);

@@ -19,8 +19,18 @@ void pr_log(enum log_level lvl, const char *fmt, ...)
 void log_setup_libbpf(void);
 /* Map an errno from the kernel to one of our exit codes. */
 int exit_code_for_errno(int err);
-/* "nstrace CMD: needs root (WHAT)" and EXIT_NOPRIV unless root, else 0. */
-int need_root(const char *cmd, const char *what);
+/* 0 when this process has every capability in WANT (NST_CAP(CAP_BPF) |
+ * ...), checked with capget before anything is loaded; else one line
+ * naming the missing ones, and EXIT_NOPRIV. */
+#define NST_CAP(c) (1ULL << (c))
+#define NST_CAP_BPF 39
+#define NST_CAP_PERFMON 38
+#define NST_CAP_NET_ADMIN 12
+#define NST_CAP_SYS_ADMIN 21
+#define NST_CAPS_WATCH (NST_CAP(NST_CAP_BPF) | NST_CAP(NST_CAP_PERFMON) | \
+			NST_CAP(NST_CAP_NET_ADMIN) | NST_CAP(NST_CAP_SYS_ADMIN))
+#define NST_CAPS_NETNS (NST_CAP(NST_CAP_NET_ADMIN) | NST_CAP(NST_CAP_SYS_ADMIN))
+int need_caps(const char *cmd, unsigned long long want);
 
 /* One line for an option getopt refused (C is '?' or ':'); EXIT_USAGE. */
 int bad_option(const char *cmd, int c, char **argv);

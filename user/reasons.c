@@ -49,13 +49,19 @@ static int read_enum(const struct btf *btf, const char *enum_name, const char *s
 }
 
 static struct btf *vmlinux_btf;
+static const char *btf_path;
+
+void reasons_set_btf(const char *path)
+{
+	btf_path = path;
+}
 
 int reasons_load(void)
 {
 	int ret;
 
 	if (!vmlinux_btf)
-		vmlinux_btf = btf__load_vmlinux_btf();
+		vmlinux_btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!vmlinux_btf)
 		return -errno;
 	if (nnames)

@@ -3,6 +3,9 @@
 #ifndef NST_REASONS_H
 #define NST_REASONS_H
 
+/* Read the kernel's types from PATH (watch --btf) instead of
+ * /sys/kernel/btf/vmlinux; call before reasons_load. */
+void reasons_set_btf(const char *path);
 /* 0, or -errno when the kernel's BTF cannot be read. */
 int reasons_load(void);
 /* 1 if the running kernel has the raw tracepoint NAME (for tp_btf). */

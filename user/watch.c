@@ -68,6 +68,8 @@ static void watch_usage(FILE *f)
 "  --clsact         attach clsact filters, as on kernels without tcx links\n"
 "                   (a lease in /run/nstrace lets 'nstrace cleanup' remove\n"
 "                   them should watch be killed)\n"
+"  --btf PATH       the kernel's types from PATH, for kernels without\n"
+"                   /sys/kernel/btf/vmlinux (e.g. a file from BTFHub)\n"
 "  --metrics [ADDR:]PORT\n"
 "                   serve the counters at http://ADDR:PORT/metrics for\n"
 "                   Prometheus (ADDR defaults to 127.0.0.1)\n"
@@ -131,7 +133,7 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY, O_CLSACT };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY, O_CLSACT, O_BTF };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -149,6 +151,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		{ "hist", no_argument, NULL, O_HIST },
 		{ "journey", no_argument, NULL, O_JOURNEY },
 		{ "clsact", no_argument, NULL, O_CLSACT },
+		{ "btf", required_argument, NULL, O_BTF },
 		{ "no-latency", no_argument, NULL, O_NO_LATENCY },
 		{ "host", required_argument, NULL, O_HOST },
 		{ "net", required_argument, NULL, O_NET },
@@ -202,6 +205,7 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_HIST: o->hist = 1; break;
 		case O_JOURNEY: o->journey = 1; break;
 		case O_CLSACT: o->clsact = 1; break;
+		case O_BTF: o->btf = optarg; break;
 		case O_NO_LATENCY: o->no_latency = 1; break;
 		case O_METRICS: {
 			struct sockaddr_storage ss;
@@ -600,11 +604,18 @@ static int run(struct watch *w, const int *pids, int npids)
 			return EXIT_USAGE;
 		}
 	}
+	reasons_set_btf(w->o.btf);
 	ret = reasons_load();
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	if (ret && w->o.btf) {
+		fprintf(stderr, "nstrace watch: --btf %s: cannot read BTF from it: %s\n", w->o.btf,
+			ret == -ENOENT ? "No such file or directory" : ret == -EPERM || ret == -EACCES ?
+			strerror(-ret) : "not a BTF file");
+		return EXIT_USAGE;
+	}
 	if (ret) {
-		fprintf(stderr, "nstrace watch: cannot read the kernel's BTF "
-			"(/sys/kernel/btf/vmlinux): %s\n", strerror(-ret));
+		fprintf(stderr, "nstrace watch: this kernel exposes no BTF at /sys/kernel/btf/vmlinux "
+			"(%s): give its types with --btf PATH\n", strerror(-ret));
 		return EXIT_NOPRIV;
 	}
 	netns_enumerate(&w->nl);
@@ -616,7 +627,11 @@ static int run(struct watch *w, const int *pids, int npids)
 	follow_remember_names(w);
 	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
 		 w->plan.nports);
-	w->skel = watch_bpf__open();
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = w->o.btf);
+
+		w->skel = watch_bpf__open_opts(&oo);
+	}
 	if (!w->skel) {
 		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
@@ -716,7 +731,7 @@ int cmd_watch(int argc, char **argv)
 		pr_warn("tracing every packet on these ports: narrow it with --host, --port "
 			"or --proto\n");
 	w->att.force_legacy = w->o.clsact;
-	if (!(ret = need_root("watch", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN"))) {
+	if (!(ret = need_caps("watch", NST_CAPS_WATCH))) {
 		cleanup_dead("watch", NULL, NULL, "watch");   /* filters of a watch that was killed */
 		ret = run(w, pids, npids);
 	}

@@ -32,6 +32,7 @@ struct watch_opts {
 	int hist;                  /* --hist: draw the histograms */
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
 	int clsact;                /* --clsact: legacy tc filters, not tcx links */
+	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
 	unsigned int sample_ms;    /* at most one story per key per this */

@@ -46,7 +46,7 @@ eq completion/option "$(complete_words nstrace watch --pca)" "$(printf -- '--pca
 eq completion/proto "$(complete_words nstrace watch --proto ic)" "$(printf 'icmp\nicmp6')"
 
 # Every option a command's --help names is completed and in the man page.
-for cmd in "topo" "watch" "doctor"; do
+for cmd in "topo" "watch" "doctor" "cleanup"; do
 	missing=
 	for opt in $("$NST" $cmd --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 		grep -q -- "$opt" completion/nstrace.bash || missing+=" completion:$opt"

@@ -13,7 +13,7 @@ head -c 4096 /dev/urandom >"$TMP/files/garbage.topo"
 touch /run/netns/"${P}stale"
 sleep 0.1 & dead=$!; wait $dead
 
-# name|exit|pattern|command...
+# name|exit|pattern|command...[|wrapper: what runs nstrace, e.g. setpriv]
 cases=(
 "unknown_keyword|2|:2: unknown statement 'bridg'|topo check $(f k.topo 'ns a\nbridg br0\n')"
 "missing_argument|2|:1: missing argument: expected 'addr|topo check $(f m.topo 'addr\n')"
@@ -55,12 +55,20 @@ cases=(
 "option_without_argument|2|option '--duration' needs an argument|watch --all --duration"
 "doctor_missing_topology|2|namespace '${P}a' does not exist|doctor --topo $(f dt.topo 'ns a\n') --prefix $P"
 "unwritable_ready_file|2|cannot create /proc/nstrace-ready|watch --all --duration 1 --ready-file /proc/nstrace-ready"
+"btf_missing_file|2|--btf $TMP/none.btf: cannot read BTF from it: No such file|watch --all --duration 1 --btf $TMP/none.btf"
+"btf_not_btf|2|--btf /etc/hostname: cannot read BTF from it: not a BTF file|watch --all --duration 1 --btf /etc/hostname"
+"no_cap_bpf|3|^nstrace watch: missing CAP_BPF \\(run as root, or grant it\\)|watch --all --duration 1|setpriv --bounding-set=-bpf"
+"no_cap_perfmon|3|missing CAP_PERFMON|watch --all --duration 1|setpriv --bounding-set=-perfmon"
+"no_cap_net_admin|3|^nstrace topo: missing CAP_NET_ADMIN|topo up --prefix $P topologies/pair.topo|setpriv --bounding-set=-net_admin"
+"no_cap_sys_admin_cleanup|3|nstrace cleanup: missing CAP_SYS_ADMIN|cleanup|setpriv --bounding-set=-sys_admin"
+"cleanup_argument|2|unexpected argument 'now'|cleanup now"
 )
 
 for c in "${cases[@]}"; do
-	IFS='|' read -r name code pat cmd <<<"$c"
+	IFS='|' read -r name code pat cmd wrap <<<"$c"
 	eval "set -- $cmd"
-	"$NST" "$@" >"$TMP/out" 2>"$TMP/err"
+	# shellcheck disable=SC2086
+	${wrap:-} "$NST" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	lines=$(wc -l <"$TMP/err")
 	if [ "$rc" != "$code" ]; then

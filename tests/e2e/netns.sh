@@ -28,7 +28,7 @@ expect_exit unknown_inode 2 "inode 1: no network namespace has it" "$NST" topo s
 
 # Without root: exit 3 and a reason, before touching anything.
 before=$(snapshot)
-expect_exit unprivileged_up 3 "needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+expect_exit unprivileged_up 3 "missing CAP_NET_ADMIN, CAP_SYS_ADMIN" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$NST" topo up --prefix "$P" topologies/pair.topo
 [ "$before" = "$(snapshot)" ] && pass unprivileged_up/left_nothing || fail unprivileged_up/left_nothing "system changed"
 check unprivileged_check setpriv --reuid=65534 --regid=65534 --clear-groups "$NST" topo check topologies/pair.topo
