@@ -27,7 +27,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 # Modules the unit tests link without main.c and without root.
 UNIT_OBJS := $(filter-out $(OUT)/main.o,$(USER_OBJS))
 
-.PHONY: all clean check demo bench deps vmlinux install unit
+.PHONY: all clean check demo bench deps vmlinux install unit fuzz check-asan
 .SECONDARY:
 
 all: nstrace
@@ -61,6 +61,38 @@ $(OUT)/unit_tests: tests/unit/*.c $(UNIT_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ tests/unit/*.c $(UNIT_OBJS) $(LDLIBS)
 
 unit: $(OUT)/unit_tests $(TEST_BPF)
+
+# ---- fuzzing (libFuzzer) and sanitizers: the same sources, built apart ----
+SAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_CFLAGS  = -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DNSTRACE_VERSION='"$(VERSION)"' -I$(OUT) -Ibpf -Iuser
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS  := $(patsubst user/%.c,$(OUT)/fuzz/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+ASAN_OBJS  := $(patsubst user/%.c,$(OUT)/asan/%.o,$(USER_SRCS))
+
+$(OUT)/fuzz/%.o: user/%.c $(SKELS)
+	@mkdir -p $(OUT)/fuzz
+	$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer-no-link $(SAN_CFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	./tests/fuzz/run.sh
+
+$(OUT)/asan/%.o: user/%.c $(SKELS)
+	@mkdir -p $(OUT)/asan
+	$(CC) $(SAN_FLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+$(OUT)/asan/nstrace: $(ASAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/asan/unit_tests: tests/unit/*.c $(filter-out $(OUT)/asan/main.o,$(ASAN_OBJS))
+	$(CC) $(SAN_FLAGS) $(SAN_CFLAGS) -Itests/unit -o $@ $^ $(LDLIBS)
+
+# The unit and end-to-end tests with ASan, UBSan and LeakSanitizer.
+check-asan: deps
+	$(MAKE) all unit $(OUT)/asan/nstrace $(OUT)/asan/unit_tests
+	NST=$(CURDIR)/$(OUT)/asan/nstrace UNIT=$(OUT)/asan/unit_tests NST_SANITIZE=1 ./tests/run.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

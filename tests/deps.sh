@@ -17,6 +17,9 @@ need_cmd clang clang
 need_cmd llvm-strip llvm
 need_cmd cc gcc
 need_cmd make make
+# make fuzz: libFuzzer and the sanitizer runtimes of clang.
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
+	missing+=("libclang-rt-$(clang --version 2>/dev/null | grep -o 'version [0-9]*' | grep -o '[0-9]*$' || echo 14)-dev")
 # What the tests use as independent witnesses.
 need_cmd ip iproute2
 need_cmd ping iputils-ping

@@ -26,6 +26,13 @@ fi
 pass=0 fail=0 skip=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# make check-asan: every sanitizer report of every process (also the ones
+# tests run in the background) lands in one directory, read at the end.
+if [ -n "${NST_SANITIZE:-}" ]; then
+	san=$(mktemp -d /tmp/nstrace-san.XXXXXX)
+	export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan"
+fi
 
 count() {   # $1: the name of what ran, $2: its exit status; reads $log
 	local p f s
@@ -48,7 +55,7 @@ run() {   # $1: name, rest: command
 	count "$name" "$rc"
 }
 
-run unit .output/unit_tests
+run unit "${UNIT:-.output/unit_tests}"
 for t in tests/cli/*.sh; do
 	run "$t" bash "$t"
 done
@@ -61,6 +68,17 @@ for t in tests/e2e/*.sh; do
 	run "$t" bash "$t"
 done
 
+if [ -n "${NST_SANITIZE:-}" ]; then
+	reports=$(ls "$san" 2>/dev/null | wc -l)
+	if [ "$reports" = 0 ]; then
+		echo "PASS sanitizers: no ASan, UBSan or LeakSanitizer report from any process"
+		pass=$((pass + 1))
+	else
+		echo "FAIL sanitizers: $reports reports in $san"
+		for f in "$san"/*; do grep -m3 -E 'ERROR|SUMMARY|runtime error' "$f" | sed 's/^/    /'; done | head -30
+		fail=$((fail + 1))
+	fi
+fi
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -38,13 +38,26 @@ static int attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* An attribute read as a u32 (u8) must hold that much: a short one from
+ * a buggy or hostile sender is ignored, not read past. */
+static uint32_t get_u32(const struct nlattr *a, uint32_t dflt)
+{
+	return a && mnl_attr_get_payload_len(a) >= 4 ? mnl_attr_get_u32(a) : dflt;
+}
+
+/* A string attribute, NUL-terminated within its payload, or "". */
+static const char *get_str(const struct nlattr *a)
+{
+	return a && !mnl_attr_validate(a, MNL_TYPE_NUL_STRING) ? mnl_attr_get_str(a) : "";
+}
+
 static void read_kind(const struct nlattr *linkinfo, char *kind, size_t len)
 {
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, linkinfo)
 		if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
-		    !mnl_attr_validate(a, MNL_TYPE_STRING))
+		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
 			snprintf(kind, len, "%s", mnl_attr_get_str(a));
 }
 
@@ -55,7 +68,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
 	struct live_link *l;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	if (push((void **)&ns->links, &ns->nlinks, sizeof(*l)))
 		return MNL_CB_ERROR;
@@ -64,18 +77,13 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	l->link_nsid = -1;
-	if (tb[IFLA_IFNAME])
-		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
-	if (tb[IFLA_MTU])
-		l->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
-	if (tb[IFLA_OPERSTATE])
+	snprintf(l->name, sizeof(l->name), "%s", get_str(tb[IFLA_IFNAME]));
+	l->mtu = get_u32(tb[IFLA_MTU], 0);
+	if (tb[IFLA_OPERSTATE] && mnl_attr_get_payload_len(tb[IFLA_OPERSTATE]) >= 1)
 		l->operstate = mnl_attr_get_u8(tb[IFLA_OPERSTATE]);
-	if (tb[IFLA_MASTER])
-		l->master = mnl_attr_get_u32(tb[IFLA_MASTER]);
-	if (tb[IFLA_LINK])
-		l->link_ifindex = mnl_attr_get_u32(tb[IFLA_LINK]);
-	if (tb[IFLA_LINK_NETNSID])
-		l->link_nsid = (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	l->master = (int)get_u32(tb[IFLA_MASTER], 0);
+	l->link_ifindex = (int)get_u32(tb[IFLA_LINK], 0);
+	l->link_nsid = (int)get_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1);
 	if (tb[IFLA_LINKINFO])
 		read_kind(tb[IFLA_LINKINFO], l->kind, sizeof(l->kind));
 	if (!l->kind[0])
@@ -96,10 +104,13 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
 	const struct nlattr *a;
-	struct live_link *l = (struct live_link *)live_link_by_index(ns, ifa->ifa_index);
+	struct live_link *l;
 	size_t n = ifa->ifa_family == AF_INET ? 4 : 16;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || !l || l->naddrs >= LIVE_MAX_ADDRS)
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	l = (struct live_link *)live_link_by_index(ns, (int)ifa->ifa_index);
+	if (!l || l->naddrs >= LIVE_MAX_ADDRS)
 		return MNL_CB_OK;
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return MNL_CB_OK;
@@ -123,10 +134,11 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct live_route *r;
 	int table;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_type != RTN_UNICAST)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    rtm->rtm_type != RTN_UNICAST)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
-	table = tb[RTA_TABLE] ? (int)mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	table = (int)get_u32(tb[RTA_TABLE], rtm->rtm_table);
 	if (table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
 	if (push((void **)&ns->routes, &ns->nroutes, sizeof(*r)))
@@ -143,8 +155,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		r->gw.plen = -1;
 		memcpy(r->gw.a, mnl_attr_get_payload(tb[RTA_GATEWAY]), n);
 	}
-	if (tb[RTA_OIF])
-		r->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	r->oif = (int)get_u32(tb[RTA_OIF], 0);
 	if (tb[RTA_METRICS]) {
 		const struct nlattr *m;
 
@@ -154,6 +165,26 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 				r->mtu = mnl_attr_get_u32(m);
 	}
 	return MNL_CB_OK;
+}
+
+static int any_cb(const struct nlmsghdr *nlh, void *data)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK: return link_cb(nlh, data);
+	case RTM_NEWADDR: return addr_cb(nlh, data);
+	case RTM_NEWROUTE: return route_cb(nlh, data);
+	default: return MNL_CB_OK;
+	}
+}
+
+int discover_parse(struct live_ns *ns, const void *buf, size_t len)
+{
+	int ret;
+
+	if (!rtnl_buf_valid(buf, len))
+		return -EBADMSG;
+	ret = mnl_cb_run(buf, len, 0, 0, any_cb, ns);
+	return ret < 0 ? -errno : 0;
 }
 
 static int dump(struct rtnl *r, int type, int family, size_t hdrlen,
@@ -176,7 +207,7 @@ static int nsid_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(struct rtgenmsg), attr_cb, tb);
 	if (tb[NETNSA_NSID])
-		*(int *)data = (int)mnl_attr_get_u32(tb[NETNSA_NSID]);
+		*(int *)data = (int)get_u32(tb[NETNSA_NSID], (uint32_t)-1);
 	return MNL_CB_OK;
 }
 

@@ -58,6 +58,10 @@ struct live_topo {
 /* Discover every namespace in NL (all of the host's when NL is NULL). */
 int discover(struct live_topo *lt, const struct netns_list *nl);
 void live_free(struct live_topo *lt);
+/* Add what the rtnetlink messages in BUF (links, addresses, routes, as a
+ * dump returns them) say to NS. For the fuzzer; discover() uses the same
+ * callbacks. 0 or -errno. */
+int discover_parse(struct live_ns *ns, const void *buf, size_t len);
 
 const struct live_ns *live_ns_by_inode(const struct live_topo *lt, uint64_t ino);
 const struct live_ns *live_ns_by_name(const struct live_topo *lt, const char *name);

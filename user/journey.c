@@ -226,7 +226,7 @@ static void tell_journey(struct watch *w, const struct journey *j)
 		return;
 	}
 	if (w->o.mode != REPORT_LINES) {   /* the live view: one line */
-		snprintf(line, sizeof(line), "TRACE %s: %d ports, %s", flow, j->nhops, v);
+		snprintf(line, sizeof(line), "TRACE %.160s: %d ports, %.200s", flow, j->nhops, v);
 		report_note(w, line);
 		return;
 	}

@@ -5,6 +5,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include "monitor.h"
+#include "rtnl.h"
 #include "netns.h"
 
 int monitor_add(struct monitor *m, int netns_fd, uint64_t netns)
@@ -64,15 +65,17 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
 	struct link_change c = { 0 };
 
-	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, tb);
 	c.deleted = nlh->nlmsg_type == RTM_DELLINK;
 	c.ifindex = ifi->ifi_index;
 	c.flags = ifi->ifi_flags;
-	if (tb[IFLA_IFNAME])
+	/* Lengths checked: a short attribute is ignored, not read past. */
+	if (tb[IFLA_IFNAME] && !mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING))
 		strncpy(c.name, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(c.name) - 1);
-	if (tb[IFLA_MTU])
+	if (tb[IFLA_MTU] && mnl_attr_get_payload_len(tb[IFLA_MTU]) >= 4)
 		c.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	rc->cb(rc->ctx, rc->netns, &c);
 	return MNL_CB_OK;
@@ -86,7 +89,8 @@ int monitor_read(struct monitor *m, int idx,
 	int n;
 
 	while ((n = mnl_socket_recvfrom(m->v[idx].nl, buf, sizeof(buf))) > 0)
-		mnl_cb_run(buf, n, 0, 0, msg_cb, &rc);
+		if (rtnl_buf_valid(buf, (size_t)n))
+			mnl_cb_run(buf, n, 0, 0, msg_cb, &rc);
 	return n < 0 && errno != EAGAIN ? -errno : 0;
 }
 

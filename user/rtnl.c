@@ -130,6 +130,24 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
+int rtnl_buf_valid(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)p;
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			return 0;
+		if (step >= len)
+			return 1;
+		p += step;
+		len -= step;
+	}
+	return len == 0;
+}
+
 int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
@@ -159,6 +177,8 @@ int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		ret = mnl_socket_recvfrom(r->nl, buf, RTNL_BUF);
 		if (ret < 0)
 			break;
+		if (!rtnl_buf_valid(buf, (size_t)ret))
+			return -EBADMSG;
 		ret = mnl_cb_run2(buf, ret, nlh->nlmsg_seq, r->portid, data_cb, &t,
 				  ctl, NLMSG_MIN_TYPE);
 	} while (ret > 0);

@@ -294,7 +294,7 @@ static int open_ns_cb(uint64_t inode, void *ctx)
 	return ni ? dup(ni->fd) : -ENOENT;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+int watch_handle_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
 
@@ -648,7 +648,7 @@ static int run(struct watch *w, const int *pids, int npids)
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), handle_event, w, NULL);
+	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), watch_handle_event, w, NULL);
 	if (!w->rb) {
 		fprintf(stderr, "nstrace watch: cannot open the ring buffer: %s\n", strerror(errno));
 		return EXIT_RUNTIME;

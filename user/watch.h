@@ -157,6 +157,9 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 			   char *buf, size_t len);
 double watch_now(void);
 
+/* One event from the ring buffer: counted, told, written, journeyed. */
+int watch_handle_event(void *ctx, void *data, size_t size);
+
 /* watch.c, for follow.c */
 int watch_fill_maps(struct watch *w);
 int watch_attach_ports(struct watch *w);

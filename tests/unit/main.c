@@ -29,5 +29,6 @@ int main(void)
 	run(render_tests, &pass, &fail);
 	run(plan_tests, &pass, &fail);
 	run(latency_tests, &pass, &fail);
+	run(netlink_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }
