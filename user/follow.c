@@ -39,6 +39,25 @@ int follow_check_targets(struct watch *w)
 	return 0;
 }
 
+/* Namespaces that lost their name (ip netns del) or their process: stop
+ * following them, so that nstrace is not what keeps them alive. Their
+ * veths then go, and the root side's link events replan the watch. */
+void follow_check_namespaces(struct watch *w)
+{
+	char why[160];
+
+	for (int i = 0; i < w->mon.n; i++) {
+		const struct netns_info *ni = netns_by_inode(&w->nl, w->mon.v[i].netns);
+
+		if (!w->mon.v[i].nl || !ni || netns_still_there(ni))
+			continue;
+		monitor_close(&w->mon, i);
+		snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
+			 ni->label, ni->name[0] ? "deleted" : "its process exited");
+		report_note(w, why);
+	}
+}
+
 /* Remember every name: a deleted port's drops still need one. */
 void follow_remember_names(struct watch *w)
 {
@@ -132,4 +151,5 @@ void follow_replan(struct watch *w)
 	if (watch_attach_ports(w))
 		pr_warn("the attach plan changed and a new port could not be attached\n");
 	follow_monitor_plan(w);
+	netns_list_close_fds(&w->nl);   /* attached and followed: let go of them */
 }

@@ -38,9 +38,17 @@ int monitor_add(struct monitor *m, int netns_fd, uint64_t netns)
 int monitor_has(const struct monitor *m, uint64_t netns)
 {
 	for (int i = 0; i < m->n; i++)
-		if (m->v[i].netns == netns)
+		if (m->v[i].nl && m->v[i].netns == netns)
 			return 1;
 	return 0;
+}
+
+void monitor_close(struct monitor *m, int idx)
+{
+	if (!m->v[idx].nl)
+		return;
+	mnl_socket_close(m->v[idx].nl);   /* also leaves any epoll set */
+	m->v[idx].nl = NULL;
 }
 
 struct read_ctx {
@@ -88,6 +96,8 @@ int monitor_read(struct monitor *m, int idx,
 	char buf[16384];
 	int n;
 
+	if (!m->v[idx].nl)
+		return 0;
 	while ((n = mnl_socket_recvfrom(m->v[idx].nl, buf, sizeof(buf))) > 0)
 		if (rtnl_buf_valid(buf, (size_t)n))
 			mnl_cb_run(buf, n, 0, 0, msg_cb, &rc);
@@ -97,7 +107,8 @@ int monitor_read(struct monitor *m, int idx,
 void monitor_free(struct monitor *m)
 {
 	for (int i = 0; i < m->n; i++)
-		mnl_socket_close(m->v[i].nl);
+		if (m->v[i].nl)
+			mnl_socket_close(m->v[i].nl);
 	free(m->v);
 	m->v = NULL;
 	m->n = 0;

@@ -15,7 +15,7 @@ struct link_change {
 
 struct monitor_sock {
 	uint64_t netns;
-	void *nl;              /* struct mnl_socket */
+	void *nl;              /* struct mnl_socket, NULL once closed */
 };
 
 struct monitor {
@@ -26,6 +26,9 @@ struct monitor {
 /* Subscribe inside NETNS_FD; returns the socket's fd (for epoll) or -errno. */
 int monitor_add(struct monitor *m, int netns_fd, uint64_t netns);
 int monitor_has(const struct monitor *m, uint64_t netns);
+/* Stop following socket IDX (its slot stays, empty: epoll tags are indexes).
+ * A socket, like an fd, keeps its namespace alive. */
+void monitor_close(struct monitor *m, int idx);
 /* Read what is pending on socket IDX; CB sees each change. */
 int monitor_read(struct monitor *m, int idx,
 		 void (*cb)(void *ctx, uint64_t netns, const struct link_change *c), void *ctx);

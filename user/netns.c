@@ -460,6 +460,47 @@ int netns_enumerate(struct netns_list *out)
 	return 0;
 }
 
+void netns_list_close_fds(struct netns_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		if (l->v[i].fd >= 0) {
+			close(l->v[i].fd);
+			l->v[i].fd = -1;
+		}
+}
+
+int netns_still_there(const struct netns_info *ni)
+{
+	char path[64];
+	struct stat st;
+
+	if (ni->is_root)
+		return 1;
+	if (ni->name[0])
+		return netns_exists(ni->name);
+	if (ni->pid > 0) {
+		DIR *d;
+		struct dirent *de;
+		int found = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", ni->pid);
+		if (!stat(path, &st) && st.st_ino == ni->inode)
+			return 1;
+		/* That process is gone; another may still be inside. */
+		if (!(d = opendir("/proc")))
+			return 1;
+		while (!found && (de = readdir(d))) {
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
+			found = !stat(path, &st) && st.st_ino == ni->inode;
+		}
+		closedir(d);
+		return found;
+	}
+	return 1;   /* reached some other way: no cheap way to tell */
+}
+
 void netns_list_free(struct netns_list *l)
 {
 	for (int i = 0; i < l->n; i++)

@@ -287,11 +287,13 @@ static int resolve_targets(struct watch *w, const int *pids, int npids)
 	return 0;
 }
 
+/* For detaching clsact filters at exit: the fds were let go of. */
 static int open_ns_cb(uint64_t inode, void *ctx)
 {
-	const struct netns_info *ni = netns_by_inode(&((struct watch *)ctx)->nl, inode);
+	char err[160];
 
-	return ni ? dup(ni->fd) : -ENOENT;
+	(void)ctx;
+	return netns_open_inode(inode, err, sizeof(err));
 }
 
 int watch_handle_event(void *ctx, void *data, size_t size)
@@ -496,6 +498,7 @@ static int loop(struct watch *w)
 		epoll_ctl(efd, EPOLL_CTL_ADD, w->metrics.fd, &ev);
 	}
 	follow_monitor_plan(w);
+	netns_list_close_fds(&w->nl);   /* attached and followed: let go of them */
 	for (int i = 0; i < w->ntargets; i++)
 		if (w->target_pidfd[i] >= 0) {
 			ev.data.u64 = TAG_PIDFD + i;
@@ -544,6 +547,7 @@ static int loop(struct watch *w)
 					journey_flush(w, (uint64_t)(watch_now() * 1e9), 300000000ULL);
 				if (watch_now() - w->last_refresh >= 1.0) {
 					done |= follow_check_targets(w);
+					follow_check_namespaces(w);
 					stats_read(w);
 					if (w->o.mode == REPORT_TTY)
 						report_live(w);

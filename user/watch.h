@@ -172,6 +172,7 @@ int watch_attach_ports(struct watch *w);
 #define TAG_METRICS (1 << 21)      /* the listener; + 1 + slot: its clients */
 int follow_target_gone(struct watch *w, int i, const char *why);
 int follow_check_targets(struct watch *w);
+void follow_check_namespaces(struct watch *w);
 void follow_remember_names(struct watch *w);
 void follow_monitor_plan(struct watch *w);
 void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c);

@@ -26,3 +26,24 @@ eq ns_deleted/status_0 "$?" 0
 grep -q "\"text\":\"namespace ${P}solo was deleted\"" "$TMP/ns" && pass ns_deleted/told ||
 	{ fail ns_deleted/told "no note"; detail <"$TMP/ns"; }
 grep -q '"type":"summary"' "$TMP/ns" && pass ns_deleted/summary || fail ns_deleted/summary "no summary"
+
+# A namespace on the watched path deleted while watching: nstrace must not
+# be what keeps it alive. Its veth's root end (br0-blue) goes within a
+# moment, as it does without nstrace, and the plan follows.
+if topo_up topologies/bridge.topo >"$TMP/up" 2>&1; then
+	start_watch "$TMP/del" "${P}red" || fail released "not ready"
+	ip netns del "${P}blue"
+	gone=no
+	for i in $(seq 50); do ip link show "${P}br0-blue" >/dev/null 2>&1 || { gone=yes; break; }; sleep 0.1; done
+	eq released/peer_link_goes "$gone" yes
+	sleep 1.2
+	# While it runs: no namespace fd open (sockets are counted by the note above).
+	eq released/no_namespace_fds "$(ls -l /proc/"$WPID"/fd 2>/dev/null | grep -c 'net:\[')" 0
+	[ -d /proc/"$WPID" ] && pass released/still_running || fail released/still_running "watch exited"
+	stop_watch
+	grep -q "\"text\":\"namespace ${P}blue is gone (deleted): no longer followed\"" "$TMP/del" &&
+		pass released/told || { fail released/told "no note"; grep note "$TMP/del" | detail; }
+	eq released/deleted_link_told "$(grep -c "\"type\":\"link\".*\"dev\":\"${P}br0-blue\".*deleted" "$TMP/del")" 1
+else
+	fail released "topo up failed"
+fi
