@@ -834,11 +834,16 @@ static __noinline void tell_hop(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 
 /* The hop from the last sighting to this one, and the stamp for the
  * next: at a veth's far end (egress) or in this namespace (ingress). */
-/* Round trips are always timed; the rest, above this CPU's budget, only
- * when their identity hashes into 1 of mask + 1. */
-static __always_inline int time_this(const struct nst_pid *p)
+/* Under load, is this frame one of the timed ones? Decided before any
+ * parsing or call, from bytes at fixed places that no bridge or router
+ * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
+ * TCP seq, UDP length and checksum, ICMP id and sequence), so a packet is
+ * timed on every port or on none. Round trips (SYN, echo) always are. A
+ * frame whose headers are not in place is always looked at. */
+static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
 {
-	__u32 z = 0, x, mask;
+	__u32 z = 0, x, mask, l4;
+	__u8 proto, first;
 	struct nst_lat_load *l = bpf_map_lookup_elem(&lat_load, &z);
 
 	if (!l)
@@ -867,10 +872,42 @@ static __always_inline int time_this(const struct nst_pid *p)
 			}
 		}
 	}
-	if (!l->mask || (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & 0x02)) ||
-	    echo_request(p) || echo_reply(p))
+	if (!l->mask)
 		return 1;
-	x = p->id ^ p->a ^ p->b ^ p->c;
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		__u8 *ip = data + ETH_HLEN;
+
+		if ((void *)(ip + 28) > end || ip[0] != 0x45)
+			return 1;
+		proto = ip[9];
+		first = ip[20];
+		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
+		l4 = *(__u32 *)(ip + 24);
+		if (proto == NST_IPPROTO_TCP) {
+			if ((void *)(ip + 34) > end || (ip[33] & 0x02))   /* SYN */
+				return 1;
+		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
+			return 1;
+		}
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		__u8 *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 48) > end)
+			return 1;
+		proto = ip6[6];
+		first = ip6[40];
+		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
+		l4 = *(__u32 *)(ip6 + 44);
+		if (proto == NST_IPPROTO_TCP) {
+			if ((void *)(ip6 + 54) > end || (ip6[53] & 0x02))
+				return 1;
+		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {
+			return 1;
+		}
+	} else {
+		return 0;
+	}
+	x ^= l4;
 	x ^= x >> 16;
 	x *= 0x7feb352d;
 	x ^= x >> 15;
@@ -885,7 +922,7 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	__u32 *mode;
 	__u64 now;
 
-	if (tc_pid(ctx, &k.p) || !time_this(&k.p))
+	if (tc_pid(ctx, &k.p))
 		return;
 	now = bpf_ktime_get_ns();
 	mode = bpf_map_lookup_elem(&netns_mode, &netns);
@@ -952,11 +989,24 @@ static __noinline void sample_seen(struct __sk_buff *ctx, __u32 netns, __u32 dir
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/* The IP protocol (IPv6 next header) read in place, or 0xff when the
+ * header is not in the linear part: the caller then looks closer. */
+static __always_inline __u8 l4_proto(struct __sk_buff *ctx, void *data, void *end)
+{
+	if (ctx->protocol == bpf_htons(ETH_P_IP))
+		return data + ETH_HLEN + 10 <= end ? *((__u8 *)data + ETH_HLEN + 9) : 0xff;
+	if (ctx->protocol == bpf_htons(ETH_P_IPV6))
+		return data + ETH_HLEN + 7 <= end ? *((__u8 *)data + ETH_HLEN + 6) : 0xff;
+	return 0;
+}
+
 static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct nst_pkey k = { .ifindex = ctx->ifindex, .dir = dir };
 	struct nst_pval *v, zero = {};
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 proto = l4_proto(ctx, data, end);
 
 	k.netns = skb->dev->nd_net.net->ns.inum;
 	v = counter(&ports, &k, &zero);
@@ -964,12 +1014,14 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 		v->packets += 1;
 		v->bytes += ctx->len;
 	}
-	icmp_on_wire(ctx, k.netns, dir);
+	/* Only ICMP (or what cannot be read in place) pays for a closer look. */
+	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || proto == 0xff)
+		icmp_on_wire(ctx, k.netns, dir);
 	if (capture == NST_CAP_ALL)
 		sample_seen(ctx, k.netns, dir);
 	if (journey)
 		tell_hop(ctx, k.netns, dir);
-	if (latency)
+	if (latency && lat_wanted(ctx, data, end))
 		time_port(ctx, k.netns, dir);
 	return TC_ACT_UNSPEC;
 }

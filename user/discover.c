@@ -105,10 +105,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
 	const struct nlattr *a;
 	struct live_link *l;
-	size_t n = ifa->ifa_family == AF_INET ? 4 : 16;
+	size_t n;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
 		return MNL_CB_OK;
+	n = ifa->ifa_family == AF_INET ? 4 : 16;   /* read only once it is there */
 	l = (struct live_link *)live_link_by_index(ns, (int)ifa->ifa_index);
 	if (!l || l->naddrs >= LIVE_MAX_ADDRS)
 		return MNL_CB_OK;
@@ -130,13 +131,14 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	struct live_ns *ns = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFLA_MAX + 1] = {};
-	size_t n = rtm->rtm_family == AF_INET ? 4 : 16;
 	struct live_route *r;
+	size_t n;
 	int table;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
 	    rtm->rtm_type != RTN_UNICAST)
 		return MNL_CB_OK;
+	n = rtm->rtm_family == AF_INET ? 4 : 16;
 	mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb);
 	table = (int)get_u32(tb[RTA_TABLE], rtm->rtm_table);
 	if (table != RT_TABLE_MAIN)

@@ -136,11 +136,13 @@ int rtnl_buf_valid(const void *buf, size_t len)
 
 	while (len >= sizeof(struct nlmsghdr)) {
 		const struct nlmsghdr *nlh = (const void *)p;
-		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		size_t step = ((size_t)nlh->nlmsg_len + 3) & ~(size_t)3;   /* no 32-bit wrap */
 
-		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+		/* libmnl reads attributes up to the aligned end: that much
+		 * must be there (the kernel always pads). */
+		if (nlh->nlmsg_len < sizeof(*nlh) || step > len)
 			return 0;
-		if (step >= len)
+		if (step == len)
 			return 1;
 		p += step;
 		len -= step;

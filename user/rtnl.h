@@ -23,8 +23,9 @@ struct nlmsghdr *rtnl_msg(struct rtnl *r, void *buf, int type, int flags);
 /* Send NLH and read until the ack or the end of the dump; CB (may be NULL)
  * sees every data message. Returns 0 or -errno; r->err holds the kernel's
  * sentence when it gave one. */
-/* 1 when every message in BUF lies inside it (libmnl 1.0.4 trusts a
- * message's length: one of 0xfffffff0 sends it reading far past). */
+/* 1 when every message in BUF, padded to 4 bytes, lies inside it (libmnl
+ * 1.0.4 trusts a message's length: one of 0xfffffff0 sends it reading far
+ * past, and it reads attributes up to the padded end). */
 int rtnl_buf_valid(const void *buf, size_t len);
 int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 /* "Invalid MTU" from the kernel, else strerror(-err). */

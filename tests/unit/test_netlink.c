@@ -62,23 +62,64 @@ static void length_past_the_buffer(void)
 
 	nlh->nlmsg_len = 0xfffffff0;
 	CHECK(discover_parse(&ns, buf, sizeof(buf)) == -EBADMSG, "accepted a length past the end");
+	nlh->nlmsg_len = 0xffffffff;   /* padded in 32 bits, that wraps to 0: a loop */
+	CHECK(discover_parse(&ns, buf, sizeof(buf)) == -EBADMSG, "accepted a length that wraps");
 	nlh->nlmsg_len = 8;   /* shorter than its own header */
 	CHECK(discover_parse(&ns, buf, sizeof(buf)) == -EBADMSG, "accepted a length under 16");
 	CHECK(ns.nlinks == 0, "a link from a broken buffer");
 	free(ns.links);
 }
 
-/* A message too short for its ifinfomsg header is skipped. */
-static void header_too_short(void)
+/* Found by fuzz_netlink: a message of 51 bytes in a buffer of 51 whose
+ * last attribute ends in the padding libmnl reads up to (52). */
+static void attribute_in_the_padding(void)
 {
-	char buf[64] __attribute__((aligned(4))) = { 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	char *buf = malloc(51);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
 	struct live_ns ns = { 0 };
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_len = sizeof(*nlh) + 4;
-	CHECK(discover_parse(&ns, buf, nlh->nlmsg_len) == 0 && ns.nlinks == 0, "a link from 4 bytes");
-	free(ns.links);
+	if (!CHECK(buf, "malloc"))
+		return;
+	memset(buf, 0, 51);
+	nlh = (struct nlmsghdr *)buf;
+	nlh->nlmsg_len = 51;
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	rtm = (struct rtmsg *)(nlh + 1);
+	rtm->rtm_family = 2;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_type = RTN_UNICAST;
+	/* at 44: RTA_DST, nla_len 8: its last byte would be the 52nd */
+	buf[44] = 8;
+	buf[46] = RTA_DST;
+	CHECK(discover_parse(&ns, buf, 51) == -EBADMSG, "read an attribute past the buffer");
+	free(ns.routes);
+	free(buf);
+}
+
+/* Messages too short for their ifinfomsg, ifaddrmsg or rtmsg header are
+ * skipped without reading the header (found by fuzz_netlink: an address
+ * message of 4 bytes had its family read from beyond the buffer). */
+static void header_too_short(void)
+{
+	static const int types[] = { RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE };
+
+	for (int i = 0; i < 3; i++) {
+		char *buf = malloc(sizeof(struct nlmsghdr) + 4);
+		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+		struct live_ns ns = { 0 };
+
+		if (!CHECK(buf, "malloc"))
+			return;
+		memset(buf, 0, sizeof(*nlh) + 4);
+		nlh->nlmsg_type = types[i];
+		nlh->nlmsg_len = sizeof(*nlh) + 4;
+		CHECK(discover_parse(&ns, buf, nlh->nlmsg_len) == 0 && !ns.nlinks && !ns.nroutes,
+		      "type %d: something from 4 bytes", types[i]);
+		free(ns.links);
+		free(ns.routes);
+		free(buf);
+	}
 }
 
 const struct unit_test netlink_tests[] = {
@@ -86,5 +127,6 @@ const struct unit_test netlink_tests[] = {
 	{ "netlink_short_attributes_ignored", short_attributes_ignored },
 	{ "netlink_length_past_the_buffer", length_past_the_buffer },
 	{ "netlink_header_too_short", header_too_short },
+	{ "netlink_attribute_in_the_padding", attribute_in_the_padding },
 	{ NULL, NULL },
 };
