@@ -31,6 +31,8 @@ kill_at() {   # SECONDS ARGS...: start watch, SIGKILL it after SECONDS
 	kill -9 "$p"
 	wait "$p" 2>/dev/null
 }
+links() { bpftool link show -j 2>/dev/null | jq length; }
+LINKS0=$(links)
 eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
 
 # 1. tcx, killed while attaching 41 ports (~1.5 s of attaching).
@@ -92,3 +94,6 @@ grep -q "would remove .*$half namespaces" "$TMP/dry" && pass topo_up/cleanup_lis
 eq topo_up/complete "$(ip netns list | grep -c "^${P}c")" 120
 "$NST" topo down --prefix "$P" "$TMP/huge.topo" >/dev/null 2>&1
 eq topo_up/nothing_left "$(ip netns list | grep -c "^$P") $(ip -o link | grep -c "${P}kc0") $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
+
+# And, after all of it: the kernel holds no more BPF links than before.
+eq all/bpftool_link_as_before "$(links)" "$LINKS0"
