@@ -692,6 +692,16 @@ struct topo *topo_parse_text(const char *name, const char *text, size_t len,
 			goto bad;
 		}
 	}
+	/* A NUL anywhere: binary, whatever its first lines look like. */
+	if (memchr(text, 0, len)) {
+		const char *z = memchr(text, 0, len);
+
+		for (const char *c = text; c < z; c++)
+			p.line += *c == '\n';
+		p.line++;
+		fail(&p, "binary data (a NUL byte): not a topology file");
+		goto bad;
+	}
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;

@@ -9,7 +9,8 @@ f() { printf "$2" >"$TMP/files/$1"; echo "$TMP/files/$1"; }
 long=$(printf 'x%.0s' {1..70})
 huge=$TMP/files/huge.topo
 { printf 'ns red\n'; head -c 1048576 /dev/zero | tr '\0' 'a'; printf '\n'; } >"$huge"
-head -c 4096 /dev/urandom >"$TMP/files/garbage.topo"
+# A binary passed by mistake: an ELF header (it has NULs), then noise.
+{ printf '\177ELF\002\001\001\000\000\000'; head -c 4096 /dev/urandom; } >"$TMP/files/garbage.topo"
 touch /run/netns/"${P}stale"
 sleep 0.1 & dead=$!; wait $dead
 
