@@ -124,10 +124,10 @@ struct nst_gkey {
 
 /* What identifies one packet wherever it is seen: its own headers, the
  * same on both ends of a veth and through a bridge or a router (TTL and
- * checksum aside). IPv4 id or IPv6 flow label; from the L4 header:
+ * IP checksum aside). IPv4 id or IPv6 flow label; from the L4 header:
  * TCP: a = seq, b = ack, c = ports; UDP: a = length and checksum,
- * c = ports; ICMP: a = id and sequence (or the next 4 bytes), c = type
- * and code. Raw network-order bytes: only compared, never read. */
+ * c = ports; ICMP: a = id and sequence (or the next 4 bytes), c = type,
+ * code and checksum. Raw network-order bytes: only compared, never read. */
 struct nst_pid {
 	__u8 family;
 	__u8 proto;

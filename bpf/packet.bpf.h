@@ -134,11 +134,11 @@ static __always_inline void pid_l4(struct nst_pid *p, const __u8 *l4)
 {
 	__builtin_memcpy(&p->c, l4, 4);
 	__builtin_memcpy(&p->a, l4 + 4, 4);
+	/* ICMP keeps its checksum in c: it tells apart control messages
+	 * (MLD, ND) that are otherwise alike, and no hop changes it. */
 	if (p->proto == NST_IPPROTO_TCP) {
 		__builtin_memcpy(&p->b, l4 + 8, 4);
 		p->tcp_flags = l4[13];
-	} else if (p->proto != NST_IPPROTO_UDP) {
-		p->c &= 0xffff;   /* ICMP: type and code, not the checksum */
 	}
 }
 

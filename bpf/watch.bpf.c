@@ -612,7 +612,14 @@ static __noinline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 di
 
 /* ---- latency: stamps and histograms ---- */
 
-#define STAMP_MAX_NS 1000000000ULL   /* older: another packet with the same headers */
+/* A stamp older than this is another packet with the same headers. A
+ * veth crossing (egress to the peer's ingress) includes the qdisc queue,
+ * so it may take long; a namespace's own path (ingress to egress: bridge
+ * or router forwarding, before any queue) takes microseconds, and a
+ * multicast control packet received and later sent alike must not pass
+ * for a hop. */
+#define STAMP_MAX_NS 1000000000ULL
+#define STAMP_MAX_NS_INSIDE 50000000ULL
 
 static __always_inline __u32 msb64(__u64 v)
 {
@@ -934,7 +941,7 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	k.netns = netns;
 	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
 	s = bpf_map_lookup_elem(&stamps, &k);
-	if (s && now - s->ts < STAMP_MAX_NS) {
+	if (s && now - s->ts < (dir == NST_INGRESS ? STAMP_MAX_NS : STAMP_MAX_NS_INSIDE)) {
 		hop_add(s, netns, ctx->ifindex, dir, now);
 		st.first_ts = s->first_ts;
 		st.first_netns = s->first_netns;
