@@ -318,16 +318,16 @@ void report_event_comment(struct watch *w, const struct nst_event *e, char *buf,
 			 e->mtu, place, dir);
 		break;
 	case NST_EV_ICMP_SENT:
-		snprintf(buf, len, "caused ICMP type %u code %u%s %s", e->icmp_type, e->icmp_code,
-			 e->mtu ? " (route MTU)" : "", place);
+		snprintf(buf, len, "caused ICMP type %u code %u %s", e->icmp_type, e->icmp_code, place);
 		if (e->mtu)
 			snprintf(buf + strlen(buf), len - strlen(buf), ": route MTU %u", e->mtu);
 		break;
 	default:
 		snprintf(buf, len, "seen %s %s", place, dir);
 	}
-	if (e->data_kind == NST_DATA_NET && strlen(buf) + 40 < len)
-		strcat(buf, " (captured from the IP header; MACs are zero)");
+	if (e->data_kind == NST_DATA_NET)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s",
+			 " (captured from the IP header; MACs are zero)");
 }
 
 void report_note(struct watch *w, const char *text)

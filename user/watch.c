@@ -133,7 +133,8 @@ const char *watch_dev_name(const struct watch *w, uint64_t inode, int ifindex,
 static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, int *npids)
 {
 	enum { O_ALL = 256, O_ONLY, O_BENIGN, O_JSON, O_LINES, O_DURATION, O_READY, O_INTERVAL,
-	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL, O_HIST, O_NO_LATENCY, O_JOURNEY, O_CLSACT, O_BTF };
+	       O_HOST, O_NET, O_PORT, O_PROTO, O_FILTER, O_PID, O_METRICS, O_PCAP, O_PCAP_ALL,
+	       O_HIST, O_NO_LATENCY, O_JOURNEY, O_CLSACT, O_BTF };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, O_PID },
 		{ "all", no_argument, NULL, O_ALL },
@@ -299,7 +300,6 @@ static int open_ns_cb(uint64_t inode, void *ctx)
 int watch_handle_event(void *ctx, void *data, size_t size)
 {
 	struct watch *w = ctx;
-
 	const struct nst_event *e = data;
 
 	if (size < sizeof(struct nst_event))
