@@ -26,10 +26,13 @@ close_enough() {   # NAME GOT WANT PCT FLOOR: |GOT - WANT| <= max(PCT% of WANT, 
 	[ "$ok" = 1 ] && pass "$1" || fail "$1" "nstrace $2, witness $3 (allowed: $4% or $5)"
 }
 
-# Idle: 30 echoes red -> blue, nstrace's echo RTT vs ping's.
+# Idle: 30 echoes red -> blue, nstrace's echo RTT vs ping's, 2 ms apart:
+# with more between them the vCPUs doze off and both clocks measure mostly
+# wake-up time, ping's more than nstrace's (105-120 µs against 64-76 µs
+# at 50 ms on this VM; see KNOWN_ISSUES.md).
 ip netns exec "$R" ping -c 2 -W 1 10.0.0.2 >/dev/null   # ARP warm
 start_watch "$TMP/idle" "$R" || fail idle "not ready"
-ip netns exec "$R" ping -c 30 -i 0.05 -W 1 10.0.0.2 >"$TMP/ping.idle"
+ip netns exec "$R" ping -c 30 -i 0.002 -W 1 10.0.0.2 >"$TMP/ping.idle"
 sleep 0.3
 stop_watch
 ping_us=$(rtts <"$TMP/ping.idle" | median)
