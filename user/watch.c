@@ -191,7 +191,13 @@ static int parse_args(int argc, char **argv, struct watch_opts *o, int *pids, in
 		case O_BENIGN: o->show_benign = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': log_level++; break;
-		case 'h': watch_usage(stdout); return -1;
+		case 'h':
+			if (!strcmp(argv[0], "trace"))
+				printf("nstrace trace [NS...] [--pid PID]... [filters] is 'nstrace watch "
+				       "--journey':\neach matching packet's path, port by port with "
+				       "times, to its delivery\nor its drop. The options are watch's:\n\n");
+			watch_usage(stdout);
+			return -1;
 		case O_DURATION:
 			o->duration = strtod(optarg, &end);
 			if (!*optarg || *end || o->duration <= 0 || o->duration > 1e7) {
