@@ -116,17 +116,6 @@ int journey_drop(struct watch *w, const struct nst_event *e)
 	return 1;
 }
 
-static void port_name(const struct watch *w, uint32_t netns, uint32_t ifindex, char *buf, size_t len)
-{
-	char dev[32];
-
-	if (ifindex)
-		snprintf(buf, len, "%s:%s", watch_ns_label(w, netns),
-			 watch_dev_name(w, netns, (int)ifindex, dev, sizeof(dev)));
-	else
-		snprintf(buf, len, "%s", watch_ns_label(w, netns));
-}
-
 /* The verdict in words: delivered, dropped (where, why), off the path. */
 static void verdict(const struct watch *w, const struct journey *j, char *buf, size_t len,
 		    uint64_t *owner)
@@ -152,18 +141,18 @@ static void verdict(const struct watch *w, const struct journey *j, char *buf, s
 			 watch_ns_label(w, *owner), reason_name(j->drop.reason),
 			 report_location(j->drop.location), benign);
 	} else if (j->dropped && delivered && j->drop.netns != *owner) {
-		port_name(w, j->drop.netns, j->drop.ifindex, where, sizeof(where));
+		report_where(w, j->drop.netns, j->drop.ifindex, where, sizeof(where));
 		snprintf(buf, len, "delivered to %s; a copy dropped in %s: %s at %s",
 			 watch_ns_label(w, *owner), where, reason_name(j->drop.reason),
 			 report_location(j->drop.location));
 	} else if (j->dropped) {
-		port_name(w, j->drop.netns, j->drop.ifindex, where, sizeof(where));
+		report_where(w, j->drop.netns, j->drop.ifindex, where, sizeof(where));
 		snprintf(buf, len, "dropped in %s: %s at %s", where, reason_name(j->drop.reason),
 			 report_location(j->drop.location));
 	} else if (delivered) {
 		snprintf(buf, len, "delivered to %s", watch_ns_label(w, *owner));
 	} else {
-		port_name(w, last->netns, last->ifindex, where, sizeof(where));
+		report_where(w, last->netns, last->ifindex, where, sizeof(where));
 		snprintf(buf, len, "last seen at %s %s", where,
 			 last->dir == NST_INGRESS ? "ingress" : "egress");
 	}
@@ -176,7 +165,7 @@ static void verdict(const struct watch *w, const struct journey *j, char *buf, s
 	}
 	if (loop >= 0) {
 		pos = strlen(buf);
-		port_name(w, j->hop[loop].netns, j->hop[loop].ifindex, where, sizeof(where));
+		report_where(w, j->hop[loop].netns, j->hop[loop].ifindex, where, sizeof(where));
 		snprintf(buf + pos, len - pos, "; looped: passed %s twice", where);
 	}
 }
@@ -209,7 +198,7 @@ static void tell_journey(struct watch *w, const struct journey *j)
 		fprintf(o, "],\"end\":\"%s\"", !strncmp(v, "delivered", 9) ? "delivered" :
 			j->dropped ? "dropped" : "unknown");
 		if (j->dropped) {
-			port_name(w, j->drop.netns, j->drop.ifindex, port, sizeof(port));
+			report_where(w, j->drop.netns, j->drop.ifindex, port, sizeof(port));
 			fprintf(o, ",\"drop\":{\"at\":");
 			json_str(o, port);
 			fprintf(o, ",\"t_us\":%.1f,\"reason\":\"%s\",\"location\":",
@@ -234,14 +223,14 @@ static void tell_journey(struct watch *w, const struct journey *j)
 	fprintf(o, "%02d:%02d:%02d.%06d %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
 		(int)((wall - sec) * 1e6), flow);
 	for (int i = 0; i < j->nhops; i++) {
-		port_name(w, j->hop[i].netns, j->hop[i].ifindex, port, sizeof(port));
+		report_where(w, j->hop[i].netns, j->hop[i].ifindex, port, sizeof(port));
 		fprintf(o, "  %+10.1fµs  %-32s %s\n", (j->hop[i].ts - t0) / 1e3, port,
 			j->hop[i].dir == NST_INGRESS ? "ingress" : "egress");
 	}
 	if (j->more)
 		fprintf(o, "  ... and %d more ports\n", j->more);
 	if (j->dropped) {
-		port_name(w, j->drop.netns, j->drop.ifindex, port, sizeof(port));
+		report_where(w, j->drop.netns, j->drop.ifindex, port, sizeof(port));
 		fprintf(o, "  %+10.1fµs  %-32s DROP %s at %s\n", (j->drop.ts - t0) / 1e3, port,
 			reason_name(j->drop.reason), report_location(j->drop.location));
 	}

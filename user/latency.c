@@ -20,22 +20,12 @@ static const char *kind_json(uint32_t kind)
 	       kind == NST_LAT_ECHO ? "echo_rtt" : "one_way";
 }
 
-static const char *port_str(const struct watch *w, uint32_t netns, uint32_t ifindex,
-			    char *buf, size_t len)
-{
-	char dev[32];
-
-	snprintf(buf, len, "%s:%s", watch_ns_label(w, netns),
-		 watch_dev_name(w, netns, (int)ifindex, dev, sizeof(dev)));
-	return buf;
-}
-
 void latency_hop_str(const struct watch *w, const struct nst_hkey *k, char *buf, size_t len)
 {
 	char a[96], b[96];
 
-	snprintf(buf, len, "%s > %s", port_str(w, k->from_netns, k->from_ifindex, a, sizeof(a)),
-		 port_str(w, k->to_netns, k->to_ifindex, b, sizeof(b)));
+	snprintf(buf, len, "%s > %s", report_where(w, k->from_netns, k->from_ifindex, a, sizeof(a)),
+		 report_where(w, k->to_netns, k->to_ifindex, b, sizeof(b)));
 }
 
 void latency_pair_str(const struct watch *w, const struct nst_xkey *k, char *buf, size_t len)

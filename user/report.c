@@ -70,7 +70,8 @@ const char *report_location(uint64_t location)
 }
 
 /* "blue:veth-blue", or "blue" when the device is unknown. */
-static void where(const struct watch *w, uint32_t netns, uint32_t ifindex, char *buf, size_t len)
+const char *report_where(const struct watch *w, uint32_t netns, uint32_t ifindex, char *buf,
+			 size_t len)
 {
 	char dev[32];
 
@@ -79,6 +80,7 @@ static void where(const struct watch *w, uint32_t netns, uint32_t ifindex, char 
 			 watch_dev_name(w, netns, ifindex, dev, sizeof(dev)));
 	else
 		snprintf(buf, len, "%s", watch_ns_label(w, netns));
+	return buf;
 }
 
 static void clock_str(const struct watch *w, uint64_t ts, char *buf, size_t len)
@@ -223,7 +225,7 @@ void report_event(struct watch *w, const struct nst_event *e)
 	char place[96], flow[160], clk[16], line[400];
 	FILE *o = w->out;
 
-	where(w, e->netns, e->ifindex, place, sizeof(place));
+	report_where(w, e->netns, e->ifindex, place, sizeof(place));
 	report_flow_str(&e->flow, flow, sizeof(flow));
 	clock_str(w, e->ts, clk, sizeof(clk));
 	if (e->type == NST_EV_DROP) {
@@ -536,7 +538,7 @@ static void drops_table(struct watch *w, FILE *o, int max, int width, int live)
 
 		if (!r->packets)
 			continue;
-		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		report_where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
 		if (benign && !w->o.show_benign) {
 			snprintf(line, sizeof(line), "  %-24s %-18s %9llu   benign: %s", place, reason,
 				 (unsigned long long)r->packets, hint);
@@ -573,7 +575,7 @@ static void resets_table(struct watch *w, FILE *o, int width)
 	for (int i = 0; i < w->st.nresets; i++) {
 		const struct reset_row *r = &w->st.resets[i];
 
-		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		report_where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
 		flow[0] = 0;
 		if (r->has_flow)
 			report_flow_str(&r->flow, flow, sizeof(flow));
@@ -591,7 +593,7 @@ static void ports_table(struct watch *w, FILE *o, int max, int width)
 	for (int i = 0; i < w->st.nports && i < max; i++) {
 		const struct port_row *r = &w->st.ports[i];
 
-		where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
+		report_where(w, r->k.netns, r->k.ifindex, place, sizeof(place));
 		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
 			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
 			 (unsigned long long)port_drops(w, r->k.netns, r->k.ifindex));

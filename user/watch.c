@@ -311,10 +311,9 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct nst_event))
 		return 0;
 	if (w->pcap.f && e->data_kind != NST_DATA_NONE) {
-		char name[136], dev[32], comment[300];
+		char name[136], comment[300];
 
-		snprintf(name, sizeof(name), "%s%s%s", watch_ns_label(w, e->netns), e->ifindex ? ":" : "",
-			 e->ifindex ? watch_dev_name(w, e->netns, e->ifindex, dev, sizeof(dev)) : "");
+		report_where(w, e->netns, e->ifindex, name, sizeof(name));
 		report_event_comment(w, e, comment, sizeof(comment));
 		pcap_write(&w->pcap, e, name, comment);
 	}

@@ -198,6 +198,9 @@ void report_link(struct watch *w, uint64_t netns, const char *dev, const char *e
 		 unsigned int old_mtu, unsigned int mtu);
 void report_tty_begin(struct watch *w);
 void report_tty_end(struct watch *w);
+/* "blue:veth-blue", or "blue" when IFINDEX is 0 (no device). */
+const char *report_where(const struct watch *w, uint32_t netns, uint32_t ifindex, char *buf,
+			 size_t len);
 /* "tcp 10.0.0.1:43210 -> 10.0.0.2:81" */
 void report_flow_str(const struct nst_flow *f, char *buf, size_t len);
 const char *report_location(uint64_t location);
