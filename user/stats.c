@@ -196,16 +196,17 @@ static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, si
 	free(vals);
 }
 
-static uint64_t read_stat(struct watch *w, uint32_t idx)
+/* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
+static uint64_t read_stat(struct watch *w, uint32_t idx, int max)
 {
 	int n = ncpus();
-	uint64_t vals[n], sum = 0;
+	uint64_t vals[n], v = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.stats), &idx, vals))
 		return 0;
 	for (int c = 0; c < n; c++)
-		sum += vals[c];
-	return sum;
+		v = max ? (vals[c] > v ? vals[c] : v) : v + vals[c];
+	return v;
 }
 
 int stats_read(struct watch *w)
@@ -229,18 +230,9 @@ int stats_read(struct watch *w)
 		read_hists(bpf_map__fd(w->skel->maps.pair_hist), sizeof(struct nst_xkey),
 			   &w->st.pairs, &w->st.npairs, offsetof(struct lat_row, pair));
 	}
-	{
-		int n = ncpus();
-		uint32_t idx = NST_STAT_LAT_MASK;
-		uint64_t vals[n];
-
-		if (!bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.stats), &idx, vals))
-			for (int c = 0; c < n; c++)   /* a mask: the widest, not a sum */
-				if (vals[c] > w->st.lat_mask)
-					w->st.lat_mask = vals[c];
-	}
-	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL);
-	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL);
+	w->st.lat_mask = read_stat(w, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
+	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL, 0);
+	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL, 0);
 	if (dt > 0) {
 		w->story_rate = (w->st.stories - w->last_stories) / dt;
 		w->last_stories = w->st.stories;
