@@ -47,13 +47,16 @@ void follow_check_namespaces(struct watch *w)
 	char why[160];
 
 	for (int i = 0; i < w->mon.n; i++) {
-		const struct netns_info *ni = netns_by_inode(&w->nl, w->mon.v[i].netns);
+		struct netns_info *ni = (struct netns_info *)netns_by_inode(&w->nl, w->mon.v[i].netns);
 
-		if (!w->mon.v[i].nl || !ni || netns_still_there(ni))
+		/* Not in the list since the last re-plan: no name and no process
+		 * hold it any more, only this socket. */
+		if (!w->mon.v[i].nl || (ni && netns_still_there(ni)))
 			continue;
 		monitor_close(&w->mon, i);
 		snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
-			 ni->label, ni->name[0] ? "deleted" : "its process exited");
+			 watch_ns_label(w, w->mon.v[i].netns),
+			 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" : "its process exited");
 		report_note(w, why);
 	}
 }

@@ -469,7 +469,7 @@ void netns_list_close_fds(struct netns_list *l)
 		}
 }
 
-int netns_still_there(const struct netns_info *ni)
+int netns_still_there(struct netns_info *ni)
 {
 	char path[64];
 	struct stat st;
@@ -494,6 +494,8 @@ int netns_still_there(const struct netns_info *ni)
 				continue;
 			snprintf(path, sizeof(path), "/proc/%.16s/ns/net", de->d_name);
 			found = !stat(path, &st) && st.st_ino == ni->inode;
+			if (found)   /* checked first next time: no second scan */
+				ni->pid = atoi(de->d_name);
 		}
 		closedir(d);
 		return found;

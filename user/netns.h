@@ -54,8 +54,9 @@ void netns_list_free(struct netns_list *l);
 /* Close the fds but keep the list (inodes, names, labels): an open fd
  * keeps a deleted namespace alive. */
 void netns_list_close_fds(struct netns_list *l);
-/* Does the namespace still have its name, or its process? */
-int netns_still_there(const struct netns_info *ni);
+/* Does the namespace still have its name, or a process? When the process
+ * it was found by has gone, another inside it is looked for and kept. */
+int netns_still_there(struct netns_info *ni);
 const struct netns_info *netns_by_inode(const struct netns_list *l, uint64_t ino);
 
 #endif

@@ -44,6 +44,17 @@ if topo_up topologies/bridge.topo >"$TMP/up" 2>&1; then
 	grep -q "\"text\":\"namespace ${P}blue is gone (deleted): no longer followed\"" "$TMP/del" &&
 		pass released/told || { fail released/told "no note"; grep note "$TMP/del" | detail; }
 	eq released/deleted_link_told "$(grep -c "\"type\":\"link\".*\"dev\":\"${P}br0-blue\".*deleted" "$TMP/del")" 1
+
+	# The same when a re-plan comes first (a link appears in root at once):
+	# the namespace is then no longer listed at all, and still let go of.
+	start_watch "$TMP/del2" "${P}red" || fail released_after_replan "not ready"
+	ip netns del "${P}green"
+	ip link add "${P}x0" type veth peer name "${P}x1"
+	gone=no
+	for i in $(seq 50); do ip link show "${P}br0-green" >/dev/null 2>&1 || { gone=yes; break; }; sleep 0.1; done
+	stop_watch
+	ip link del "${P}x0"
+	eq released_after_replan/peer_link_goes "$gone" yes
 else
 	fail released "topo up failed"
 fi
