@@ -14,8 +14,9 @@ uint64_t hist_slot_low(int s);
 uint64_t hist_slot_high(int s);
 
 void hist_merge(struct nst_hist *into, const struct nst_hist *h);
-/* The Q-quantile (0 < Q <= 1) in nanoseconds, interpolated inside its
- * slot and never above the maximum seen; 0 when empty. */
+/* The Q-quantile (0 < Q <= 1) in nanoseconds: the nearest-rank sample,
+ * placed by its rank inside its slot, the largest one exact (the max);
+ * 0 when empty. */
 double hist_quantile(const struct nst_hist *h, double q);
 /* Packets at or below LE nanoseconds, for Prometheus' cumulative buckets:
  * exact at slot boundaries (powers of two of ns), else the slot across LE

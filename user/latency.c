@@ -34,14 +34,22 @@ void latency_pair_str(const struct watch *w, const struct nst_xkey *k, char *buf
 		 k->dst_netns ? watch_ns_label(w, k->dst_netns) : "elsewhere", kind_words(k->kind));
 }
 
-/* "label   p50 p90 p99 max count" in WIDTH columns; the label is cut. */
+/* The label column of a WIDTH-column table: what four 8-column numbers
+ * and a 9-column count leave after the indent. */
+static int label_width(int width)
+{
+	int lw = width - 2 - 4 * 8 - 9;
+
+	return lw < 12 ? 12 : lw;
+}
+
+/* "label   p50 p90 p99 max count" in WIDTH columns; a long label gets a
+ * line of its own. */
 static void row(FILE *o, const char *label, const struct nst_hist *h, int width)
 {
 	char p[4][16];
-	int lw = width - 2 - 4 * 8 - 9;
+	int lw = label_width(width);
 
-	if (lw < 12)
-		lw = 12;
 	hist_fmt(hist_quantile(h, 0.50), p[0], sizeof(p[0]));
 	hist_fmt(hist_quantile(h, 0.90), p[1], sizeof(p[1]));
 	hist_fmt(hist_quantile(h, 0.99), p[2], sizeof(p[2]));
@@ -71,31 +79,29 @@ static int cmp_count(const void *a, const void *b)
 void latency_text(struct watch *w, FILE *o, int width, int max, int hist)
 {
 	char label[240];
-	int shown = 0;
 
-	if (!w->st.nhops && !w->st.npairs)
-		return;
 	qsort(w->st.pairs, w->st.npairs, sizeof(*w->st.pairs), cmp_count);
 	qsort(w->st.hops, w->st.nhops, sizeof(*w->st.hops), cmp_count);
-	fprintf(o, "%-*s    p50     p90     p99     max  packets\n", width - 2 - 4 * 8 - 9 + 2,
-		"LATENCY BETWEEN NAMESPACES");
-	for (int i = 0; i < w->st.npairs && shown < max; i++, shown++) {
-		latency_pair_str(w, &w->st.pairs[i].pair, label, sizeof(label));
-		row(o, label, &w->st.pairs[i].h, width);
-		if (hist)
-			hist_draw(o, &w->st.pairs[i].h, 4, 30);
-	}
-	fprintf(o, "%-*s    p50     p90     p99     max  packets\n", width - 2 - 4 * 8 - 9 + 2,
-		"LATENCY BY HOP (port > next port)");
-	if (w->st.lat_mask)
-		fprintf(o, "  (under load 1 packet in %llu was timed; round trips always)\n",
-			(unsigned long long)w->st.lat_mask + 1);
-	shown = 0;
-	for (int i = 0; i < w->st.nhops && shown < max; i++, shown++) {
-		latency_hop_str(w, &w->st.hops[i].hop, label, sizeof(label));
-		row(o, label, &w->st.hops[i].h, width);
-		if (hist)
-			hist_draw(o, &w->st.hops[i].h, 4, 30);
+	for (int table = 0; table < 2; table++) {
+		struct lat_row *rows = table ? w->st.hops : w->st.pairs;
+		int n = table ? w->st.nhops : w->st.npairs;
+
+		if (!n)   /* a heading over nothing says nothing */
+			continue;
+		fprintf(o, "%-*s    p50     p90     p99     max  packets\n", label_width(width) + 2,
+			table ? "LATENCY BY HOP (port > next port)" : "LATENCY BETWEEN NAMESPACES");
+		if (table && w->st.lat_mask)
+			fprintf(o, "  (under load 1 packet in %llu was timed; round trips always)\n",
+				(unsigned long long)w->st.lat_mask + 1);
+		for (int i = 0; i < n && i < max; i++) {
+			if (table)
+				latency_hop_str(w, &rows[i].hop, label, sizeof(label));
+			else
+				latency_pair_str(w, &rows[i].pair, label, sizeof(label));
+			row(o, label, &rows[i].h, width);
+			if (hist)
+				hist_draw(o, &rows[i].h, 4, 30);
+		}
 	}
 }
 

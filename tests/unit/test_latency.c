@@ -50,6 +50,12 @@ static void quantiles(void)
 	CHECK_STR_HAS(hist_fmt(6100, buf, sizeof(buf)), "6.1µs");
 	memset(h, 0, sizeof(*h));
 	CHECK(hist_quantile(h, 0.5) == 0, "empty histogram");
+	/* One sample: every percentile is that sample, not a spread over its slot. */
+	h->slot[hist_slot(196000)] = 1;
+	h->count = 1;
+	h->max_ns = 196000;
+	CHECK(hist_quantile(h, 0.5) == 196000 && hist_quantile(h, 0.9) == 196000,
+	      "one sample of 196 µs: p50 %.0f, p90 %.0f", hist_quantile(h, 0.5), hist_quantile(h, 0.9));
 	free(h);
 }
 
