@@ -54,7 +54,7 @@ static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
 	 * not leave a filter nobody knows of. */
 	if (!lease->f && (ret = lease_open(lease, "watch")))
 		goto undo;
-	if ((ret = lease_add(lease, "clsact %llu %d %d %u %u %u %d", (unsigned long long)a->netns,
+	if ((ret = lease_add(lease, ATTACH_LEASE_LINE, (unsigned long long)a->netns,
 			     a->ifindex, a->dir, a->prio, a->handle, a->prog_id, a->hook_created)))
 		goto undo;
 	/* No BPF_TC_F_REPLACE: a filter already at our priority is not ours. */

@@ -17,6 +17,11 @@ struct attachment {
 	unsigned int prio, handle, prog_id;
 };
 
+/* A clsact filter's lease line (printf and scanf alike): namespace
+ * inode, ifindex, direction, priority, handle, program id, and whether
+ * nstrace created the clsact qdisc. */
+#define ATTACH_LEASE_LINE "clsact %llu %d %d %u %u %u %d"
+
 struct attach_set {
 	struct attachment *v;
 	int n;

@@ -26,93 +26,101 @@ static void tally(char *buf, size_t len, int n, const char *what, const char *na
 		 n == 1 ? "" : "s", names, n > 3 ? ", ..." : "");
 }
 
+struct undo_topo {
+	struct rtnl root;
+	int rtnl_ok, dry, links, n, ret;   /* links: this pass removes links */
+	char names[160];
+};
+
+static int undo_topo_line(const char *line, void *ctx)
+{
+	struct undo_topo *u = ctx;
+	char name[NETNS_NAME_MAX];
+	int r = 0, present;
+
+	if (u->links && sscanf(line, "link %15s", name) == 1) {
+		present = u->rtnl_ok && link_ifindex(&u->root, name) > 0;
+		if (present && !u->dry)
+			r = link_del(&u->root, name);
+	} else if (!u->links && sscanf(line, "ns %63s", name) == 1) {
+		present = netns_exists(name);
+		if (present && !u->dry)
+			r = netns_delete(name);
+	} else {
+		return 0;
+	}
+	if (r && r != -ENODEV && r != -ENOENT) {
+		u->ret = r;
+	} else if (present) {
+		if (u->n < 3)
+			snprintf(u->names + strlen(u->names), sizeof(u->names) - strlen(u->names),
+				 "%s%s", u->n ? ", " : "", name);
+		u->n++;
+	}
+	return 0;
+}
+
 /* Remove what a dead topo up listed: root links, then namespaces. */
 static int undo_topo(const struct lease_info *li, int dry, char *done, size_t len)
 {
-	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), ret = 0, rtnl_ok;
-	char *save = NULL, *line;
-	struct rtnl root;
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), ret = 0;
+	struct undo_topo u = { .dry = dry };
 
 	done[0] = 0;
 	if (fd < 0)
 		return -errno;
-	rtnl_ok = !rtnl_open(&root, fd);
-	for (int pass = 0; pass < 2; pass++) {
-		char *copy = strdup(li->text ? li->text : ""), names[160] = "";
-		int n = 0;
-
-		if (!copy) {
-			ret = -ENOMEM;
-			break;
-		}
-		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char name[NETNS_NAME_MAX];
-			int r = 0, present;
-
-			if (pass == 0 && sscanf(line, "link %15s", name) == 1) {
-				present = rtnl_ok && link_ifindex(&root, name) > 0;
-				if (present && !dry)
-					r = link_del(&root, name);
-			} else if (pass == 1 && sscanf(line, "ns %63s", name) == 1) {
-				present = netns_exists(name);
-				if (present && !dry)
-					r = netns_delete(name);
-			} else {
-				continue;
-			}
-			if (r && r != -ENODEV && r != -ENOENT) {
-				ret = r;
-			} else if (present) {
-				if (n < 3)
-					snprintf(names + strlen(names), sizeof(names) - strlen(names),
-						 "%s%s", n ? ", " : "", name);
-				n++;
-			}
-		}
-		tally(done, len, n, pass ? "namespace" : "link", names);
-		free(copy);
+	u.rtnl_ok = !rtnl_open(&u.root, fd);
+	for (int pass = 0; pass < 2 && !ret; pass++) {
+		u.links = pass == 0;
+		u.n = 0;
+		u.names[0] = 0;
+		ret = lease_each(li, 0, undo_topo_line, &u);
+		tally(done, len, u.n, u.links ? "link" : "namespace", u.names);
 	}
-	if (rtnl_ok)
-		rtnl_close(&root);
+	if (u.rtnl_ok)
+		rtnl_close(&u.root);
 	close(fd);
-	return ret;
+	return ret ? ret : u.ret;
+}
+
+struct undo_watch {
+	int dry, removed, ret;
+};
+
+static int undo_watch_line(const char *line, void *ctx)
+{
+	struct undo_watch *u = ctx;
+	struct attachment a = { .link_fd = -1, .legacy = 1 };
+	unsigned long long netns;
+	char err[160];
+	int fd, r;
+
+	if (sscanf(line, ATTACH_LEASE_LINE, &netns, &a.ifindex, &a.dir, &a.prio, &a.handle,
+		   &a.prog_id, &a.hook_created) != 7)
+		return 0;
+	a.netns = netns;
+	fd = netns_open_inode(netns, err, sizeof(err));
+	if (fd < 0)   /* the namespace is gone, and its filters with it */
+		return 0;
+	r = attach_detach_legacy(fd, &a, u->dry);
+	close(fd);
+	if (r < 0)
+		u->ret = r;
+	u->removed += r > 0;
+	return 0;
 }
 
 /* Remove the clsact filters a dead watch listed, each only if it still
- * runs the program it was given. */
+ * runs the program it was given; last first, as the watch itself would
+ * have: a clsact qdisc goes with the filter that created it, after the
+ * filters attached later. */
 static int undo_watch(const struct lease_info *li, int dry, char *done, size_t len)
 {
-	char *text = strdup(li->text ? li->text : ""), *save = NULL, *line, *lines[4096];
-	int n = 0, removed = 0, ret = 0;
+	struct undo_watch u = { .dry = dry };
+	int ret = lease_each(li, 1, undo_watch_line, &u);
 
-	if (!text)
-		return -ENOMEM;
-	for (line = strtok_r(text, "\n", &save); line && n < 4096; line = strtok_r(NULL, "\n", &save))
-		lines[n++] = line;
-	/* Last first, as the watch itself would have: a clsact qdisc goes with
-	 * the filter that created it, after the filters attached later. */
-	while (n--) {
-		struct attachment a = { .link_fd = -1, .legacy = 1 };
-		unsigned long long netns;
-		char err[160];
-		int fd, r;
-
-		if (sscanf(lines[n], "clsact %llu %d %d %u %u %u %d", &netns, &a.ifindex, &a.dir,
-			   &a.prio, &a.handle, &a.prog_id, &a.hook_created) != 7)
-			continue;
-		a.netns = netns;
-		fd = netns_open_inode(netns, err, sizeof(err));
-		if (fd < 0)   /* the namespace is gone, and its filters with it */
-			continue;
-		r = attach_detach_legacy(fd, &a, dry);
-		close(fd);
-		if (r < 0)
-			ret = r;
-		removed += r > 0;
-	}
-	free(text);
-	snprintf(done, len, "%d clsact filter%s", removed, removed == 1 ? "" : "s");
-	return ret;
+	snprintf(done, len, "%d clsact filter%s", u.removed, u.removed == 1 ? "" : "s");
+	return ret ? ret : u.ret;
 }
 
 int cleanup_lease(const struct lease_info *li, int dry, char *done, size_t len)

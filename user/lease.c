@@ -70,6 +70,31 @@ void lease_drop(struct lease *l)
 	rmdir(LEASE_DIR);   /* only if empty: the last one out tidies up */
 }
 
+int lease_each(const struct lease_info *li, int reverse,
+	       int (*fn)(const char *line, void *ctx), void *ctx)
+{
+	char *text = strdup(li->text ? li->text : ""), *save = NULL, *line, **lines = NULL;
+	int n = 0, ret = 0;
+
+	if (!text)
+		return -ENOMEM;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char **v = realloc(lines, (n + 1) * sizeof(*v));
+
+		if (!v) {
+			ret = -ENOMEM;
+			break;
+		}
+		lines = v;
+		lines[n++] = line;
+	}
+	for (int i = 0; !ret && i < n; i++)
+		ret = fn(lines[reverse ? n - 1 - i : i], ctx);
+	free(lines);
+	free(text);
+	return ret;
+}
+
 static int cmp_info(const void *a, const void *b)
 {
 	return strcmp(((const struct lease_info *)a)->path, ((const struct lease_info *)b)->path);

@@ -36,6 +36,12 @@ struct lease_info {
 	char *text;              /* the lines, NUL-terminated */
 };
 
+/* FN on each line of LI (the last first when REVERSE: undo in the
+ * opposite order of doing) until FN returns non-zero, which is returned;
+ * 0 when every line was seen, -ENOMEM. */
+int lease_each(const struct lease_info *li, int reverse,
+	       int (*fn)(const char *line, void *ctx), void *ctx);
+
 /* Every lease on the host, oldest first; free with lease_list_free. */
 int lease_list(struct lease_info **out);
 void lease_list_free(struct lease_info *v, int n);

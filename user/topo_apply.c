@@ -375,24 +375,22 @@ static int apply_firewalls(struct applier *a)
 	return 0;
 }
 
+static int declared(const char *line, void *ctx)
+{
+	const struct topo *t = ctx;
+	char name[NETNS_NAME_MAX];
+
+	if (sscanf(line, "ns %63s", name) == 1)
+		return topo_find_ns(t, name) >= 0;
+	if (sscanf(line, "link %15s", name) == 1)
+		return topo_find_link(t, "", name) >= 0;
+	return 0;
+}
+
 /* Does a dead run's lease name something this topology declares? */
 static int overlaps(const struct lease_info *li, void *ctx)
 {
-	const struct topo *t = ctx;
-	char *copy = strdup(li->text ? li->text : ""), *save = NULL, *line;
-	int hit = 0;
-
-	for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line && !hit;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char name[NETNS_NAME_MAX];
-
-		if (sscanf(line, "ns %63s", name) == 1)
-			hit = topo_find_ns(t, name) >= 0;
-		else if (sscanf(line, "link %15s", name) == 1)
-			hit = topo_find_link(t, "", name) >= 0;
-	}
-	free(copy);
-	return hit;
+	return lease_each(li, 0, declared, ctx) == 1;
 }
 
 /* What this topo up is about to create, written down first. */
