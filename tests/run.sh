@@ -8,6 +8,9 @@
 # test creates, even in its "root" namespace, cannot touch the host's
 # interfaces and vanishes with the run. Set NST_NO_SANDBOX=1 to run on the
 # host itself; NST_SHELL=1 drops into a shell inside the sandbox instead.
+# NST_ONLY="watch_drops mtu" runs only the tests so named (file names;
+# "unit" and "cli" too), NST_TIMEOUT a test's limit in seconds (default 240):
+# make check-kernels runs a subset in slow emulated guests.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -34,6 +37,8 @@ if [ -n "${NST_SANITIZE:-}" ]; then
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan"
 fi
 
+only() { [ -z "${NST_ONLY:-}" ] || [[ " $NST_ONLY " == *" $(basename "$1" .sh) "* ]]; }
+
 count() {   # $1: the name of what ran, $2: its exit status; reads $log
 	local p f s
 	p=$(grep -c '^PASS ' "$log")
@@ -49,17 +54,19 @@ count() {   # $1: the name of what ran, $2: its exit status; reads $log
 run() {   # $1: name, rest: command
 	local name=$1 rc
 	shift
-	timeout --kill-after=10 240 "$@" 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP) |^  ' 
+	timeout --kill-after=10 "${NST_TIMEOUT:-240}" "$@" 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP) |^  ' 
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 124 ] && echo "FAIL $name: timed out" | tee -a "$log"
 	count "$name" "$rc"
 }
 
-run unit "${UNIT:-.output/unit_tests}"
+only unit && run unit "${UNIT:-.output/unit_tests}"
 for t in tests/cli/*.sh; do
+	only cli || continue
 	run "$t" bash "$t"
 done
 for t in tests/e2e/*.sh; do
+	only "$t" || continue
 	if [ "$(id -u)" != 0 ]; then
 		echo "SKIP $t: needs root (namespaces, netlink, BPF)"
 		skip=$((skip + 1))
