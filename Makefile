@@ -27,7 +27,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 # Modules the unit tests link without main.c and without root.
 UNIT_OBJS := $(filter-out $(OUT)/main.o,$(USER_OBJS))
 
-.PHONY: all clean check demo bench deps vmlinux install unit fuzz check-asan
+.PHONY: all clean check demo bench deps vmlinux install unit fuzz check-asan check-kernels
 .SECONDARY:
 
 all: nstrace
@@ -100,6 +100,12 @@ vmlinux:
 check: deps
 	$(MAKE) all unit
 	./tests/run.sh
+
+# The e2e subset on Debian's own 6.1 and 6.12 kernels under qemu, then on
+# this one (tests/kernels/run.sh; KERNELS="6.1" to choose).
+check-kernels: deps
+	$(MAKE) all unit
+	./tests/kernels/run.sh $(KERNELS)
 
 demo: deps
 	$(MAKE) all

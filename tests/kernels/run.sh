@@ -10,7 +10,8 @@
 #   tests/kernels/run.sh [6.1 6.12 host ...]   kernels: Debian X.Y (newest
 #                                               linux-image-X.Y*-amd64), or host
 #   NST_KERNEL_TESTS   the subset (e2e file names), default below
-#   NST_KERNEL_CACHE   downloads and images (default .output/kernels)
+#   NST_KERNEL_CACHE   downloads and images (default .output/kernels; may be
+#                      shared between checkouts: guests take turns on its lock)
 #   NST_GUEST_TIMEOUT  seconds a guest may run, boot to power-off (default 900)
 set -u
 cd "$(dirname "$0")/../.."
@@ -18,6 +19,8 @@ SRC=$PWD
 KERNELS=${*:-6.1 6.12 host}
 TESTS=${NST_KERNEL_TESTS:-features bad_input watch_drops mtu latency journey kill9}
 CACHE=${NST_KERNEL_CACHE:-$SRC/.output/kernels}
+# Each checkout's own: logs, console, what the guest wrote.
+RESULTS=$SRC/.output/check-kernels
 GUEST_TIMEOUT=${NST_GUEST_TIMEOUT:-900}
 # A test's limit inside a guest: everything runs 5-10 times slower under TCG.
 GUEST_TEST_TIMEOUT=${NST_GUEST_TEST_TIMEOUT:-600}
@@ -144,9 +147,17 @@ report() {
 guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 	local label=$1 pkg kdir res t0 t1 rc
 	pkg=$(kernel_pkg "$label") || { echo "FAIL [$label] kernel: no linux-image-$label*-amd64 in apt or in $CACHE"; fail=$((fail + 1)); return; }
-	kdir=$(fetch "$pkg") && image "$kdir" ||
-		{ echo "FAIL [$label] image: cannot prepare $pkg"; fail=$((fail + 1)); return; }
-	res=$CACHE/results/$label
+	# One guest at a time on this machine (2 CPUs), also across checkouts
+	# sharing the cache; the lock also guards the cache being filled.
+	exec 9>"$CACHE/.lock"
+	flock -n 9 || { say "[$label] waiting for another check-kernels guest to finish"; flock 9; }
+	if [ -z "$BUSYBOX" ]; then
+		need_tools || { echo "FAIL [$label] tools: cannot install qemu-system-x86"; fail=$((fail + 1)); exec 9>&-; return; }
+		BUSYBOX=$(fetch busybox-static)/root/bin/busybox
+	fi
+	kdir=$(fetch "$pkg") && [ -x "$BUSYBOX" ] && image "$kdir" ||
+		{ echo "FAIL [$label] image: cannot prepare $pkg"; fail=$((fail + 1)); exec 9>&-; return; }
+	res=$RESULTS/$label
 	rm -rf "$res" && mkdir -p "$res"
 	printf 'NST_ONLY="%s"\nNST_TIMEOUT=%s\n' "$TESTS" "$GUEST_TEST_TIMEOUT" >"$res/env"
 	say "[$label] booting $pkg under qemu (TCG), tests: $TESTS"
@@ -165,6 +176,7 @@ guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 		</dev/null >"$res/qemu.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
+	exec 9>&-
 	if [ ! -e "$res/done" ]; then
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 			echo "FAIL [$label] guest: did not finish within ${GUEST_TIMEOUT} s (NST_GUEST_TIMEOUT)"
@@ -179,7 +191,7 @@ guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 }
 
 host() {   # the same subset on this machine's kernel, in tests/run.sh's sandbox
-	local res=$CACHE/results/host t0
+	local res=$RESULTS/host t0
 	rm -rf "$res" && mkdir -p "$res"
 	say "[host] running on this machine's kernel $(uname -r), tests: $TESTS"
 	t0=$(date +%s)
@@ -188,18 +200,13 @@ host() {   # the same subset on this machine's kernel, in tests/run.sh's sandbox
 	say "[host] tests $(($(date +%s) - t0)) s"
 }
 
-mkdir -p "$CACHE"
+mkdir -p "$CACHE" "$RESULTS"
 T0=$(date +%s)
 BUSYBOX=
 for k in $KERNELS; do
 	if [ "$k" = host ]; then
 		host
 		continue
-	fi
-	if [ -z "$BUSYBOX" ]; then
-		need_tools || { echo "FAIL check-kernels: cannot install qemu-system-x86"; fail=$((fail + 1)); break; }
-		bb=$(fetch busybox-static) && BUSYBOX=$bb/root/bin/busybox ||
-			{ echo "FAIL check-kernels: cannot fetch busybox-static"; fail=$((fail + 1)); break; }
 	fi
 	guest "$k"
 done
