@@ -62,6 +62,9 @@ cd /src
 uname -r >/results/uname
 /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \
 	/src/nstrace features >/results/features.txt 2>&1
+# What the loader and the verifier say, for whoever fixes a refusal.
+/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \
+	/src/nstrace watch --all --lines -v --duration 2 >/results/watch-v.txt 2>&1
 echo "guest-init: running tests: $NST_ONLY" >/dev/console
 start=$(date +%s)
 /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \

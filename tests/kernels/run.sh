@@ -135,17 +135,19 @@ image() {
 	rm -rf "$st"
 }
 
-# report LABEL OUT: the verdicts of OUT, each prefixed by the kernel, counted.
-report() {
+# prefix LABEL: verdict lines prefixed by the kernel; run.sh's own total dropped.
+prefix() { sed -u -E -e "s/^(PASS|FAIL|SKIP) /\\1 [$1] /" -e '/^[0-9]+ passed, [0-9]+ failed/d'; }
+
+# count LABEL OUT: add OUT's verdicts to the totals.
+count() {
 	local p f s
-	sed -E -e "s/^(PASS|FAIL|SKIP) /\\1 [$1] /" -e '/^[0-9]+ passed, [0-9]+ failed/d' "$2"
 	p=$(grep -c '^PASS ' "$2"); f=$(grep -c '^FAIL ' "$2"); s=$(grep -c '^SKIP ' "$2")
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	say "[$1] $p passed, $f failed, $s skipped"
 }
 
 guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
-	local label=$1 pkg kdir res t0 t1 rc
+	local label=$1 pkg kdir res t0 t1 rc qpid
 	pkg=$(kernel_pkg "$label") || { echo "FAIL [$label] kernel: no linux-image-$label*-amd64 in apt or in $CACHE"; fail=$((fail + 1)); return; }
 	# One guest at a time on this machine (2 CPUs), also across checkouts
 	# sharing the cache; the lock also guards the cache being filled.
@@ -173,7 +175,11 @@ guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 		-virtfs "local,path=$SRC,mount_tag=src,readonly=on,security_model=none,multidevs=remap" \
 		-virtfs "local,path=$(ls -d "$kdir"/root/lib/modules),mount_tag=mods,readonly=on,security_model=none,multidevs=remap" \
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
-		</dev/null >"$res/qemu.log" 2>&1
+		</dev/null >"$res/qemu.log" 2>&1 &
+	qpid=$!
+	# The verdicts as the guest writes them, prefixed; counted at the end.
+	tail -n +1 -F --pid="$qpid" "$res/out.log" 2>/dev/null | prefix "$label"
+	wait "$qpid"
 	rc=$?
 	t1=$(date +%s)
 	exec 9>&-
@@ -186,7 +192,9 @@ guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 		tail -n 15 "$res/console.log" "$res/qemu.log" 2>/dev/null | sed 's/^/    /'
 		fail=$((fail + 1))
 	fi
-	[ -e "$res/out.log" ] && report "$label" "$res/out.log"
+	[ -e "$res/out.log" ] && count "$label" "$res/out.log"
+	[ -s "$res/watch-v.txt" ] && grep -q 'libbpf\|verifier\|refused' "$res/watch-v.txt" &&
+		{ echo "    [$label] nstrace watch --all -v (first lines; all in $res/watch-v.txt):"; grep -m 12 -i 'libbpf\|verifier\|refused\|error' "$res/watch-v.txt" | sed 's/^/      /'; }
 	say "[$label] kernel $(cat "$res/uname" 2>/dev/null || echo '?'): userland after $(cat "$res/boot_uptime" 2>/dev/null || echo '?') s, tests $(cat "$res/seconds" 2>/dev/null || echo '?') s, guest $((t1 - t0)) s in all; logs in $res"
 }
 
@@ -195,8 +203,8 @@ host() {   # the same subset on this machine's kernel, in tests/run.sh's sandbox
 	rm -rf "$res" && mkdir -p "$res"
 	say "[host] running on this machine's kernel $(uname -r), tests: $TESTS"
 	t0=$(date +%s)
-	NST_ONLY="$TESTS" ./tests/run.sh >"$res/out.log" 2>&1
-	report host "$res/out.log"
+	NST_ONLY="$TESTS" ./tests/run.sh 2>&1 | tee "$res/out.log" | prefix host
+	count host "$res/out.log"
 	say "[host] tests $(($(date +%s) - t0)) s"
 }
 
