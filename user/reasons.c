@@ -195,6 +195,10 @@ const char *reason_hint(const char *name, const char *location)
 	return NULL;
 }
 
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
 /* An echo reply: ping's raw socket takes a copy, and the kernel frees
  * the original with NO_SOCKET, at ping_rcv (6.18) or icmp_rcv (6.1, 6.12). */
 static int echo_reply(const struct nst_flow *f)
@@ -216,6 +220,11 @@ const char *reason_benign(const char *name, const char *location, const struct n
 
 	if (is(name, "NO_SOCKET") && (f ? echo_reply(f) : location && !strcmp(location, "ping_rcv")))
 		return "copy of a ping reply for the raw socket";
+	/* A reset or FIN for a connection already gone here: nothing is
+	 * refused (a SYN would be; data would be lost and answered by a reset). */
+	if (is(name, "NO_SOCKET") && f && f->proto == 6 && (f->tcp_flags & (TCP_RST | TCP_FIN)) &&
+	    !(f->tcp_flags & TCP_SYN))
+		return "late reset or FIN of a connection already closed";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";
 	if (is(name, "NOT_SPECIFIED") && location) {

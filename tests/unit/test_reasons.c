@@ -37,7 +37,22 @@ static void no_reason_kernels(void)
 	CHECK(!strcmp(reason_name(NST_REASON_NONE), "NO_REASON"), "%s", reason_name(NST_REASON_NONE));
 }
 
+static void late_teardown_segments(void)
+{
+	struct nst_flow rst = icmp(6, 0), fin = icmp(6, 0), syn = icmp(6, 0), data = icmp(6, 0);
+
+	rst.tcp_flags = 0x14;   /* RST ACK */
+	fin.tcp_flags = 0x11;   /* FIN ACK */
+	syn.tcp_flags = 0x02;
+	data.tcp_flags = 0x18;  /* PSH ACK */
+	CHECK(reason_benign("NO_SOCKET", "tcp_v4_rcv", &rst), "a reset for a closed connection");
+	CHECK(reason_benign("NO_SOCKET", "tcp_v4_rcv", &fin), "a FIN for a closed connection");
+	CHECK(!reason_benign("NO_SOCKET", "tcp_v4_rcv", &syn), "a refused SYN is the alarm");
+	CHECK(!reason_benign("NO_SOCKET", "tcp_v4_rcv", &data), "data to a dead socket is lost");
+}
+
 const struct unit_test reasons_tests[] = {
+	{ "reasons_late_teardown_segments", late_teardown_segments },
 	{ "reasons_ping_copy_by_packet", ping_copy_by_packet },
 	{ "reasons_no_reason_kernels", no_reason_kernels },
 	{ NULL, NULL },
