@@ -86,6 +86,30 @@ static int enslave(struct topo_parser *p, struct topo_link *port,
 	return 0;
 }
 
+/* veth [NS:]NAME BRIDGE [peer NAME]: the far end lives beside the bridge
+ * and joins it, named "BRIDGE-NS" from the names as written unless given.
+ * Its final name into PNAME (TOPO_IFNAMSIZ bytes). */
+static int far_end_name(struct topo_parser *p, char **tok, int n, const char *ns,
+			const char *pns, const struct topo_link *br, char *pname)
+{
+	size_t plen = strlen(p->prefix);
+	const char *brname = br->name + (pns[0] ? 0 : plen);
+	const char *nsname = ns[0] ? ns + plen : "root";
+	char leaf[256], full[300], why[160];
+
+	if (n == 5 && strcmp(tok[3], "peer"))
+		return topo_fail(p, "expected 'peer NAME', got '%s'", tok[3]);
+	if (n == 5)
+		snprintf(leaf, sizeof(leaf), "%.200s", tok[4]);
+	else
+		snprintf(leaf, sizeof(leaf), "%.60s-%.60s", brname, nsname);
+	snprintf(full, sizeof(full), "%s%s", pns[0] ? "" : p->prefix, leaf);
+	if (topo_ifname_valid(full, why, sizeof(why)))
+		return topo_fail(p, "far end of the veth: %s (name it with 'peer NAME')", why);
+	memcpy(pname, full, strlen(full) + 1);  /* < 16: checked */
+	return 0;
+}
+
 int topo_st_veth(struct topo_parser *p, char **tok, int n)
 {
 	const char *usage = "veth [NS:]NAME [NS:]NAME | veth [NS:]NAME BRIDGE [peer NAME]";
@@ -102,23 +126,8 @@ int topo_st_veth(struct topo_parser *p, char **tok, int n)
 		return -1;
 	br = topo_find_link(p->t, pns, pname);
 	if (br >= 0 && p->t->links[br].kind == TL_BRIDGE) {
-		/* Shorthand: the far end lives beside the bridge and joins it,
-		 * named "BRIDGE-NS" from the names as written unless given. */
-		size_t plen = strlen(p->prefix);
-		const char *brname = p->t->links[br].name + (pns[0] ? 0 : plen);
-		const char *nsname = ns[0] ? ns + plen : "root";
-		char leaf[256], full[300], why[160];
-
-		if (n == 5 && strcmp(tok[3], "peer"))
-			return topo_fail(p, "expected 'peer NAME', got '%s'", tok[3]);
-		if (n == 5)
-			snprintf(leaf, sizeof(leaf), "%.200s", tok[4]);
-		else
-			snprintf(leaf, sizeof(leaf), "%.60s-%.60s", brname, nsname);
-		snprintf(full, sizeof(full), "%s%s", pns[0] ? "" : p->prefix, leaf);
-		if (topo_ifname_valid(full, why, sizeof(why)))
-			return topo_fail(p, "far end of the veth: %s (name it with 'peer NAME')", why);
-		memcpy(pname, full, strlen(full) + 1);  /* < 16: checked */
+		if (far_end_name(p, tok, n, ns, pns, &p->t->links[br], pname))
+			return -1;
 	} else {
 		if (n == 5)
 			return topo_fail(p, "'peer NAME' is only for a veth joined to a bridge; "
