@@ -135,7 +135,7 @@ static void verdict(const struct watch *w, const struct journey *j, char *buf, s
 
 	if (j->dropped)
 		benign = reason_benign(reason_name(j->drop.reason), report_location(j->drop.location),
-				       j->flow.family, j->flow.dst);
+				       &j->flow);
 	if (j->dropped && delivered && benign) {
 		snprintf(buf, len, "delivered to %s (a copy was dropped: %s at %s, %s)",
 			 watch_ns_label(w, *owner), reason_name(j->drop.reason),

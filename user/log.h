@@ -17,6 +17,8 @@ extern int log_level;
 void pr_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_setup_libbpf(void);
+/* The program libbpf last said the kernel refused to load, or NULL. */
+const char *log_failed_prog(void);
 /* Map an errno from the kernel to one of our exit codes. */
 int exit_code_for_errno(int err);
 /* 0 when this process has every capability in WANT (NST_CAP(CAP_BPF) |

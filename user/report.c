@@ -97,8 +97,7 @@ static void clock_str(const struct watch *w, uint64_t ts, char *buf, size_t len)
 static const char *drop_hint(const char *reason, const char *loc, const struct nst_flow *f,
 			     int *benign)
 {
-	const char *b = reason_benign(reason, loc, f ? f->family : 0,
-				      f ? f->dst : (const unsigned char *)"\0");
+	const char *b = reason_benign(reason, loc, f);
 
 	*benign = b != NULL;
 	return b ? b : reason_hint(reason, loc);

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "cleanup.h"
 #include "cmd.h"
+#include "kfeat.h"
 #include "log.h"
 #include "reasons.h"
 #include "watch.h"
@@ -333,10 +334,6 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 static void configure(struct watch *w)
 {
 	struct watch_bpf *s = w->skel;
-	static const char *tps[] = { "kfree_skb", "tcp_send_reset", "tcp_receive_reset",
-				     "icmp_send" };
-	struct bpf_program *progs[] = { s->progs.watch_kfree_skb, s->progs.watch_tcp_send_reset,
-					s->progs.watch_tcp_receive_reset, s->progs.watch_icmp_send };
 
 	s->rodata->sample_ns = (unsigned long long)w->o.sample_ms * 1000000ULL;
 	s->rodata->latency = !w->o.no_latency;
@@ -349,11 +346,7 @@ static void configure(struct watch *w)
 		s->rodata->f_plen = w->o.filter.net.plen;
 		memcpy((void *)s->rodata->f_addr, w->o.filter.net.a, 16);
 	}
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++)
-		if (!kernel_has_tracepoint(tps[i])) {
-			pr_warn("this kernel has no %s tracepoint: that part is off\n", tps[i]);
-			bpf_program__set_autoload(progs[i], false);
-		}
+	kfeat_configure(s, kfeat_get());
 }
 
 /* For latency: every veth end's peer, and which namespace owns each
@@ -432,8 +425,7 @@ int watch_attach_ports(struct watch *w)
 		const struct netns_info *ni = netns_by_inode(&w->nl, p->netns);
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
-			int fd = bpf_program__fd(dir == NST_INGRESS ? w->skel->progs.watch_tc_ingress
-								    : w->skel->progs.watch_tc_egress);
+			int fd = kfeat_tc_prog_fd(w->skel, dir);
 
 			if (attached(w, p->netns, p->ifindex, dir))
 				continue;
@@ -592,6 +584,7 @@ static int write_ready(const char *path)
 static int run(struct watch *w, const int *pids, int npids)
 {
 	struct timespec mono, real;
+	char degraded[512];
 	int ret;
 
 	double t0 = watch_now();
@@ -648,10 +641,12 @@ static int run(struct watch *w, const int *pids, int npids)
 	configure(w);
 	ret = watch_bpf__load(w->skel);
 	if (ret) {
-		fprintf(stderr, "nstrace watch: the kernel refused the BPF programs: %s "
-			"(needs CAP_BPF, CAP_PERFMON and BTF; -v shows the verifier)\n", strerror(-ret));
+		kfeat_refused(w->o.journey ? "trace" : "watch", ret);
 		return EXIT_NOPRIV;
 	}
+	kfeat_degraded(kfeat_get(), degraded, sizeof(degraded));
+	if (*degraded)
+		pr_warn("degraded on this kernel: %s\n", degraded);
 	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
 	if ((ret = watch_fill_maps(w))) {
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
