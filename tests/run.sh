@@ -3,16 +3,19 @@
 # Tests print "PASS name", "FAIL name: why" or "SKIP name: why"; a script
 # that dies without a verdict counts as failed.
 #
-# As root, the run re-executes itself inside a new network and mount
-# namespace (unshare -n -m) with a private tmpfs on /run/netns: whatever a
-# test creates, even in its "root" namespace, cannot touch the host's
-# interfaces and vanishes with the run. Set NST_NO_SANDBOX=1 to run on the
+# As root, the run re-executes itself inside a new network, mount and PID
+# namespace (unshare -n -m -p, its own /proc) with a private tmpfs on
+# /run/netns: whatever a test creates, even in its "root" namespace, cannot
+# touch the host's interfaces and vanishes with the run, and what nstrace
+# discovers through /proc is only the run's own processes (another run on
+# the same host is not a namespace of ours). Set NST_NO_SANDBOX=1 to run on the
 # host itself; NST_SHELL=1 drops into a shell inside the sandbox instead.
 set -u
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}" ]; then
-	exec env NST_SANDBOX=1 unshare --net --mount --propagation private "$0" "$@"
+	exec env NST_SANDBOX=1 unshare --net --mount --propagation private --pid --fork --mount-proc \
+		"$0" "$@"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
 	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
