@@ -18,6 +18,8 @@
 #include <bpf/libbpf.h>
 #include "cleanup.h"
 #include "cmd.h"
+#include "caps.h"
+#include "exitcode.h"
 #include "log.h"
 #include "reasons.h"
 #include "watch.h"
