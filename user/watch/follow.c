@@ -5,23 +5,23 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <net/if.h>
+#include "follow.h"
 #include "log.h"
-#include "watch.h"
 
 /* Mark target I gone; 1 when nothing is left to watch. */
 int follow_target_gone(struct watch *w, int i, const char *why)
 {
 	int left = 0;
 
-	if (!w->target_gone[i]) {
-		w->target_gone[i] = 1;
-		report_note(w, why);
+	if (!w->s.target[i].gone) {
+		w->s.target[i].gone = 1;
+		report_note(&w->rep, &w->view, why);
 	}
-	for (int k = 0; k < w->ntargets; k++)
-		left += !w->target_gone[k];
-	if (!left && w->ntargets)
-		report_note(w, "nothing left to watch: stopping");
-	return !left && w->ntargets;
+	for (int k = 0; k < w->s.ntargets; k++)
+		left += !w->s.target[k].gone;
+	if (!left && w->s.ntargets)
+		report_note(&w->rep, &w->view, "nothing left to watch: stopping");
+	return !left && w->s.ntargets;
 }
 
 /* Named targets vanish from /run/netns; our own fds keep the namespace
@@ -30,12 +30,15 @@ int follow_check_targets(struct watch *w)
 {
 	char why[160];
 
-	for (int i = 0; i < w->ntargets; i++)
-		if (w->target_name[i][0] && !w->target_gone[i] && !netns_exists(w->target_name[i])) {
-			snprintf(why, sizeof(why), "namespace %s was deleted", w->target_name[i]);
+	for (int i = 0; i < w->s.ntargets; i++) {
+		const struct target *t = &w->s.target[i];
+
+		if (t->name[0] && !t->gone && !netns_exists(t->name)) {
+			snprintf(why, sizeof(why), "namespace %s was deleted", t->name);
 			if (follow_target_gone(w, i, why))
 				return 1;
 		}
+	}
 	return 0;
 }
 
@@ -46,59 +49,20 @@ void follow_check_namespaces(struct watch *w)
 {
 	char why[160];
 
-	for (int i = 0; i < w->mon.n; i++) {
-		struct netns_info *ni = (struct netns_info *)netns_by_inode(&w->nl, w->mon.v[i].netns);
+	struct monitor *mon = &w->s.mon;
+
+	for (int i = 0; i < mon->n; i++) {
+		struct netns_info *ni = (struct netns_info *)netns_by_inode(&w->s.nl, mon->v[i].netns);
 
 		/* Not in the list since the last re-plan: no name and no process
 		 * hold it any more, only this socket. */
-		if (!w->mon.v[i].nl || (ni && netns_still_there(ni)))
+		if (!mon->v[i].nl || (ni && netns_still_there(ni)))
 			continue;
-		monitor_close(&w->mon, i);
+		monitor_close(mon, i);
 		snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
-			 watch_ns_label(w, w->mon.v[i].netns),
+			 names_ns(&w->s.names, mon->v[i].netns, NAME_BUF),
 			 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" : "its process exited");
-		report_note(w, why);
-	}
-}
-
-/* Remember every name: a deleted port's drops still need one. */
-void follow_remember_names(struct watch *w)
-{
-	for (int i = 0; i < w->lt.nns; i++)
-		for (int k = 0; k < w->lt.ns[i].nlinks; k++) {
-			const struct live_link *l = &w->lt.ns[i].links[k];
-			struct name_cache *v;
-			int known = 0;
-
-			for (int j = 0; j < w->nnames && !known; j++)
-				known = w->names[j].netns == w->lt.ns[i].inode &&
-					w->names[j].ifindex == l->ifindex && !strcmp(w->names[j].name, l->name);
-			if (known || !(v = realloc(w->names, (w->nnames + 1) * sizeof(*v))))
-				continue;
-			w->names = v;
-			w->names[w->nnames].netns = w->lt.ns[i].inode;
-			w->names[w->nnames].ifindex = l->ifindex;
-			memcpy(w->names[w->nnames++].name, l->name, sizeof(l->name));
-		}
-}
-
-/* Follow link changes in every planned namespace. */
-void follow_monitor_plan(struct watch *w)
-{
-	for (int i = 0; i < w->plan.nns; i++) {
-		const struct netns_info *ni = netns_by_inode(&w->nl, w->plan.ns[i].inode);
-		struct epoll_event ev = { .events = EPOLLIN };
-		int fd;
-
-		if (!ni || monitor_has(&w->mon, ni->inode))
-			continue;
-		fd = monitor_add(&w->mon, ni->fd, ni->inode);
-		if (fd < 0) {
-			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
-			continue;
-		}
-		ev.data.u64 = TAG_MONITOR + w->mon.n - 1;
-		epoll_ctl(w->efd, EPOLL_CTL_ADD, fd, &ev);
+		report_note(&w->rep, &w->view, why);
 	}
 }
 
@@ -108,7 +72,7 @@ void follow_monitor_plan(struct watch *w)
 void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c)
 {
 	struct watch *w = ctx;
-	struct live_ns *ns = (struct live_ns *)live_ns_by_inode(&w->lt, netns);
+	struct live_ns *ns = (struct live_ns *)live_ns_by_inode(&w->s.lt, netns);
 	struct live_link *old = ns ? (struct live_link *)live_link_by_index(ns, c->ifindex) : NULL;
 
 	int known = old && !old->gone;
@@ -117,13 +81,14 @@ void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c)
 	if (c->deleted && old && old->gone)
 		return;   /* told already */
 	if (c->deleted || !known) {
-		report_link(w, netns, old ? old->name : c->name, c->deleted ? "deleted" : "new",
-			    0, c->deleted ? 0 : c->mtu);
+		report_link(&w->rep, &w->view, netns, old ? old->name : c->name,
+			    c->deleted ? "deleted" : "new", 0, c->deleted ? 0 : c->mtu);
 	} else {
 		if (c->mtu && c->mtu != old->mtu)
-			report_link(w, netns, c->name, "mtu", old->mtu, c->mtu);
+			report_link(&w->rep, &w->view, netns, c->name, "mtu", old->mtu, c->mtu);
 		if ((c->flags ^ old->flags) & IFF_UP)
-			report_link(w, netns, c->name, (c->flags & IFF_UP) ? "up" : "down", 0, 0);
+			report_link(&w->rep, &w->view, netns, c->name,
+				    (c->flags & IFF_UP) ? "up" : "down", 0, 0);
 	}
 	if (!old && ns && (old = live_ns_add_link(ns))) {
 		old->ifindex = c->ifindex;
@@ -137,22 +102,10 @@ void follow_on_link(void *ctx, uint64_t netns, const struct link_change *c)
 		old->mtu = c->mtu;
 }
 
-/* Links changed: see the system afresh, extend the plan, attach to what is
- * new. (tcx links of deleted devices go with them.) */
+/* Links changed: the same plan-and-attach as at the start. */
 void follow_replan(struct watch *w)
 {
 	w->replan = 0;
-	live_free(&w->lt);
-	netns_list_free(&w->nl);
-	plan_free(&w->plan);
-	netns_enumerate(&w->nl);
-	if (discover(&w->lt, &w->nl) ||
-	    plan_build(&w->plan, &w->lt, w->targets, w->ntargets, w->o.scope))
-		return;
-	follow_remember_names(w);
-	watch_fill_maps(w);
-	if (watch_attach_ports(w))
+	if (session_plan(&w->s))
 		pr_warn("the attach plan changed and a new port could not be attached\n");
-	follow_monitor_plan(w);
-	netns_list_close_fds(&w->nl);   /* attached and followed: let go of them */
 }
