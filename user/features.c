@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cmd.h"
+#include "kfeat.h"
 #include "log.h"
 #include "nstrace.h"
 #include "probe.skel.h"
@@ -39,7 +40,9 @@ int cmd_features(int argc, char **argv)
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: nstrace features\n\n"
 		       "Loads and attaches nstrace's probe program (tp_btf/kfree_skb\n"
-		       "with CO-RE) for a fifth of a second and reports what worked.\n"
+		       "with CO-RE) for a fifth of a second and reports what worked,\n"
+		       "then lists each capability as available, degraded (what\n"
+		       "nstrace does instead) or missing on this kernel, with the reason.\n"
 		       "Exit codes: 0 all present, 3 a needed feature or privilege\n"
 		       "is missing.\n");
 		return EXIT_OK;
@@ -73,5 +76,6 @@ int cmd_features(int argc, char **argv)
 	printf("tp_btf      kfree_skb attached; %ld drops seen host-wide in 0.2 s\n",
 	       count_drops(skel));
 	probe_bpf__destroy(skel);
+	kfeat_print(kfeat_get(), stdout);
 	return EXIT_OK;
 }

@@ -15,6 +15,8 @@ extern int log_level;
 void pr_log(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_setup_libbpf(void);
+/* The program libbpf last said the kernel refused to load, or NULL. */
+const char *log_failed_prog(void);
 
 #define pr_warn(...)  pr_log(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  pr_log(LOG_INFO, __VA_ARGS__)

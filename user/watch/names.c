@@ -165,8 +165,7 @@ void drop_words(uint32_t reason, uint64_t location, const struct nst_flow *flow,
 
 	out->reason = reason_name(reason);
 	names_location(location, out->loc, sizeof(out->loc));
-	b = reason_benign(out->reason, out->loc, flow ? flow->family : 0,
-			  flow ? flow->dst : (const unsigned char *)"\0");
+	b = reason_benign(out->reason, out->loc, flow);
 	out->benign = b != NULL;
 	out->hint = b ? b : reason_hint(out->reason, out->loc);
 }

@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <bpf/bpf.h>
 #include "exitcode.h"
+#include "kfeat.h"
 #include "log.h"
 #include "reasons.h"
 #include "session.h"
@@ -71,14 +72,10 @@ static int read_btf(const struct watch_opts *o)
 	return 0;
 }
 
-/* The programs' settings, between open and load. */
+/* The programs' settings, between open and load: ours, then the variants
+ * this kernel can run (kfeat.c). */
 static void configure(struct watch_bpf *s, const struct watch_opts *o)
 {
-	static const char *tps[] = { "kfree_skb", "tcp_send_reset", "tcp_receive_reset",
-				     "icmp_send" };
-	struct bpf_program *progs[] = { s->progs.watch_kfree_skb, s->progs.watch_tcp_send_reset,
-					s->progs.watch_tcp_receive_reset, s->progs.watch_icmp_send };
-
 	s->rodata->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
 	s->rodata->latency = !o->no_latency;
 	s->rodata->journey = o->journey;
@@ -90,16 +87,13 @@ static void configure(struct watch_bpf *s, const struct watch_opts *o)
 		s->rodata->f_plen = o->filter.net.plen;
 		memcpy((void *)s->rodata->f_addr, o->filter.net.a, 16);
 	}
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++)
-		if (!kernel_has_tracepoint(tps[i])) {
-			pr_warn("this kernel has no %s tracepoint: that part is off\n", tps[i]);
-			bpf_program__set_autoload(progs[i], false);
-		}
+	kfeat_configure(s, kfeat_get());
 }
 
 static int load(struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o->btf);
+	char degraded[512];
 	int ret;
 
 	s->skel = watch_bpf__open_opts(&oo);
@@ -110,10 +104,12 @@ static int load(struct session *s)
 	configure(s->skel, s->o);
 	ret = watch_bpf__load(s->skel);
 	if (ret) {
-		fprintf(stderr, "nstrace watch: the kernel refused the BPF programs: %s "
-			"(needs CAP_BPF, CAP_PERFMON and BTF; -v shows the verifier)\n", strerror(-ret));
+		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
 		return EXIT_NOPRIV;
 	}
+	kfeat_degraded(kfeat_get(), degraded, sizeof(degraded));
+	if (*degraded)
+		pr_warn("degraded on this kernel: %s\n", degraded);
 	return 0;
 }
 
@@ -193,8 +189,7 @@ static int attach_ports(struct session *s)
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
-			int fd = bpf_program__fd(dir == NST_INGRESS ? s->skel->progs.watch_tc_ingress
-								    : s->skel->progs.watch_tc_egress);
+			int fd = kfeat_tc_prog_fd(s->skel, dir);
 
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
