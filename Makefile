@@ -13,7 +13,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DNSTRACE_VERSION='"$(VERSION)"'
-CFLAGS    += -I$(OUT) -Ibpf -Iuser -MMD -MP
+CFLAGS    += -I$(OUT) -Ibpf -Iuser -Iuser/watch -MMD -MP
 ifeq ($(CI),true)
 CFLAGS    += -Werror
 endif
@@ -21,8 +21,11 @@ LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmnl -
 BPFCFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -Wall
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+# Every BPF header: a change to any of them rebuilds every program.
+BPF_HDRS  := $(wildcard bpf/*.h)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/x.c -> $(OUT)/x.o, user/watch/x.c -> $(OUT)/watch/x.o: names stay unique.
+USER_SRCS := $(wildcard user/*.c user/watch/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 # Modules the unit tests link without main.c and without root.
 UNIT_OBJS := $(filter-out $(OUT)/main.o,$(USER_OBJS))
@@ -41,7 +44,7 @@ nstrace: $(USER_OBJS)
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/nstrace.h vmlinux/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(OUT)
 	$(CLANG) $(BPFCFLAGS) -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o
 	@rm -f $@.tmp.o
@@ -55,6 +58,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUT)/%.o: user/%.c $(SKELS) | $(OUT)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/unit_tests: tests/unit/*.c $(UNIT_OBJS)
@@ -64,13 +68,13 @@ unit: $(OUT)/unit_tests $(TEST_BPF)
 
 # ---- fuzzing (libFuzzer) and sanitizers: the same sources, built apart ----
 SAN_FLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-SAN_CFLAGS  = -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DNSTRACE_VERSION='"$(VERSION)"' -I$(OUT) -Ibpf -Iuser
+SAN_CFLAGS  = -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -DNSTRACE_VERSION='"$(VERSION)"' -I$(OUT) -Ibpf -Iuser -Iuser/watch
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS  := $(patsubst user/%.c,$(OUT)/fuzz/%.o,$(filter-out user/main.c,$(USER_SRCS)))
 ASAN_OBJS  := $(patsubst user/%.c,$(OUT)/asan/%.o,$(USER_SRCS))
 
 $(OUT)/fuzz/%.o: user/%.c $(SKELS)
-	@mkdir -p $(OUT)/fuzz
+	@mkdir -p $(@D)
 	$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer-no-link $(SAN_CFLAGS) -c $< -o $@
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
@@ -80,7 +84,7 @@ fuzz: deps $(FUZZ_BINS)
 	./tests/fuzz/run.sh
 
 $(OUT)/asan/%.o: user/%.c $(SKELS)
-	@mkdir -p $(OUT)/asan
+	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) $(SAN_CFLAGS) -c $< -o $@
 
 $(OUT)/asan/nstrace: $(ASAN_OBJS)
@@ -118,4 +122,4 @@ install: nstrace
 clean:
 	rm -rf $(OUT) nstrace
 
--include $(wildcard $(OUT)/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/*/*.d $(OUT)/*/*/*.d)

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "nstrace_types.h"
 #include "plan.h"
 
@@ -121,7 +122,7 @@ static int is_loopback_addr(const struct ipaddr *a)
 {
 	static const unsigned char v6lo[16] = { [15] = 1 };
 
-	if (a->family == 2)
+	if (a->family == AF_INET)
 		return a->a[0] == 127;
 	return !memcmp(a->a, v6lo, 16);
 }
