@@ -35,22 +35,6 @@ static const struct live_link *link_of(const struct watch_view *v, uint64_t ns, 
 	return n ? live_link_by_index(n, ifindex) : NULL;
 }
 
-/* The namespace that owns ADDR, or 0. */
-static uint64_t owner(const struct watch_view *v, int family, const unsigned char *addr)
-{
-	const struct live_topo *lt = v->lt;
-
-	for (int i = 0; i < lt->nns; i++)
-		for (int k = 0; k < lt->ns[i].nlinks; k++) {
-			const struct live_link *l = &lt->ns[i].links[k];
-
-			for (int a = 0; a < l->naddrs; a++)
-				if (l->addrs[a].family == family_af(family) &&
-				    !memcmp(l->addrs[a].a, addr, family_addr_len(family)))
-					return lt->ns[i].inode;
-		}
-	return 0;
-}
 
 static void pair_str(int family, const unsigned char *s, const unsigned char *d, char *buf,
 		     size_t len)
@@ -146,7 +130,7 @@ static void icmp_story(const struct watch_view *v, struct fl *l, uint64_t gen_ns
 		       uint64_t count, const char *what)
 {
 	const struct names *nm = v->names;
-	uint64_t sender = owner(v, family, src);
+	uint64_t sender = plan_addr_owner(v->plan, v->lt, family_af(family), src);
 	const struct icmp_row *seen = icmp_arrival(v, family, src, dst, sender);
 	const struct drop_row *refused = sender ? icmp_refused(v, sender, family, src) : NULL;
 	char flow[100], tail[200], sbuf[NAME_LEN], gbuf[NAME_LEN];

@@ -28,23 +28,6 @@ static struct journey *find(struct journeys *j, const struct nst_pid *p)
 	return NULL;
 }
 
-static uint64_t owner_of(const struct watch_view *v, int family, const uint8_t *addr)
-{
-	const struct live_topo *lt = v->lt;
-
-	for (int i = 0; i < lt->nns; i++)
-		for (int l = 0; l < lt->ns[i].nlinks; l++) {
-			const struct live_link *ln = &lt->ns[i].links[l];
-
-			if (!strcmp(ln->kind, "loopback"))
-				continue;
-			for (int a = 0; a < ln->naddrs; a++)
-				if (ln->addrs[a].family == family &&
-				    !memcmp(ln->addrs[a].a, addr, family == AF_INET ? 4 : 16))
-					return lt->ns[i].inode;
-		}
-	return 0;
-}
 
 int journey_bystanders(const struct journey *j, uint64_t dst_owner, uint32_t *out, int max)
 {
@@ -129,7 +112,7 @@ static void verdict(const struct watch_view *v, const struct journey *j, char *b
 	int nby, loop = loop_at(j), delivered = 0;
 	size_t pos;
 
-	*owner = owner_of(v, family_af(j->flow.family), j->flow.dst);
+	*owner = plan_addr_owner(v->plan, v->lt, family_af(j->flow.family), j->flow.dst);
 	for (int i = 0; i < j->nhops; i++)
 		delivered |= *owner && j->hop[i].netns == *owner && j->hop[i].dir == NST_INGRESS;
 	names_ns(nm, *owner, dst, sizeof(dst));

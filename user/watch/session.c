@@ -115,33 +115,44 @@ static int load(struct session *s)
 
 /* For latency: every veth end's peer, and which namespace owns each
  * address (loopback's are everyone's, so not). */
-static int fill_latency_maps(struct session *s)
+static int fill_ns_latency(struct session *s, const struct live_ns *ns)
 {
 	int pfd = bpf_map__fd(s->skel->maps.peers), lfd = bpf_map__fd(s->skel->maps.local_addrs);
+	uint32_t owner = (uint32_t)ns->inode;
 
-	for (int i = 0; i < s->lt.nns; i++) {
-		const struct live_ns *ns = &s->lt.ns[i];
-		uint32_t owner = (uint32_t)ns->inode;
+	for (int l = 0; l < ns->nlinks; l++) {
+		const struct live_link *ln = &ns->links[l];
+		struct nst_port me = { .netns = owner, .ifindex = (uint32_t)ln->ifindex };
+		struct nst_port peer = { .netns = (uint32_t)ln->peer_netns,
+					 .ifindex = (uint32_t)ln->peer_ifindex };
 
-		for (int l = 0; l < ns->nlinks; l++) {
-			const struct live_link *ln = &ns->links[l];
-			struct nst_port me = { .netns = owner, .ifindex = (uint32_t)ln->ifindex };
-			struct nst_port peer = { .netns = (uint32_t)ln->peer_netns,
-						 .ifindex = (uint32_t)ln->peer_ifindex };
+		if (ln->gone || !strcmp(ln->kind, "loopback"))
+			continue;
+		if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
+			return -errno;
+		for (int a = 0; a < ln->naddrs; a++) {
+			struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
 
-			if (ln->gone || !strcmp(ln->kind, "loopback"))
-				continue;
-			if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
+			memcpy(k.addr, ln->addrs[a].a, 16);
+			if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
 				return -errno;
-			for (int a = 0; a < ln->naddrs; a++) {
-				struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
-
-				memcpy(k.addr, ln->addrs[a].a, 16);
-				if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
-					return -errno;
-			}
 		}
 	}
+	return 0;
+}
+
+/* Namespaces outside the plan first: where two namespaces hold the same
+ * address (two container networks, two test runs on one host), the
+ * watched one is the owner, written last. */
+static int fill_latency_maps(struct session *s)
+{
+	int ret;
+
+	for (int planned = 0; planned < 2; planned++)
+		for (int i = 0; i < s->lt.nns; i++)
+			if (plan_has_ns(&s->plan, s->lt.ns[i].inode) == planned &&
+			    (ret = fill_ns_latency(s, &s->lt.ns[i])))
+				return ret;
 	return 0;
 }
 
