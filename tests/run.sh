@@ -6,7 +6,8 @@
 # As root, the run re-executes itself inside a new network, mount and PID
 # namespace (unshare -n -m -p, its own /proc) with a private tmpfs on
 # /run/netns: whatever a test creates, even in its "root" namespace, cannot
-# touch the host's interfaces and vanishes with the run, and what nstrace
+# touch the host's interfaces and vanishes with the run (leases in
+# /run/nstrace too), and what nstrace
 # discovers through /proc is only the run's own processes (another run on
 # the same host is not a namespace of ours). Set NST_NO_SANDBOX=1 to run on the
 # host itself; NST_SHELL=1 drops into a shell inside the sandbox instead.
@@ -19,6 +20,9 @@ if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
 	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
+	# Leases name a pid of this PID namespace: another run must not read
+	# them as a dead process's and undo them.
+	mkdir -p /run/nstrace && mount -t tmpfs -o mode=0700 nst-test-leases /run/nstrace
 	ip link set lo up
 	if [ -n "${NST_SHELL:-}" ]; then
 		echo "inside the test sandbox; exit to leave"
