@@ -132,8 +132,16 @@ static void rollback(struct applier *a)
 static int preflight(struct applier *a)
 {
 	const struct topo *t = a->t;
-	struct nsctx *root = ctx_get(a, "");
+	struct nsctx *root;
 
+	/* Before anything exists: a host without nftables fails here, whole. */
+	if (t->nrules && firewall_load()) {
+		set_err(a, t->rules[0].line, "firewall, nat and nft statements need "
+			"libnftables: %s (install the Debian package " FIREWALL_PKG
+			"; nothing was changed)", firewall_missing());
+		return -EOPNOTSUPP;
+	}
+	root = ctx_get(a, "");
 	if (!root) {
 		set_err(a, 0, "cannot open a netlink socket: %s", strerror(errno));
 		return -errno;
