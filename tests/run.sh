@@ -12,7 +12,10 @@ set -u
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}" ]; then
-	exec env NST_SANDBOX=1 unshare --net --mount --propagation private "$0" "$@"
+	# fd 9 keeps this network namespace: tests/install reaches the Debian
+	# mirror through it (apt only; nstrace runs in the sandbox).
+	exec 9</proc/self/ns/net
+	exec env NST_SANDBOX=1 NST_HOST_NET_FD=9 unshare --net --mount --propagation private "$0" "$@"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
 	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
@@ -65,6 +68,10 @@ for t in tests/e2e/*.sh; do
 		skip=$((skip + 1))
 		continue
 	fi
+	run "$t" bash "$t"
+done
+# The .deb in a fresh minimal Debian root, and the bare binary (root, mirror).
+for t in tests/install/*.sh; do
 	run "$t" bash "$t"
 done
 
