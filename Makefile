@@ -145,10 +145,10 @@ deb: nstrace
 	./packaging/deb.sh $(OUT)/deb $(NST_VERSION) $(DEB)
 
 # Only the install test: the .deb into a fresh minimal Debian root, and the
-# bare binary into another (tests/install/deb.sh; make check runs it too).
+# bare binary into another (tests/install/minbase.sh; make check runs it too).
 check-install: deps
 	$(MAKE) all deb
-	./tests/install/deb.sh
+	./tests/install/minbase.sh
 
 clean:
 	rm -rf $(OUT) nstrace

@@ -19,6 +19,8 @@ if [ -z "${NST_SANDBOX:-}" ] && [ "$(id -u)" = 0 ]; then
 			ip link set lo up && exec bash "$0"' "$0"
 fi
 . "$(dirname "$0")/../lib.sh"
+failed=0
+fail() { echo "FAIL $T/$1: $2"; failed=1; }   # and exit 1 at the end
 
 SUITE=bookworm
 MIRROR=${NST_MIRROR:-http://deb.debian.org/debian}
@@ -35,6 +37,8 @@ fi
 online=()
 [ -n "${NST_HOST_NET_FD:-}" ] && online=(nsenter "--net=/proc/self/fd/$NST_HOST_NET_FD" --)
 
+ms() { echo $((($(date +%s%N) - $1) / 1000000)); }   # since $1 (date +%s%N)
+
 unmount_all() {   # deepest first; then remove, never across a mount
 	local m
 	for m in $(findmnt -rno TARGET | grep "^$WORK/" | sort -r); do
@@ -47,9 +51,15 @@ trap 'unmount_all; cleanup' EXIT
 for c in debootstrap chroot nsenter findmnt; do
 	command -v "$c" >/dev/null || { fail setup "$c is not installed (make deps)"; exit 1; }
 done
-VER=$("$NST" --version | awk '{print $2}')
+# The product binary, also under make check-asan (whose $NST needs libasan).
+BIN=$PWD/nstrace
+VER=$("$BIN" --version | awk '{print $2}')
 DEB=$(ls .output/nstrace_"$VER"_*.deb 2>/dev/null | head -1)
 [ -n "$DEB" ] || { fail setup "no .output/nstrace_${VER}_*.deb for this build (make deb)"; exit 1; }
+
+# libbpf, libelf and zlib are linked in; libnftables is dlopened.
+eq needs_only_libmnl_and_libc "$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | xargs)" \
+	"libc.so.6 libmnl.so.0"
 
 # The cached root: built once (into .tmp, renamed when whole).
 if [ ! -x "$CACHE/usr/bin/apt-get" ]; then
@@ -67,7 +77,7 @@ if [ ! -x "$CACHE/usr/bin/apt-get" ]; then
 		exit 1
 	fi
 	mv "$CACHE.tmp" "$CACHE"
-	echo "  minimal root built in $(ms "$t0") ms, $(du -sh "$CACHE" | cut -f1), cached in $CACHE"
+	echo "  minimal root built in $(($(ms "$t0") / 1000)) s, $(du -sh "$CACHE" | cut -f1), cached in $CACHE"
 fi
 
 # fresh_root NAME: a writable copy of the cached root in $ROOT (an
@@ -88,16 +98,17 @@ fresh_root() {
 # online ROOT CMD...: the same where the mirror is reachable.
 inroot() { local r=$1; shift; env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin LANG=C chroot "$r" "$@"; }
 online() { "${online[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C DEBIAN_FRONTEND=noninteractive chroot "$@"; }
-ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
 lines() { grep -c '' <<<"$1"; }
 
 # ---- 1. the .deb, installed with apt from the mirror ----------------------
 fresh_root deb; R1=$ROOT
 cp "$DEB" "$R1/tmp/"
 t0=$(date +%s%N)
-if ! online "$R1" apt-get update -qq >"$TMP/update.log" 2>&1; then
-	skip deb "apt-get update in the minimal root failed, the mirror $MIRROR is unreachable?"
-	detail 3 <"$TMP/update.log"
+host=$(sed -n 's|^deb [a-z]*://\([^/:]*\).*|\1|p' "$R1/etc/apt/sources.list" | head -1)
+if ! "${online[@]}" timeout 10 bash -c "exec 3<>/dev/tcp/$host/80" 2>/dev/null; then
+	skip deb "cannot connect to the mirror $host:80; installing the .deb needs apt"
+elif ! online "$R1" apt-get update -qq >"$TMP/update.log" 2>&1 || grep -q '^[WE]: ' "$TMP/update.log"; then
+	skip deb "apt-get update in the minimal root failed: $(grep -m1 '^[WE]: ' "$TMP/update.log")"
 else
 	if online "$R1" apt-get install -y -q "/tmp/$(basename "$DEB")" >"$TMP/install.log" 2>&1; then
 		pass deb_installs_with_apt
@@ -111,7 +122,7 @@ else
 	inroot "$R1" dpkg-query -W libbpf1 libelf1 >/dev/null 2>&1 &&
 		fail no_libbpf_on_host "libbpf1 or libelf1 got installed" || pass no_libbpf_on_host
 	eq deb_version "$(inroot "$R1" nstrace --version 2>&1)" "nstrace $VER"
-	files=$(inroot "$R1" dpkg -L nstrace) missing=
+	files=$(inroot "$R1" dpkg -L nstrace 2>&1) missing=
 	for f in /usr/sbin/nstrace /usr/share/man/man8/nstrace.8.gz /usr/share/doc/nstrace/copyright \
 		/usr/share/bash-completion/completions/nstrace; do
 		grep -qx "$f" <<<"$files" || missing+=" $f"
@@ -131,7 +142,7 @@ fi
 
 # ---- 2. the bare binary in a fresh root, no package ------------------------
 fresh_root bare; R2=$ROOT
-install -m 0755 "$NST" "$R2/usr/local/sbin/nstrace"
+install -m 0755 "$BIN" "$R2/usr/local/sbin/nstrace"
 out=$(inroot "$R2" nstrace --version 2>&1)
 rc=$?
 if [ "$rc" = 127 ] && [ "$(lines "$out")" = 1 ] && grep -q 'libmnl.so.0: cannot open shared object file' <<<"$out"; then
@@ -176,3 +187,4 @@ if inroot "$R2" nstrace topo up --prefix "$P" /tmp/bridge.topo; then
 else
 	fail bare_topo_up_without_nftables "topo up bridge.topo failed"
 fi
+exit $failed
