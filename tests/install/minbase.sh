@@ -158,6 +158,7 @@ out=$(inroot "$R2" nstrace features 2>&1)
 rc=$?
 if [ "$rc" = 0 ] && grep -q '^nftables    not available: libnftables.so.1: cannot open shared object file.*install libnftables1' <<<"$out"; then
 	pass bare_features_without_nftables
+	echo "  $(grep '^nftables' <<<"$out")"
 else
 	fail bare_features_without_nftables "exit $rc"; detail <<<"$out"
 fi
@@ -169,6 +170,7 @@ err=$(cat "$TMP/err")
 if [ "$rc" = 3 ] && [ "$(lines "$err")" = 1 ] &&
 	grep -q "^nstrace: /tmp/three-tier.topo:[0-9]*: firewall, nat and nft statements need libnftables: libnftables.so.1: .*Debian package libnftables1; nothing was changed)$" <<<"$err"; then
 	pass bare_firewall_topology_names_libnftables1
+	echo "  $err"
 else
 	fail bare_firewall_topology_names_libnftables1 "exit $rc"; detail <<<"$err"
 fi
