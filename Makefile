@@ -8,7 +8,7 @@ OUT       := .output
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= cc
-PREFIX    ?= /usr/local
+PREFIX    := /usr/local
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 
 # The version from git (`git describe --tags --always --dirty`), made a

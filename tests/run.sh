@@ -58,6 +58,7 @@ run() {   # $1: name, rest: command
 	count "$name" "$rc"
 }
 
+{   # fd 9 (the runner's own network namespace) is for tests/install only
 run unit "${UNIT:-.output/unit_tests}"
 for t in tests/cli/*.sh; do
 	run "$t" bash "$t"
@@ -70,6 +71,7 @@ for t in tests/e2e/*.sh; do
 	fi
 	run "$t" bash "$t"
 done
+} 9<&-
 # The .deb in a fresh minimal Debian root, and the bare binary (root, mirror).
 for t in tests/install/*.sh; do
 	run "$t" bash "$t"

@@ -96,7 +96,7 @@ fresh_root() {
 }
 # inroot ROOT CMD...: run CMD chrooted, with a clean environment;
 # online ROOT CMD...: the same where the mirror is reachable.
-inroot() { local r=$1; shift; env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin LANG=C chroot "$r" "$@"; }
+inroot() { local r=$1; shift; env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin LANG=C chroot "$r" "$@" 9<&-; }
 online() { "${online[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C DEBIAN_FRONTEND=noninteractive chroot "$@"; }
 lines() { grep -c '' <<<"$1"; }
 
