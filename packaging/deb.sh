@@ -16,6 +16,20 @@ arch=$(dpkg --print-architecture)
 sed -i "1s/\"nstrace [^\"]*\"/\"nstrace $version\"/" "$root/usr/share/man/man8/nstrace.8"
 gzip -9nf "$root/usr/share/man/man8/nstrace.8"
 install -D -m 0644 "$here/copyright" "$root/usr/share/doc/nstrace/copyright"
+# A native package's changelog: one entry for this build, dated by its
+# commit (so rebuilding the same commit gives the same file).
+maint="nstrace maintainers <maintainers@users.noreply.r-seed-7ee64528.example>"
+when=$(git -C "$here" log -1 --format=%aD 2>/dev/null || date -R)
+printf 'nstrace (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' "$version" \
+	"$(git -C "$here" describe --tags --always --dirty 2>/dev/null || echo "a source tree without git")" \
+	"$maint" "$when" | gzip -9n >"$root/usr/share/doc/nstrace/changelog.gz"
+# zlib (with libbpf and libelf) is linked in on purpose: the binary must
+# run on hosts whatever their libbpf; see packaging/copyright.
+mkdir -p "$root/usr/share/lintian/overrides"
+cat >"$root/usr/share/lintian/overrides/nstrace" <<EOF
+# Linked in on purpose, with libbpf and libelf: one binary for every host.
+nstrace: embedded-library zlib [usr/sbin/nstrace]
+EOF
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/nstrace"
 
 # dpkg-shlibdeps wants to run in a source tree, the package staged in
@@ -34,7 +48,7 @@ cat >"$root/DEBIAN/control" <<EOF
 Package: nstrace
 Version: $version
 Architecture: $arch
-Maintainer: nstrace maintainers <maintainers@users.noreply.r-seed-7ee64528.example>
+Maintainer: $maint
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
 Recommends: libnftables1
