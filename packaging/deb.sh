@@ -42,7 +42,15 @@ depends=$(cd "$work" && dpkg-shlibdeps -O debian/nstrace/usr/sbin/nstrace | sed 
 
 # libbpf, libelf and zlib are linked in: Built-Using names the exact
 # sources, as Debian policy asks of statically linked code.
-built_using=$(dpkg-query -W -f='${source:Package} (= ${source:Version}), ' libbpf-dev libelf-dev zlib1g-dev)
+# (None when they were not built from Debian packages.)
+built_using=$(dpkg-query -W -f='${source:Package} (= ${source:Version}), ' libbpf-dev libelf-dev zlib1g-dev 2>/dev/null) ||
+	built_using=
+built_using=${built_using%, }
+
+# Recommends, not Depends: libnftables1 is dlopened, only for topology
+# firewall, nat and nft statements (dpkg-shlibdeps cannot see it). apt
+# installs Recommends by default, so the usual install has it; a minimal
+# host may leave it out (--no-install-recommends) and loses only those.
 
 cat >"$root/DEBIAN/control" <<EOF
 Package: nstrace
@@ -52,8 +60,8 @@ Maintainer: $maint
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
 Recommends: libnftables1
-Built-Using: ${built_using%, }
-Section: net
+${built_using:+Built-Using: $built_using
+}Section: net
 Priority: optional
 Description: where, between which network namespaces, and why packets are lost
  nstrace builds or discovers a topology of Linux network namespaces (veth
