@@ -47,6 +47,10 @@ unmount_all() {   # deepest first; then remove, never across a mount
 	[ -d "$WORK" ] && ! findmnt -rno TARGET | grep -q "^$WORK/" && rm -rf --one-file-system "$WORK"
 }
 trap 'unmount_all; cleanup' EXIT
+# A killed run's copies (its mounts died with its mount namespace).
+for d in .output/install/run.*; do
+	[ -d "$d" ] && ! kill -0 "${d##*.}" 2>/dev/null && rm -rf --one-file-system "$d"
+done
 
 for c in debootstrap chroot nsenter findmnt; do
 	command -v "$c" >/dev/null || { fail setup "$c is not installed (make deps)"; exit 1; }
