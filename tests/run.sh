@@ -15,8 +15,11 @@ set -u
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}" ]; then
-	exec env NST_SANDBOX=1 unshare --net --mount --propagation private --pid --fork --mount-proc \
-		"$0" "$@"
+	# fd 9 keeps this network namespace: tests/install reaches the Debian
+	# mirror through it (apt only; nstrace runs in the sandbox).
+	exec 9</proc/self/ns/net
+	exec env NST_SANDBOX=1 NST_HOST_NET_FD=9 unshare --net --mount --propagation private \
+		--pid --fork --mount-proc "$0" "$@"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
 	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
@@ -62,6 +65,7 @@ run() {   # $1: name, rest: command
 	count "$name" "$rc"
 }
 
+{   # fd 9 (the runner's own network namespace) is for tests/install only
 run unit "${UNIT:-.output/unit_tests}"
 for t in tests/cli/*.sh; do
 	run "$t" bash "$t"
@@ -72,6 +76,11 @@ for t in tests/e2e/*.sh; do
 		skip=$((skip + 1))
 		continue
 	fi
+	run "$t" bash "$t"
+done
+} 9<&-
+# The .deb in a fresh minimal Debian root, and the bare binary (root, mirror).
+for t in tests/install/*.sh; do
 	run "$t" bash "$t"
 done
 

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "cmd.h"
 #include "kfeat.h"
+#include "firewall.h"
 #include "log.h"
 #include "nstrace.h"
 #include "probe.skel.h"
@@ -55,6 +56,7 @@ int cmd_features(int argc, char **argv)
 		return ret;
 	uname(&u);
 	printf("kernel      %s\n", u.release);
+	printf("nftables    %s\n", firewall_status());   /* optional: topo firewalls */
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		printf("btf         missing: /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF)\n");
 		return EXIT_NOPRIV;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cleanup.h"
+#include "firewall.h"
 #include "lease.h"
 #include "link.h"
 #include "log.h"
@@ -39,8 +40,16 @@ static void rollback(struct applier *a)
 static int preflight(struct applier *a)
 {
 	const struct topo *t = a->t;
-	struct nsctx *root = applier_ns(a, "");
+	struct nsctx *root;
 
+	/* Before anything exists: a host without nftables fails here, whole. */
+	if (t->nrules && firewall_load()) {
+		applier_err(a, t->rules[0].line, "firewall, nat and nft statements need "
+			"libnftables: %s (install the Debian package " FIREWALL_PKG
+			"; nothing was changed)", firewall_missing());
+		return -EOPNOTSUPP;
+	}
+	root = applier_ns(a, "");
 	if (!root) {
 		applier_err(a, 0, "cannot open a netlink socket: %s", strerror(errno));
 		return -errno;
