@@ -53,10 +53,15 @@ struct nst_flow {
 	__u16 sport;          /* host byte order */
 	__u16 dport;
 	__u16 l3proto;        /* ETH_P_*, host byte order */
-	__u16 pad;
+	__u8 tcp_flags;       /* TCP only */
+	__u8 pad;
 	__u8 src[16];
 	__u8 dst[16];
 };
+
+/* The reason of a drop on kernels whose kfree_skb tracepoint has none
+ * (before 5.17): only the freeing function tells. */
+#define NST_REASON_NONE 0xffffffffU
 
 /* Exact drop counters: per CPU, summed by the reader. */
 struct nst_dkey {

@@ -12,6 +12,7 @@
 #define NST_IPPROTO_TCP 6
 #define NST_IPPROTO_UDP 17
 #define NST_IPPROTO_ICMPV6 58
+#define NST_TCP_RST 0x04
 
 static __always_inline __u32 dev_netns(struct net_device *dev)
 {
@@ -39,11 +40,18 @@ static __always_inline __u32 skb_netns(struct sk_buff *skb, const struct sock *r
 
 static __always_inline void read_l4(const unsigned char *l4, struct nst_flow *f)
 {
-	__u16 ports[2];
+	__u16 ports[7];
 	__u8 icmp[2];
 
-	if (f->proto == NST_IPPROTO_TCP || f->proto == NST_IPPROTO_UDP) {
+	if (f->proto == NST_IPPROTO_TCP) {
+		/* Up to the flags: a reset is told apart from what it answers. */
 		if (!bpf_probe_read_kernel(ports, sizeof(ports), l4)) {
+			f->sport = bpf_ntohs(ports[0]);
+			f->dport = bpf_ntohs(ports[1]);
+			f->tcp_flags = ((__u8 *)ports)[13];
+		}
+	} else if (f->proto == NST_IPPROTO_UDP) {
+		if (!bpf_probe_read_kernel(ports, 4, l4)) {
 			f->sport = bpf_ntohs(ports[0]);
 			f->dport = bpf_ntohs(ports[1]);
 		}

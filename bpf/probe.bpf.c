@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The smallest useful program: counts kfree_skb per (netns, reason).
+/* The smallest useful program: counts kfree_skb per namespace. It reads
+ * only the skb argument, so it loads on kernels whose tracepoint has no
+ * drop reason (before 5.17) as well.
  * `nstrace features` loads and attaches it to prove the kernel accepts
  * tp_btf programs with CO-RE, before `watch` relies on them. */
 #include "vmlinux.h"
@@ -33,8 +35,7 @@ static __always_inline __u32 skb_netns(struct sk_buff *skb)
 }
 
 SEC("tp_btf/kfree_skb")
-int BPF_PROG(probe_kfree_skb, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+int BPF_PROG(probe_kfree_skb, struct sk_buff *skb)
 {
 	struct nst_drop_key key = {};
 	__u64 one = 1, *val;
@@ -42,7 +43,6 @@ int BPF_PROG(probe_kfree_skb, struct sk_buff *skb, void *location,
 	key.netns = skb_netns(skb);
 	if (filter_netns && key.netns != filter_netns)
 		return 0;
-	key.reason = reason;
 	val = bpf_map_lookup_elem(&drop_counts, &key);
 	if (val)
 		*val += 1;

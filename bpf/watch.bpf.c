@@ -21,6 +21,10 @@ const volatile __u64 sample_ns = 1000000000ULL;
 const volatile __u32 capture = NST_CAP_OFF;   /* enum nst_capture */
 const volatile __u8 latency = 0;     /* stamp packets on ports, time the hops */
 const volatile __u8 journey = 0;     /* a story at every port for wanted packets */
+/* Kernels before 6.10 do not fire tcp_send_reset for a reset that answers
+ * a segment with no socket (a SYN to a closed port): count those from the
+ * NO_SOCKET drop that follows it in tcp_v4_rcv / tcp_v6_rcv. */
+const volatile __u8 reset_from_drop = 0;
 /* User filters (--proto, --port, --host/--net); zero means "any". */
 const volatile __u8 f_proto = 0;
 const volatile __u16 f_port = 0;
@@ -345,58 +349,6 @@ static __noinline void tell_journey_drop(struct sk_buff *skb, const struct nst_d
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
-{
-	struct nst_flow f = {};
-	struct nst_dkey k = {};
-	struct nst_dval *v, zero = {};
-	struct net_device *dev;
-	__u32 *mode, segs, len;
-	int parsed = 0;
-	__u64 now;
-
-	k.netns = skb_netns(skb, NULL);
-	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
-	if (!mode)
-		return 0;
-	/* Headers only when a filter needs them or a story is due: in a drop
-	 * storm most drops are just counted. */
-	if (*mode == NST_NS_ADDRS || f_proto || f_port || f_family) {
-		skb_flow(skb, &f);
-		parsed = 1;
-		if (!flow_wanted(*mode, &f))
-			return 0;
-	}
-	dev = BPF_CORE_READ(skb, dev);
-	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
-	k.reason = reason;
-	k.location = (__u64)location;
-	segs = skb_segs(skb);
-	len = BPF_CORE_READ(skb, len);
-	v = counter(&drops, &k, &zero);
-	if (!v)
-		return 0;
-	v->packets += 1;
-	v->segs += segs;
-	v->bytes += len;
-	now = bpf_ktime_get_ns();
-	if (journey) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		if (flow_wanted(NST_NS_ALL, &f))
-			tell_journey_drop(skb, &k, &f, len, now);
-		return 0;
-	}
-	if (sample_due(&k, now)) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		emit(NST_EV_DROP, &k, &f, len, segs, 0, now, skb);
-	}
-	return 0;
-}
-
 static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
 					const struct nst_flow *f, __u16 lport, struct sk_buff *skb)
 {
@@ -410,6 +362,95 @@ static __always_inline void count_reset(__u32 type, __u32 netns, __u32 ifindex,
 		emit(type, &k, f, 0, 1, lport, now, skb);
 }
 
+/* Skbs that are not network packets (unix and netlink sockets free them
+ * with kfree_skb too: glibc's nscd lookup on 6.1) have no device and a
+ * socket of another family. */
+static __always_inline int not_a_packet(struct sk_buff *skb, struct net_device *dev)
+{
+	struct sock *sk;
+	__u16 family;
+
+	if (dev)
+		return 0;
+	sk = BPF_CORE_READ(skb, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family != NST_AF_INET && family != NST_AF_INET6;
+}
+
+static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct nst_flow f = {};
+	struct nst_dkey k = {};
+	struct nst_dval *v, zero = {};
+	__u32 *mode, segs, len;
+	int parsed = 0;
+	__u64 now;
+
+	k.netns = skb_netns(skb, NULL);
+	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
+	if (!mode || not_a_packet(skb, dev))
+		return;
+	/* Headers only when a filter needs them or a story is due: in a drop
+	 * storm most drops are just counted. */
+	if (*mode == NST_NS_ADDRS || f_proto || f_port || f_family) {
+		skb_flow(skb, &f);
+		parsed = 1;
+		if (!flow_wanted(*mode, &f))
+			return;
+	}
+	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	k.reason = reason;
+	k.location = (__u64)location;
+	segs = skb_segs(skb);
+	len = BPF_CORE_READ(skb, len);
+	v = counter(&drops, &k, &zero);
+	if (!v)
+		return;
+	v->packets += 1;
+	v->segs += segs;
+	v->bytes += len;
+	if (reset_from_drop &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET)) {
+		if (!parsed)
+			skb_flow(skb, &f);
+		parsed = 1;
+		if (f.proto == NST_IPPROTO_TCP && !(f.tcp_flags & NST_TCP_RST))
+			count_reset(NST_EV_RESET_SENT, k.netns, k.ifindex, &f, f.dport, skb);
+	}
+	now = bpf_ktime_get_ns();
+	if (journey) {
+		if (!parsed)
+			skb_flow(skb, &f);
+		if (flow_wanted(NST_NS_ALL, &f))
+			tell_journey_drop(skb, &k, &f, len, now);
+		return;
+	}
+	if (sample_due(&k, now)) {
+		if (!parsed)
+			skb_flow(skb, &f);
+		emit(NST_EV_DROP, &k, &f, len, segs, 0, now, skb);
+	}
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	on_drop(skb, location, reason);
+	return 0;
+}
+
+/* Kernels before 5.17: the tracepoint has no reason; only the location. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(watch_kfree_skb_noreason, struct sk_buff *skb, void *location)
+{
+	on_drop(skb, location, NST_REASON_NONE);
+	return 0;
+}
+
 /* A reset this namespace sends; SKB is the packet it answers (it may be
  * the only clue: a SYN to a closed port has no socket). */
 SEC("tp_btf/tcp_send_reset")
@@ -419,6 +460,9 @@ int BPF_PROG(watch_tcp_send_reset, const struct sock *sk, struct sk_buff *skb)
 	__u32 netns = 0, ifindex = 0, *mode;
 	struct net_device *dev = skb ? BPF_CORE_READ(skb, dev) : NULL;
 
+	/* Counted from their NO_SOCKET drop instead (see reset_from_drop). */
+	if (reset_from_drop && !sk)
+		return 0;
 	if (skb)
 		netns = skb_netns(skb, sk);
 	else if (sk)
@@ -514,7 +558,9 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 	return 0;
 }
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* From 6.2 on; weak so that the object loads without it, and only the
+ * _kctx programs that call it are loaded where it exists. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 #define ETH_HLEN 14
 
@@ -1007,15 +1053,37 @@ static __always_inline __u8 l4_proto(struct __sk_buff *ctx, void *data, void *en
 	return 0;
 }
 
-static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
+/* The namespace of the port: through the kernel's sk_buff behind the
+ * context, cast (6.2+) ... */
+static __always_inline __u32 tc_netns_kctx(struct __sk_buff *ctx)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-	struct nst_pkey k = { .ifindex = ctx->ifindex, .dir = dir };
+
+	return skb->dev->nd_net.net->ns.inum;
+}
+
+/* ... or read with bpf_probe_read_kernel, which tc programs of a
+ * CAP_PERFMON loader may call: the context pointer is the sk_buff. A
+ * function of its own, so that its buffer is not on the stack of the
+ * calls below count_port (6.1's verifier allows 512 bytes in all). */
+static __noinline __u32 tc_netns_read(struct __sk_buff *ctx)
+{
+	struct { void *p[8]; } head = {};
+	struct net_device *dev;
+
+	if (bpf_probe_read_kernel(&head, sizeof(head), ctx))
+		return 0;
+	dev = head.p[(bpf_core_field_offset(struct sk_buff, dev) / 8) & 7];
+	return dev ? dev_netns(dev) : 0;
+}
+
+static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir, __u32 netns)
+{
+	struct nst_pkey k = { .netns = netns, .ifindex = ctx->ifindex, .dir = dir };
 	struct nst_pval *v, zero = {};
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u8 proto = l4_proto(ctx, data, end);
 
-	k.netns = skb->dev->nd_net.net->ns.inum;
 	v = counter(&ports, &k, &zero);
 	if (v) {
 		v->packets += 1;
@@ -1034,13 +1102,25 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir)
 }
 
 SEC("tc")
+int watch_tc_ingress_kctx(struct __sk_buff *ctx)
+{
+	return count_port(ctx, NST_INGRESS, tc_netns_kctx(ctx));
+}
+
+SEC("tc")
+int watch_tc_egress_kctx(struct __sk_buff *ctx)
+{
+	return count_port(ctx, NST_EGRESS, tc_netns_kctx(ctx));
+}
+
+SEC("tc")
 int watch_tc_ingress(struct __sk_buff *ctx)
 {
-	return count_port(ctx, NST_INGRESS);
+	return count_port(ctx, NST_INGRESS, tc_netns_read(ctx));
 }
 
 SEC("tc")
 int watch_tc_egress(struct __sk_buff *ctx)
 {
-	return count_port(ctx, NST_EGRESS);
+	return count_port(ctx, NST_EGRESS, tc_netns_read(ctx));
 }

@@ -34,6 +34,10 @@ need_cmd prometheus prometheus
 need_cmd promtool prometheus
 need_cmd tshark tshark
 need_cmd tmux tmux
+# make deb and tests/install: the package tools and a minimal Debian root.
+need_cmd dpkg-shlibdeps dpkg-dev
+need_cmd debootstrap debootstrap
+need_cmd nsenter util-linux
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc

@@ -3,10 +3,13 @@
 # Tests print "PASS name", "FAIL name: why" or "SKIP name: why"; a script
 # that dies without a verdict counts as failed.
 #
-# As root, the run re-executes itself inside a new network and mount
-# namespace (unshare -n -m) with a private tmpfs on /run/netns: whatever a
-# test creates, even in its "root" namespace, cannot touch the host's
-# interfaces and vanishes with the run. Set NST_NO_SANDBOX=1 to run on the
+# As root, the run re-executes itself inside a new network, mount and PID
+# namespace (unshare -n -m -p, its own /proc) with a private tmpfs on
+# /run/netns: whatever a test creates, even in its "root" namespace, cannot
+# touch the host's interfaces and vanishes with the run (leases in
+# /run/nstrace too), and what nstrace
+# discovers through /proc is only the run's own processes (another run on
+# the same host is not a namespace of ours). Set NST_NO_SANDBOX=1 to run on the
 # host itself; NST_SHELL=1 drops into a shell inside the sandbox instead.
 # NST_ONLY="watch_drops mtu" runs only the tests so named (file names;
 # "unit" and "cli" too), NST_TIMEOUT a test's limit in seconds (default 240):
@@ -15,10 +18,17 @@ set -u
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}" ]; then
-	exec env NST_SANDBOX=1 unshare --net --mount --propagation private "$0" "$@"
+	# fd 9 keeps this network namespace: tests/install reaches the Debian
+	# mirror through it (apt only; nstrace runs in the sandbox).
+	exec 9</proc/self/ns/net
+	exec env NST_SANDBOX=1 NST_HOST_NET_FD=9 unshare --net --mount --propagation private \
+		--pid --fork --mount-proc "$0" "$@"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
 	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
+	# Leases name a pid of this PID namespace: another run must not read
+	# them as a dead process's and undo them.
+	mkdir -p /run/nstrace && mount -t tmpfs -o mode=0700 nst-test-leases /run/nstrace
 	ip link set lo up
 	if [ -n "${NST_SHELL:-}" ]; then
 		echo "inside the test sandbox; exit to leave"
@@ -60,6 +70,7 @@ run() {   # $1: name, rest: command
 	count "$name" "$rc"
 }
 
+{   # fd 9 (the runner's own network namespace) is for tests/install only
 only unit && run unit "${UNIT:-.output/unit_tests}"
 for t in tests/cli/*.sh; do
 	only cli || continue
@@ -72,6 +83,12 @@ for t in tests/e2e/*.sh; do
 		skip=$((skip + 1))
 		continue
 	fi
+	run "$t" bash "$t"
+done
+} 9<&-
+# The .deb in a fresh minimal Debian root, and the bare binary (root, mirror).
+for t in tests/install/*.sh; do
+	only "$t" || continue
 	run "$t" bash "$t"
 done
 

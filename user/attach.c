@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "kfeat.h"
 #include "log.h"
 #include "netns.h"
 #include "nstrace_types.h"
@@ -83,7 +84,7 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
-	if (s->force_legacy)
+	if (s->force_legacy || !kfeat_get()->tcx)
 		tcx_unsupported = 1;
 	if (!tcx_unsupported) {
 		fd = attach_tcx(ifindex, dir, prog_fd);

@@ -12,6 +12,8 @@
 #include "cmd.h"
 #include "lease.h"
 #include "link.h"
+#include "caps.h"
+#include "exitcode.h"
 #include "log.h"
 #include "netns.h"
 

@@ -8,6 +8,8 @@
 #include "cmd.h"
 #include "diff.h"
 #include "discover.h"
+#include "caps.h"
+#include "exitcode.h"
 #include "log.h"
 #include "render.h"
 #include "topo.h"

@@ -8,6 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cmd.h"
+#include "kfeat.h"
+#include "firewall.h"
 #include "log.h"
 #include "nstrace.h"
 #include "probe.skel.h"
@@ -39,7 +41,9 @@ int cmd_features(int argc, char **argv)
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: nstrace features\n\n"
 		       "Loads and attaches nstrace's probe program (tp_btf/kfree_skb\n"
-		       "with CO-RE) for a fifth of a second and reports what worked.\n"
+		       "with CO-RE) for a fifth of a second and reports what worked,\n"
+		       "then lists each capability as available, degraded (what\n"
+		       "nstrace does instead) or missing on this kernel, with the reason.\n"
 		       "Exit codes: 0 all present, 3 a needed feature or privilege\n"
 		       "is missing.\n");
 		return EXIT_OK;
@@ -52,6 +56,7 @@ int cmd_features(int argc, char **argv)
 		return ret;
 	uname(&u);
 	printf("kernel      %s\n", u.release);
+	printf("nftables    %s\n", firewall_status());   /* optional: topo firewalls */
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		printf("btf         missing: /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF)\n");
 		return EXIT_NOPRIV;
@@ -73,5 +78,6 @@ int cmd_features(int argc, char **argv)
 	printf("tp_btf      kfree_skb attached; %ld drops seen host-wide in 0.2 s\n",
 	       count_drops(skel));
 	probe_bpf__destroy(skel);
+	kfeat_print(kfeat_get(), stdout);
 	return EXIT_OK;
 }

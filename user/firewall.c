@@ -6,6 +6,7 @@
  *
  * Every rule has a counter: that is the witness nstrace's NETFILTER_DROP
  * counts are checked against. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,59 @@
 
 #define FAM_V4 1
 #define FAM_V6 2
+
+/* libnftables is loaded only when a topology has firewall, nat or nft
+ * statements: watch, trace, doctor and the rest of topo then run on hosts
+ * without nftables (it drags in libnftnl, libxtables, libjansson, libgmp).
+ * The header still gives the types, so each pointer is checked against
+ * the real prototype. */
+#define NFT_FUNCS(X) X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) \
+	X(nft_ctx_buffer_error) X(nft_ctx_get_error_buffer) X(nft_ctx_set_dry_run) \
+	X(nft_run_cmd_from_buffer)
+#define NFT_PTR(f) static __typeof__(f) *p_##f;
+NFT_FUNCS(NFT_PTR)
+static char nft_why[256];
+
+int firewall_load(void)
+{
+	static int state;   /* 0 not tried, 1 loaded, -1 missing */
+	void *h;
+
+	if (state)
+		return state > 0 ? 0 : -ENOENT;
+	state = -1;
+	h = dlopen(FIREWALL_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(nft_why, sizeof(nft_why), "%s", dlerror());
+		return -ENOENT;
+	}
+#define NFT_SYM(f) \
+	if (!(p_##f = (__typeof__(f) *)dlsym(h, #f))) { \
+		snprintf(nft_why, sizeof(nft_why), "%s has no %s", FIREWALL_LIB, #f); \
+		dlclose(h); \
+		return -ENOENT; \
+	}
+	NFT_FUNCS(NFT_SYM)
+	state = 1;
+	return 0;
+}
+
+const char *firewall_missing(void)
+{
+	return firewall_load() ? nft_why : NULL;
+}
+
+const char *firewall_status(void)
+{
+	static char s[400];
+	const char *why = firewall_missing();
+
+	if (!why)
+		return FIREWALL_LIB " loaded (topology firewall, nat and nft statements)";
+	snprintf(s, sizeof(s), "not available: %s (install " FIREWALL_PKG " for topology "
+		 "firewall, nat and nft statements; nothing else needs it)", why);
+	return s;
+}
 
 static int peer_families(const struct topo *t, const struct topo_peer *p)
 {
@@ -204,14 +258,14 @@ static int failing_cmd(struct nft_ctx *nft, const char *script)
 
 	if (!buf)
 		return 0;
-	nft_ctx_set_dry_run(nft, true);
+	p_nft_ctx_set_dry_run(nft, true);
 	for (const char *nl = script; !found && (nl = strchr(nl, '\n')); nl++) {
 		k++;
 		memcpy(buf, script, nl - script + 1);
 		buf[nl - script + 1] = 0;
-		found = nft_run_cmd_from_buffer(nft, buf) != 0;
+		found = p_nft_run_cmd_from_buffer(nft, buf) != 0;
 	}
-	nft_ctx_set_dry_run(nft, false);
+	p_nft_ctx_set_dry_run(nft, false);
 	free(buf);
 	return found ? k : 0;
 }
@@ -223,21 +277,25 @@ int firewall_apply(int nsfd, const char *script, int *cmd, char *err, size_t err
 
 	if (cmd)
 		*cmd = 0;
+	if (firewall_load()) {
+		snprintf(err, errlen, "%s", firewall_missing());
+		return -EOPNOTSUPP;
+	}
 	ret = netns_enter(nsfd, &saved);
 	if (ret) {
 		snprintf(err, errlen, "cannot enter the namespace: %s", strerror(-ret));
 		return ret;
 	}
 	/* Created inside the namespace: its netlink socket belongs there. */
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	nft = p_nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft) {
 		snprintf(err, errlen, "cannot start libnftables");
 		ret = -ENOMEM;
 	} else {
-		nft_ctx_buffer_output(nft);
-		nft_ctx_buffer_error(nft);
-		if (nft_run_cmd_from_buffer(nft, script)) {
-			const char *msg = nft_ctx_get_error_buffer(nft), *e = strstr(msg, "Error: ");
+		p_nft_ctx_buffer_output(nft);
+		p_nft_ctx_buffer_error(nft);
+		if (p_nft_run_cmd_from_buffer(nft, script)) {
+			const char *msg = p_nft_ctx_get_error_buffer(nft), *e = strstr(msg, "Error: ");
 
 			e = e ? e : msg;
 			snprintf(err, errlen, "%.*s", (int)strcspn(e, "\n"), e);
@@ -245,7 +303,7 @@ int firewall_apply(int nsfd, const char *script, int *cmd, char *err, size_t err
 				*cmd = failing_cmd(nft, script);
 			ret = -EINVAL;
 		}
-		nft_ctx_free(nft);
+		p_nft_ctx_free(nft);
 	}
 	netns_leave(saved);
 	return ret;

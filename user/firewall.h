@@ -7,6 +7,17 @@
 #include "topo.h"
 
 #define FIREWALL_TABLE "inet nstrace"
+/* Loaded with dlopen, only for topologies that need it. */
+#define FIREWALL_LIB "libnftables.so.1"
+#define FIREWALL_PKG "libnftables1"
+
+/* Load libnftables once: 0, or -ENOENT when it (or one of its functions)
+ * is missing. firewall_missing() then says why in one phrase, naming the
+ * library; NULL when it is there. */
+int firewall_load(void);
+const char *firewall_missing(void);
+/* One line for nstrace features: loaded, or what to install. */
+const char *firewall_status(void);
 
 /* Address families rule R can match: bit 0 IPv4, bit 1 IPv6. 0 means
  * its from and to share none (an error to report at R's line). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "exitcode.h"
 #include "log.h"
 
 static const struct {

@@ -1,5 +1,6 @@
-/* Network namespaces: naming, resolving, creating, entering.
- * The only module that calls setns(). */
+/* Network namespaces: naming, resolving, enumerating (netns_open.c,
+ * netns_resolve.c, netns_list.c), creating and entering (netns.c, the only
+ * file that calls setns()). */
 #ifndef NST_NETNS_H
 #define NST_NETNS_H
 
@@ -23,9 +24,9 @@ struct netns_list {
 	int n;
 };
 
+/* ---- netns_open.c ---- */
 /* 0 if NAME may be an ip netns name; else -1 and a reason in WHY. */
 int netns_name_valid(const char *name, char *why, size_t whylen);
-
 /* Each returns an fd on a network namespace or -errno; ERR gets a sentence. */
 int netns_open_name(const char *name, char *err, size_t errlen);
 int netns_open_pid(int pid, char *err, size_t errlen);
@@ -33,14 +34,16 @@ int netns_open_pid(int pid, char *err, size_t errlen);
  * one whose namespace was opened (it polls readable when it exits). */
 int netns_open_pidfd(int pid, int *pidfd, char *err, size_t errlen);
 int netns_open_path(const char *path, char *err, size_t errlen);
-int netns_open_inode(uint64_t inode, char *err, size_t errlen);
-/* A name, "pid:N", a path (contains '/'), or "inode:N" / a bare number. */
-int netns_resolve(const char *spec, char *err, size_t errlen);
-
 int netns_check_fd(int fd);       /* 0 if fd is a network namespace */
 uint64_t netns_inode(int fd);
 int netns_exists(const char *name);
 
+/* ---- netns_resolve.c ---- */
+int netns_open_inode(uint64_t inode, char *err, size_t errlen);
+/* A name, "pid:N", a path (contains '/'), or "inode:N" / a bare number. */
+int netns_resolve(const char *spec, char *err, size_t errlen);
+
+/* ---- netns.c ---- */
 int netns_create(const char *name);   /* like ip netns add: 0 or -errno */
 int netns_delete(const char *name);   /* like ip netns del: 0 or -errno */
 
@@ -48,6 +51,7 @@ int netns_delete(const char *name);   /* like ip netns del: 0 or -errno */
 int netns_enter(int fd, int *saved);
 int netns_leave(int saved);
 
+/* ---- netns_list.c ---- */
 /* Every network namespace on the host, de-duplicated by inode. */
 int netns_enumerate(struct netns_list *out);
 void netns_list_free(struct netns_list *l);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "nstrace_types.h"
 #include "plan.h"
 
@@ -33,6 +34,28 @@ int plan_has_ns(const struct plan *p, uint64_t inode)
 		if (p->ns[i].inode == inode)
 			return 1;
 	return 0;
+}
+
+uint64_t plan_addr_owner(const struct plan *p, const struct live_topo *lt, int af,
+			 const uint8_t *addr)
+{
+	uint64_t found = 0;
+
+	for (int i = 0; i < lt->nns; i++)
+		for (int l = 0; l < lt->ns[i].nlinks; l++) {
+			const struct live_link *ln = &lt->ns[i].links[l];
+
+			if (!strcmp(ln->kind, "loopback"))
+				continue;
+			for (int a = 0; a < ln->naddrs; a++)
+				if (ln->addrs[a].family == af &&
+				    !memcmp(ln->addrs[a].a, addr, af == AF_INET ? 4 : 16)) {
+					if (plan_has_ns(p, lt->ns[i].inode))
+						return lt->ns[i].inode;
+					found = found ? found : lt->ns[i].inode;
+				}
+		}
+	return found;
 }
 
 static int add_ns(struct plan *p, uint64_t inode, int mode)
@@ -121,7 +144,7 @@ static int is_loopback_addr(const struct ipaddr *a)
 {
 	static const unsigned char v6lo[16] = { [15] = 1 };
 
-	if (a->family == 2)
+	if (a->family == AF_INET)
 		return a->a[0] == 127;
 	return !memcmp(a->a, v6lo, 16);
 }

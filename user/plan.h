@@ -41,5 +41,10 @@ int plan_build(struct plan *p, const struct live_topo *lt, const uint64_t *targe
 	       int ntargets, enum plan_scope scope);
 void plan_free(struct plan *p);
 int plan_has_ns(const struct plan *p, uint64_t inode);
+/* The namespace holding address ADDR (AF is AF_INET or AF_INET6), not
+ * counting loopback; a planned one first where several hold it (two
+ * container networks on one host, two test runs). 0 when none does. */
+uint64_t plan_addr_owner(const struct plan *p, const struct live_topo *lt, int af,
+			 const uint8_t *addr);
 
 #endif

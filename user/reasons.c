@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
+#include "nstrace_types.h"
 #include "reasons.h"
 
 #define SUBSYS_SHIFT 16
@@ -73,14 +75,36 @@ int reasons_load(void)
 	return ret;
 }
 
+const struct btf *kernel_btf(void)
+{
+	if (!vmlinux_btf)
+		reasons_load();
+	return vmlinux_btf;
+}
+
+int kernel_tracepoint_args(const char *name)
+{
+	const struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	char tname[128];
+	int id;
+
+	if (!btf)
+		return -1;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> function prototype (void *, args...) */
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
 int kernel_has_tracepoint(const char *name)
 {
-	char tname[128];
-
-	if (!vmlinux_btf && reasons_load() && !vmlinux_btf)
-		return 0;
-	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux_btf, tname, BTF_KIND_TYPEDEF) > 0;
+	return kernel_tracepoint_args(name) >= 0;
 }
 
 static const char *find(const struct name *arr, int n, unsigned int value)
@@ -98,6 +122,9 @@ const char *reason_name(unsigned int reason)
 	const char *s = find(names, nnames, reason), *sub;
 	char *out;
 
+	if (reason == NST_REASON_NONE)
+		return "NO_REASON";
+
 	if (s)
 		return s;
 	out = buf[slot++ % 8];
@@ -110,6 +137,7 @@ const char *reason_name(unsigned int reason)
 }
 
 static const struct { const char *name, *hint; } hints[] = {
+	{ "NO_REASON", "this kernel (before 5.17) names no drop reason: the freeing function is the clue" },
 	{ "NO_SOCKET", "nothing listens on that port" },
 	{ "NETFILTER_DROP", "a firewall rule (netfilter) in this namespace dropped it" },
 	{ "NEIGH_FAILED", "ARP/ND got no answer: the next hop is down or unreachable" },
@@ -167,14 +195,39 @@ const char *reason_hint(const char *name, const char *location)
 	return NULL;
 }
 
-const char *reason_benign(const char *name, const char *location, int family,
-			  const unsigned char *dst)
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
+/* An echo reply: ping's raw socket takes a copy, and the kernel frees
+ * the original with NO_SOCKET, at ping_rcv (6.18) or icmp_rcv (6.1, 6.12). */
+static int echo_reply(const struct nst_flow *f)
 {
-	if (!strcmp(name, "NO_SOCKET") && location && !strcmp(location, "ping_rcv"))
+	return (f->proto == 1 && f->icmp_type == 0) || (f->proto == 58 && f->icmp_type == 129);
+}
+
+/* NAME is the drop's reason, or any reason on kernels that name none. */
+static int is(const char *name, const char *reason)
+{
+	return !strcmp(name, reason) || !strcmp(name, "NO_REASON");
+}
+
+const char *reason_benign(const char *name, const char *location, const struct nst_flow *f)
+{
+	static const struct nst_flow none;
+	int family = f ? f->family : 0;
+	const unsigned char *dst = f ? f->dst : none.dst;
+
+	if (is(name, "NO_SOCKET") && (f ? echo_reply(f) : location && !strcmp(location, "ping_rcv")))
 		return "copy of a ping reply for the raw socket";
+	/* A reset or FIN for a connection already gone here: nothing is
+	 * refused (a SYN would be; data would be lost and answered by a reset). */
+	if (is(name, "NO_SOCKET") && f && f->proto == 6 && (f->tcp_flags & (TCP_RST | TCP_FIN)) &&
+	    !(f->tcp_flags & TCP_SYN))
+		return "late reset or FIN of a connection already closed";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";
-	if (!strcmp(name, "NOT_SPECIFIED") && location) {
+	if (is(name, "NOT_SPECIFIED") && location) {
 		static const char *teardown[] = { "tcp_close", "__tcp_close", "inet_csk_destroy_sock",
 			"sk_stream_kill_queues", "tcp_write_queue_purge", "__sk_destruct",
 			"skb_queue_purge_reason", "tcp_done" };
@@ -183,11 +236,11 @@ const char *reason_benign(const char *name, const char *location, int family,
 			if (!strcmp(location, teardown[i]))
 				return "TCP teardown freed queued data";
 	}
-	if (family == 10 && dst[0] == 0xff && !strcmp(name, "NOT_SPECIFIED"))
+	if (family == AF_INET6 && dst[0] == 0xff && is(name, "NOT_SPECIFIED"))
 		return "IPv6 multicast nobody joined";
-	if (family == 2 && (dst[0] & 0xf0) == 0xe0 && !strcmp(name, "NOT_SPECIFIED"))
+	if (family == AF_INET && (dst[0] & 0xf0) == 0xe0 && is(name, "NOT_SPECIFIED"))
 		return "IPv4 multicast nobody joined";
-	if (family == 10 && dst[0] == 0xff && !strcmp(name, "IPV6DISABLED"))
+	if (family == AF_INET6 && dst[0] == 0xff && !strcmp(name, "IPV6DISABLED"))
 		return "IPv6 multicast on an interface without IPv6";
 	return NULL;
 }

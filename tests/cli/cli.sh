@@ -3,7 +3,8 @@
 # the rule that the product never shells out. Needs no root.
 . "$(dirname "$0")/../lib.sh"
 
-check version bash -c "'$NST' --version | grep -Eq '^nstrace [0-9]+\.[0-9]+\.[0-9]+$'"
+# 1.2.3, or from git 1.2.3+4.gabc1234[.dirty]: also a valid Debian version.
+check version bash -c "'$NST' --version | grep -Eq '^nstrace [0-9]+\.[0-9]+\.[0-9]+(\+[0-9a-z.]+)?$'"
 check help_lists_exit_codes bash -c "'$NST' --help | grep -q 'Exit codes: 0 ok, 1 runtime failure, 2 bad usage'"
 check topo_help_has_examples bash -c "'$NST' topo --help | grep -q '^Examples:'"
 expect_exit no_command 2 'Usage: nstrace' "$NST"

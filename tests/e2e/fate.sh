@@ -23,10 +23,10 @@ before=$(user_filters)
 traffic() {   # prints "echo replies, UDP datagrams received"
 	ip netns exec "$B" timeout 10 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.0.2", 7777)); s.settimeout(1.5)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.0.2", 7777)); s.settimeout(8)
 n = 0
 try:
-    while True: s.recv(64); n += 1
+    while True: s.recv(64); n += 1; s.settimeout(1.5)   # the first may wait for the pings
 except Exception: print(n)' >"$TMP/udp.count" &
 	local rx=$!
 	sleep 0.3

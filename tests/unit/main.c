@@ -30,5 +30,6 @@ int main(void)
 	run(plan_tests, &pass, &fail);
 	run(latency_tests, &pass, &fail);
 	run(netlink_tests, &pass, &fail);
+	run(reasons_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }

@@ -18,8 +18,7 @@
 #include <sys/time.h>
 #include "hist.h"
 #include "metrics.h"
-#include "reasons.h"
-#include "watch.h"
+#include "model.h"
 
 int metrics_parse(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
@@ -111,7 +110,7 @@ void metrics_close(struct metrics *m)
 	}
 }
 
-void metrics_accept(struct metrics *m, int efd, unsigned long long tag)
+void metrics_accept(struct metrics *m, int efd, unsigned long long first_tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd;
@@ -128,7 +127,7 @@ void metrics_accept(struct metrics *m, int efd, unsigned long long tag)
 		}
 		m->c[slot].fd = fd;
 		m->c[slot].len = 0;
-		ev.data.u64 = tag + 1 + slot;
+		ev.data.u64 = first_tag + slot;
 		epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
@@ -161,7 +160,7 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 	send_all(fd, body, len);
 }
 
-void metrics_client(struct metrics *m, int slot, int efd, struct watch *w)
+void metrics_client(struct metrics *m, int slot, int efd, const struct watch_view *v)
 {
 	struct metrics_client *c = &m->c[slot];
 	ssize_t n = read(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len);
@@ -182,7 +181,7 @@ void metrics_client(struct metrics *m, int slot, int efd, struct watch *w)
 		} else if (!strncmp(c->req + 4, "/metrics ", 9) || !strncmp(c->req + 4, "/metrics?", 9)) {
 			o = open_memstream(&body, &blen);
 			if (o) {
-				metrics_write(w, o);
+				metrics_write(v, o);
 				fclose(o);
 				respond(c->fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
 					body, blen);
@@ -263,13 +262,11 @@ static void labelu(char *buf, size_t len, const char *name, unsigned long long v
 	label(buf, len, name, s);
 }
 
-static void place(char *buf, size_t len, const struct watch *w, uint32_t netns, uint32_t ifindex)
+static void place(char *buf, size_t len, const struct names *n, uint32_t netns, uint32_t ifindex)
 {
-	char dev[32];
-
 	buf[0] = 0;
-	label(buf, len, "netns", watch_ns_label(w, netns));
-	label(buf, len, "dev", ifindex ? watch_dev_name(w, netns, ifindex, dev, sizeof(dev)) : "");
+	label(buf, len, "netns", names_ns(n, netns, NAME_BUF));
+	label(buf, len, "dev", ifindex ? names_dev(n, netns, (int)ifindex, NAME_BUF) : "");
 }
 
 static void add(struct samples *s, int family, const char *labels, double value)
@@ -293,23 +290,21 @@ static void add(struct samples *s, int family, const char *labels, double value)
 	s->v[s->n++].value = value;
 }
 
-static void collect(struct watch *w, struct samples *s)
+static void collect(const struct watch_view *v, struct samples *s)
 {
-	const struct stats *st = &w->st;
+	const struct stats *st = v->st;
+	const struct names *n = v->names;
 	char l[384];
 
 	for (int i = 0; i < st->ndrops; i++) {
 		const struct drop_row *r = &st->drops[i];
-		const char *reason, *loc;
-		int benign;
 
 		if (!r->packets)
 			continue;
-		report_drop_words(r, &reason, &loc, &benign);
-		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
-		label(l, sizeof(l), "reason", reason);
-		label(l, sizeof(l), "location", loc);
-		label(l, sizeof(l), "benign", benign ? "true" : "false");
+		place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
+		label(l, sizeof(l), "reason", r->words.reason);
+		label(l, sizeof(l), "location", r->words.loc);
+		label(l, sizeof(l), "benign", r->words.benign ? "true" : "false");
 		add(s, F_DROPS, l, (double)r->packets);
 		add(s, F_DBYTES, l, (double)r->bytes);
 	}
@@ -317,7 +312,7 @@ static void collect(struct watch *w, struct samples *s)
 		const struct port_row *r = &st->ports[i];
 
 		for (int dir = 0; dir < 2; dir++) {
-			place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+			place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
 			label(l, sizeof(l), "direction", dir ? "tx" : "rx");
 			add(s, F_PPKTS, l, (double)(dir ? r->tx_packets : r->rx_packets));
 			add(s, F_PBYTES, l, (double)(dir ? r->tx_bytes : r->rx_bytes));
@@ -326,7 +321,7 @@ static void collect(struct watch *w, struct samples *s)
 	for (int i = 0; i < st->nresets; i++) {
 		const struct reset_row *r = &st->resets[i];
 
-		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+		place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
 		label(l, sizeof(l), "direction", r->k.type == NST_EV_RESET_SENT ? "sent" : "received");
 		labelu(l, sizeof(l), "port", r->k.port);
 		add(s, F_RESETS, l, (double)r->count);
@@ -334,7 +329,7 @@ static void collect(struct watch *w, struct samples *s)
 	for (int i = 0; i < st->nicmp; i++) {
 		const struct icmp_row *r = &st->icmp[i];
 
-		place(l, sizeof(l), w, r->k.netns, r->k.ifindex);
+		place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
 		label(l, sizeof(l), "direction", r->k.dir == NST_INGRESS ? "ingress" : "egress");
 		labelu(l, sizeof(l), "type", r->k.type);
 		labelu(l, sizeof(l), "code", r->k.code);
@@ -345,7 +340,7 @@ static void collect(struct watch *w, struct samples *s)
 		const struct gen_row *r = &st->gen[i];
 
 		l[0] = 0;
-		label(l, sizeof(l), "netns", watch_ns_label(w, r->k.netns));
+		label(l, sizeof(l), "netns", names_ns(n, r->k.netns, NAME_BUF));
 		labelu(l, sizeof(l), "type", r->k.type);
 		labelu(l, sizeof(l), "code", r->k.code);
 		labelu(l, sizeof(l), "mtu", r->k.mtu);
@@ -354,7 +349,7 @@ static void collect(struct watch *w, struct samples *s)
 	add(s, F_EVENTS, "", (double)st->stories);
 	add(s, F_NOT_SHOWN, "", (double)st->rb_full);
 	add(s, F_LOST, "", (double)st->map_full);
-	add(s, F_PORTS, "", (double)w->att.n);
+	add(s, F_PORTS, "", (double)*v->hooks);
 	l[0] = 0;
 	label(l, sizeof(l), "version", NSTRACE_VERSION);
 	add(s, F_BUILD, l, 1);
@@ -375,44 +370,44 @@ static void histogram(FILE *o, const char *name, const char *labels, const struc
 	fprintf(o, "%s_count{%s} %llu\n", name, labels, (unsigned long long)h->count);
 }
 
-static void latency_histograms(struct watch *w, FILE *o)
+static void latency_histograms(const struct watch_view *v, FILE *o)
 {
 	static const char *kinds[] = { "one_way", "tcp_handshake", "echo_rtt" };
-	char l[384], dev[32];
+	const struct stats *st = v->st;
+	const struct names *n = v->names;
+	char l[384];
 
 	fprintf(o, "# HELP nstrace_hop_latency_seconds Time from one port to the next, per packet.\n"
 		"# TYPE nstrace_hop_latency_seconds histogram\n");
-	for (int i = 0; i < w->st.nhops; i++) {
-		const struct nst_hkey *k = &w->st.hops[i].hop;
+	for (int i = 0; i < st->nhops; i++) {
+		const struct nst_hkey *k = &st->hops[i].hop;
 
 		l[0] = 0;
-		label(l, sizeof(l), "from_netns", watch_ns_label(w, k->from_netns));
-		label(l, sizeof(l), "from_dev", watch_dev_name(w, k->from_netns, (int)k->from_ifindex,
-							       dev, sizeof(dev)));
-		label(l, sizeof(l), "to_netns", watch_ns_label(w, k->to_netns));
-		label(l, sizeof(l), "to_dev", watch_dev_name(w, k->to_netns, (int)k->to_ifindex,
-							     dev, sizeof(dev)));
-		histogram(o, "nstrace_hop_latency_seconds", l, &w->st.hops[i].h);
+		label(l, sizeof(l), "from_netns", names_ns(n, k->from_netns, NAME_BUF));
+		label(l, sizeof(l), "from_dev", names_dev(n, k->from_netns, (int)k->from_ifindex, NAME_BUF));
+		label(l, sizeof(l), "to_netns", names_ns(n, k->to_netns, NAME_BUF));
+		label(l, sizeof(l), "to_dev", names_dev(n, k->to_netns, (int)k->to_ifindex, NAME_BUF));
+		histogram(o, "nstrace_hop_latency_seconds", l, &st->hops[i].h);
 	}
 	fprintf(o, "# HELP nstrace_pair_latency_seconds Between namespaces: one way (first port "
 		"to last), echo round trip, TCP handshake.\n"
 		"# TYPE nstrace_pair_latency_seconds histogram\n");
-	for (int i = 0; i < w->st.npairs; i++) {
-		const struct nst_xkey *k = &w->st.pairs[i].pair;
+	for (int i = 0; i < st->npairs; i++) {
+		const struct nst_xkey *k = &st->pairs[i].pair;
 
 		l[0] = 0;
-		label(l, sizeof(l), "src_netns", watch_ns_label(w, k->src_netns));
-		label(l, sizeof(l), "dst_netns", k->dst_netns ? watch_ns_label(w, k->dst_netns) : "");
+		label(l, sizeof(l), "src_netns", names_ns(n, k->src_netns, NAME_BUF));
+		label(l, sizeof(l), "dst_netns", k->dst_netns ? names_ns(n, k->dst_netns, NAME_BUF) : "");
 		label(l, sizeof(l), "kind", kinds[k->kind < 3 ? k->kind : 0]);
-		histogram(o, "nstrace_pair_latency_seconds", l, &w->st.pairs[i].h);
+		histogram(o, "nstrace_pair_latency_seconds", l, &st->pairs[i].h);
 	}
 }
 
-void metrics_write(struct watch *w, FILE *o)
+void metrics_write(const struct watch_view *v, FILE *o)
 {
 	struct samples s = { 0 };
 
-	collect(w, &s);
+	collect(v, &s);
 	for (int f = 0; f < F_N; f++) {
 		fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
 			families[f].name, families[f].type);
@@ -422,5 +417,5 @@ void metrics_write(struct watch *w, FILE *o)
 					s.v[i].labels, s.v[i].labels[0] ? "}" : "", s.v[i].value);
 	}
 	free(s.v);
-	latency_histograms(w, o);
+	latency_histograms(v, o);
 }

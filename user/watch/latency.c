@@ -20,18 +20,22 @@ static const char *kind_json(uint32_t kind)
 	       kind == NST_LAT_ECHO ? "echo_rtt" : "one_way";
 }
 
-void latency_hop_str(const struct watch *w, const struct nst_hkey *k, char *buf, size_t len)
+void latency_hop_str(const struct watch_view *v, const struct nst_hkey *k, char *buf, size_t len)
 {
 	char a[96], b[96];
 
-	snprintf(buf, len, "%s > %s", report_where(w, k->from_netns, k->from_ifindex, a, sizeof(a)),
-		 report_where(w, k->to_netns, k->to_ifindex, b, sizeof(b)));
+	snprintf(buf, len, "%s > %s", names_where(v->names, k->from_netns, k->from_ifindex, a, sizeof(a)),
+		 names_where(v->names, k->to_netns, k->to_ifindex, b, sizeof(b)));
 }
 
-void latency_pair_str(const struct watch *w, const struct nst_xkey *k, char *buf, size_t len)
+void latency_pair_str(const struct watch_view *v, const struct nst_xkey *k, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s > %s %s", watch_ns_label(w, k->src_netns),
-		 k->dst_netns ? watch_ns_label(w, k->dst_netns) : "elsewhere", kind_words(k->kind));
+	char dst[NAME_LEN] = "elsewhere";
+
+	if (k->dst_netns)
+		names_ns(v->names, k->dst_netns, dst, sizeof(dst));
+	snprintf(buf, len, "%s > %s %s", names_ns(v->names, k->src_netns, NAME_BUF), dst,
+		 kind_words(k->kind));
 }
 
 /* The label column of a WIDTH-column table: what four 8-column numbers
@@ -66,41 +70,33 @@ static void row(FILE *o, const char *label, const struct nst_hist *h, int width)
 	fprintf(o, " %8llu\n", (unsigned long long)h->count);
 }
 
-/* Busiest first; ties in a stable order (the key), so reruns read alike. */
-static int cmp_count(const void *a, const void *b)
+void latency_text(const struct watch_view *v, FILE *o, int width, int max, int hist)
 {
-	const struct lat_row *x = a, *y = b;
-
-	if (x->h.count != y->h.count)
-		return x->h.count < y->h.count ? 1 : -1;
-	return memcmp(x, y, offsetof(struct lat_row, h));
-}
-
-void latency_text(struct watch *w, FILE *o, int width, int max, int hist)
-{
+	const struct stats *st = v->st;
 	char label[240];
 
-	qsort(w->st.pairs, w->st.npairs, sizeof(*w->st.pairs), cmp_count);
-	qsort(w->st.hops, w->st.nhops, sizeof(*w->st.hops), cmp_count);
 	for (int table = 0; table < 2; table++) {
-		struct lat_row *rows = table ? w->st.hops : w->st.pairs;
-		int n = table ? w->st.nhops : w->st.npairs;
+		const struct lat_row *rows = table ? st->hops : st->pairs;
+		const int *order = table ? st->hop_order : st->pair_order;
+		int n = table ? st->nhops : st->npairs;
 
 		if (!n)   /* a heading over nothing says nothing */
 			continue;
 		fprintf(o, "%-*s    p50     p90     p99     max  packets\n", label_width(width) + 2,
 			table ? "LATENCY BY HOP (port > next port)" : "LATENCY BETWEEN NAMESPACES");
-		if (table && w->st.lat_mask)
+		if (table && st->lat_mask)
 			fprintf(o, "  (under load 1 packet in %llu was timed; round trips always)\n",
-				(unsigned long long)w->st.lat_mask + 1);
+				(unsigned long long)st->lat_mask + 1);
 		for (int i = 0; i < n && i < max; i++) {
+			const struct lat_row *r = &rows[order[i]];
+
 			if (table)
-				latency_hop_str(w, &rows[i].hop, label, sizeof(label));
+				latency_hop_str(v, &r->hop, label, sizeof(label));
 			else
-				latency_pair_str(w, &rows[i].pair, label, sizeof(label));
-			row(o, label, &rows[i].h, width);
+				latency_pair_str(v, &r->pair, label, sizeof(label));
+			row(o, label, &r->h, width);
 			if (hist)
-				hist_draw(o, &rows[i].h, 4, 30);
+				hist_draw(o, &r->h, 4, 30);
 		}
 	}
 }
@@ -124,47 +120,46 @@ static void json_hist(FILE *o, const struct lat_row *r)
 	fprintf(o, "]}");
 }
 
-static void json_port(FILE *o, const struct watch *w, uint32_t netns, uint32_t ifindex,
+static void json_port(FILE *o, const struct watch_view *v, uint32_t netns, uint32_t ifindex,
 		      uint32_t dir)
 {
-	char dev[32];
-
 	fprintf(o, "{\"netns\":");
-	json_str(o, watch_ns_label(w, netns));
+	json_str(o, names_ns(v->names, netns, NAME_BUF));
 	fprintf(o, ",\"dev\":");
-	json_str(o, watch_dev_name(w, netns, (int)ifindex, dev, sizeof(dev)));
+	json_str(o, names_dev(v->names, netns, (int)ifindex, NAME_BUF));
 	fprintf(o, ",\"dir\":\"%s\"}", dir == NST_INGRESS ? "ingress" : "egress");
 }
 
-void latency_json(struct watch *w, FILE *o)
+void latency_json(const struct watch_view *v, FILE *o)
 {
+	const struct stats *st = v->st;
 	int first = 1;
 
-	for (int i = 0; i < w->st.npairs; i++) {
-		const struct nst_xkey *k = &w->st.pairs[i].pair;
+	for (int i = 0; i < st->npairs; i++) {
+		const struct nst_xkey *k = &st->pairs[i].pair;
 
 		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"%s\",\"src_netns\":", first ? "" : ",",
 			kind_json(k->kind));
-		json_str(o, watch_ns_label(w, k->src_netns));
+		json_str(o, names_ns(v->names, k->src_netns, NAME_BUF));
 		fprintf(o, ",\"dst_netns\":");
-		json_str(o, k->dst_netns ? watch_ns_label(w, k->dst_netns) : "");
+		json_str(o, k->dst_netns ? names_ns(v->names, k->dst_netns, NAME_BUF) : "");
 		fprintf(o, ",\"hop\":[]");
-		json_hist(o, &w->st.pairs[i]);
+		json_hist(o, &st->pairs[i]);
 		first = 0;
 	}
-	for (int i = 0; i < w->st.nhops; i++) {
-		const struct nst_hkey *k = &w->st.hops[i].hop;
+	for (int i = 0; i < st->nhops; i++) {
+		const struct nst_hkey *k = &st->hops[i].hop;
 
 		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"hop\",\"src_netns\":", first ? "" : ",");
-		json_str(o, watch_ns_label(w, k->from_netns));
+		json_str(o, names_ns(v->names, k->from_netns, NAME_BUF));
 		fprintf(o, ",\"dst_netns\":");
-		json_str(o, watch_ns_label(w, k->to_netns));
+		json_str(o, names_ns(v->names, k->to_netns, NAME_BUF));
 		fprintf(o, ",\"hop\":[");
-		json_port(o, w, k->from_netns, k->from_ifindex, k->from_dir);
+		json_port(o, v, k->from_netns, k->from_ifindex, k->from_dir);
 		fprintf(o, ",");
-		json_port(o, w, k->to_netns, k->to_ifindex, k->to_dir);
+		json_port(o, v, k->to_netns, k->to_ifindex, k->to_dir);
 		fprintf(o, "]");
-		json_hist(o, &w->st.hops[i]);
+		json_hist(o, &st->hops[i]);
 		first = 0;
 	}
 }

@@ -5,12 +5,13 @@
 #define NST_JOURNEY_H
 
 #include <stdint.h>
+#include "model.h"
 #include "nstrace_types.h"
 
 #define JOURNEY_HOPS 32
 #define JOURNEY_OPEN 4096
 
-struct watch;
+struct report;
 
 struct jhop {
 	uint64_t ts;
@@ -34,11 +35,14 @@ struct journeys {
 	uint64_t told;
 };
 
-/* Events of --journey: a hop, or a drop (1 if it belonged to a journey). */
-void journey_hop(struct watch *w, const struct nst_event *e);
-int journey_drop(struct watch *w, const struct nst_event *e);
+/* Events of --journey: a hop, or a drop (1 if it belonged to a journey).
+ * A journey is told on R once it is over. */
+void journey_hop(struct journeys *js, struct report *r, const struct watch_view *v,
+		 const struct nst_event *e);
+int journey_drop(struct journeys *js, const struct nst_event *e);
 /* Tell the journeys quiet for IDLE_NS (all of them when IDLE_NS is 0). */
-void journey_flush(struct watch *w, uint64_t now_ns, uint64_t idle_ns);
+void journey_flush(struct journeys *js, struct report *r, const struct watch_view *v,
+		   uint64_t now_ns, uint64_t idle_ns);
 void journeys_free(struct journeys *j);
 
 /* What went off the expected path, in words ("" when nothing). Exposed

@@ -8,7 +8,7 @@
 
 #define METRICS_CLIENTS 8
 
-struct watch;
+struct watch_view;
 
 struct metrics {
 	int fd;                          /* listening socket, -1: off */
@@ -27,10 +27,11 @@ int metrics_open(struct metrics *m, const char *spec, char *err, size_t errlen);
 void metrics_close(struct metrics *m);
 
 /* The event loop's side: a connection to accept, a client readable. */
-void metrics_accept(struct metrics *m, int efd, unsigned long long tag);
-void metrics_client(struct metrics *m, int slot, int efd, struct watch *w);
+/* Clients are added to EFD tagged FIRST_TAG + their slot. */
+void metrics_accept(struct metrics *m, int efd, unsigned long long first_tag);
+void metrics_client(struct metrics *m, int slot, int efd, const struct watch_view *v);
 
 /* The exposition itself, from the counters of the last refresh. */
-void metrics_write(struct watch *w, FILE *o);
+void metrics_write(const struct watch_view *v, FILE *o);
 
 #endif

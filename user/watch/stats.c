@@ -6,9 +6,17 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <time.h>
 #include "hist.h"
-#include "watch.h"
-#include "watch.skel.h"
+#include "stats.h"
+
+double watch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int ncpus(void)
 {
@@ -73,9 +81,9 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_rkey *k)
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-static void read_drops(struct watch *w, double dt)
+static void read_drops(struct stats *st, int fd, double dt)
 {
-	int fd = bpf_map__fd(w->skel->maps.drops), n = ncpus();
+	int n = ncpus();
 	struct nst_dkey key, next, *prev = NULL;
 	struct nst_dval vals[n];
 
@@ -84,7 +92,7 @@ static void read_drops(struct watch *w, double dt)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(&w->st, &key)))
+		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
 		r->packets = r->segs = r->bytes = 0;
 		for (int c = 0; c < n; c++) {
@@ -99,18 +107,18 @@ static void read_drops(struct watch *w, double dt)
 	}
 }
 
-static void read_ports(struct watch *w)
+static void read_ports(struct stats *st, int fd, const struct plan *plan)
 {
-	int fd = bpf_map__fd(w->skel->maps.ports), n = ncpus();
+	int n = ncpus();
 	struct nst_pkey key, next, *prev = NULL;
 	struct nst_pval vals[n];
 
 	/* Every planned port has a row: a silent port shows zeros, not nothing. */
-	for (int i = 0; i < w->plan.nports; i++)
-		port_row(&w->st, w->plan.ports[i].netns, w->plan.ports[i].ifindex);
-	for (int i = 0; i < w->st.nports; i++)
-		w->st.ports[i].rx_packets = w->st.ports[i].rx_bytes =
-			w->st.ports[i].tx_packets = w->st.ports[i].tx_bytes = 0;
+	for (int i = 0; i < plan->nports; i++)
+		port_row(st, plan->ports[i].netns, plan->ports[i].ifindex);
+	for (int i = 0; i < st->nports; i++)
+		st->ports[i].rx_packets = st->ports[i].rx_bytes =
+			st->ports[i].tx_packets = st->ports[i].tx_bytes = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct port_row *r;
 		uint64_t p = 0, b = 0;
@@ -118,7 +126,7 @@ static void read_ports(struct watch *w)
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals) ||
-		    !(r = port_row(&w->st, key.netns, key.ifindex)))
+		    !(r = port_row(st, key.netns, key.ifindex)))
 			continue;
 		for (int c = 0; c < n; c++) {
 			p += vals[c].packets;
@@ -197,61 +205,66 @@ static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, si
 }
 
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
-static uint64_t read_stat(struct watch *w, uint32_t idx, int max)
+static uint64_t read_stat(int fd, uint32_t idx, int max)
 {
 	int n = ncpus();
 	uint64_t vals[n], v = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.stats), &idx, vals))
+	if (bpf_map_lookup_elem(fd, &idx, vals))
 		return 0;
 	for (int c = 0; c < n; c++)
 		v = max ? (vals[c] > v ? vals[c] : v) : v + vals[c];
 	return v;
 }
 
-int stats_read(struct watch *w)
+int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *plan,
+	       int latency)
 {
-	double now = watch_now(), dt = now - w->last_refresh;
+	double now = watch_now(), dt = now - st->last_refresh;
 
-	read_drops(w, dt);
-	read_ports(w);
-	read_counts(bpf_map__fd(w->skel->maps.resets), sizeof(struct nst_rkey),
-		    (void **)&w->st.resets, &w->st.nresets, sizeof(struct reset_row),
-		    offsetof(struct reset_row, count));
-	read_counts(bpf_map__fd(w->skel->maps.icmp_wire), sizeof(struct nst_ikey),
-		    (void **)&w->st.icmp, &w->st.nicmp, sizeof(struct icmp_row),
-		    offsetof(struct icmp_row, count));
-	read_counts(bpf_map__fd(w->skel->maps.icmp_gen), sizeof(struct nst_gkey),
-		    (void **)&w->st.gen, &w->st.ngen, sizeof(struct gen_row),
-		    offsetof(struct gen_row, count));
-	if (!w->o.no_latency) {
-		read_hists(bpf_map__fd(w->skel->maps.hop_hist), sizeof(struct nst_hkey),
-			   &w->st.hops, &w->st.nhops, offsetof(struct lat_row, hop));
-		read_hists(bpf_map__fd(w->skel->maps.pair_hist), sizeof(struct nst_xkey),
-			   &w->st.pairs, &w->st.npairs, offsetof(struct lat_row, pair));
+	read_drops(st, m->drops, dt);
+	read_ports(st, m->ports, plan);
+	read_counts(m->resets, sizeof(struct nst_rkey), (void **)&st->resets, &st->nresets,
+		    sizeof(struct reset_row), offsetof(struct reset_row, count));
+	read_counts(m->icmp_wire, sizeof(struct nst_ikey), (void **)&st->icmp, &st->nicmp,
+		    sizeof(struct icmp_row), offsetof(struct icmp_row, count));
+	read_counts(m->icmp_gen, sizeof(struct nst_gkey), (void **)&st->gen, &st->ngen,
+		    sizeof(struct gen_row), offsetof(struct gen_row, count));
+	if (latency) {
+		read_hists(m->hop_hist, sizeof(struct nst_hkey), &st->hops, &st->nhops,
+			   offsetof(struct lat_row, hop));
+		read_hists(m->pair_hist, sizeof(struct nst_xkey), &st->pairs, &st->npairs,
+			   offsetof(struct lat_row, pair));
 	}
-	w->st.lat_mask = read_stat(w, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
-	w->st.rb_full = read_stat(w, NST_STAT_RB_FULL, 0);
-	w->st.map_full = read_stat(w, NST_STAT_MAP_FULL, 0);
+	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
+	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);
+	st->map_full = read_stat(m->stats, NST_STAT_MAP_FULL, 0);
 	if (dt > 0) {
-		w->story_rate = (w->st.stories - w->last_stories) / dt;
-		w->last_stories = w->st.stories;
+		st->story_rate = (st->stories - st->last_stories) / dt;
+		st->last_stories = st->stories;
 	}
-	w->last_refresh = now;
+	st->last_refresh = now;
+	stats_settle(st);
 	return 0;
 }
 
-void stats_note_event(struct watch *w, const struct nst_event *e)
+static void name_drop(struct drop_row *r)
 {
-	w->st.stories++;
+	drop_words(r->k.reason, r->k.location, r->has_flow ? &r->flow : NULL, &r->words);
+}
+
+void stats_note_event(struct stats *st, const struct nst_event *e)
+{
+	st->stories++;
 	if (e->type == NST_EV_DROP) {
 		struct nst_dkey k = { .netns = e->netns, .ifindex = e->ifindex,
 				      .reason = e->reason, .location = e->location };
-		struct drop_row *r = drop_row(&w->st, &k);
+		struct drop_row *r = drop_row(st, &k);
 
 		if (r) {
 			r->flow = e->flow;
 			r->has_flow = 1;
+			name_drop(r);   /* a flow can make a drop benign */
 		}
 	} else if (e->type == NST_EV_ICMP_SENT) {
 		struct nst_gkey k = { .netns = e->netns, .mtu = e->mtu, .type = e->icmp_type,
@@ -259,21 +272,91 @@ void stats_note_event(struct watch *w, const struct nst_event *e)
 
 		memcpy(k.orig_src, e->flow.src, 16);
 		memcpy(k.orig_dst, e->flow.dst, 16);
-		for (int i = 0; i < w->st.ngen; i++)
-			if (!memcmp(&w->st.gen[i].k, &k, sizeof(k))) {
-				w->st.gen[i].flow = e->flow;
-				w->st.gen[i].has_flow = 1;
+		for (int i = 0; i < st->ngen; i++)
+			if (!memcmp(&st->gen[i].k, &k, sizeof(k))) {
+				st->gen[i].flow = e->flow;
+				st->gen[i].has_flow = 1;
 			}
 	} else if (e->type != NST_EV_ICMP_WIRE) {
 		struct nst_rkey k = { .netns = e->netns, .ifindex = e->ifindex,
 				      .type = e->type, .port = e->port };
-		struct reset_row *r = reset_row(&w->st, &k);
+		struct reset_row *r = reset_row(st, &k);
 
 		if (r) {
 			r->flow = e->flow;
 			r->has_flow = 1;
 		}
 	}
+}
+
+void stats_note_untold(struct stats *st)
+{
+	st->untold++;
+}
+
+/* ---- ordering: done here, on index arrays, so the rows stay put ---- */
+
+static const struct stats *sorting;   /* qsort has no context argument */
+
+/* What needs attention first: real drops before benign ones, then by count. */
+static int cmp_drop(const void *a, const void *b)
+{
+	const struct drop_row *x = &sorting->drops[*(const int *)a];
+	const struct drop_row *y = &sorting->drops[*(const int *)b];
+
+	if (x->words.benign != y->words.benign)
+		return x->words.benign - y->words.benign;
+	return x->packets < y->packets ? 1 : x->packets > y->packets ? -1 : 0;
+}
+
+/* Busiest first; ties in a stable order (the key), so reruns read alike. */
+static int cmp_lat(const struct lat_row *x, const struct lat_row *y)
+{
+	if (x->h.count != y->h.count)
+		return x->h.count < y->h.count ? 1 : -1;
+	return memcmp(x, y, offsetof(struct lat_row, h));
+}
+
+static int cmp_hop(const void *a, const void *b)
+{
+	return cmp_lat(&sorting->hops[*(const int *)a], &sorting->hops[*(const int *)b]);
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	return cmp_lat(&sorting->pairs[*(const int *)a], &sorting->pairs[*(const int *)b]);
+}
+
+/* ORDER becomes 0..N-1 sorted by CMP; on no memory it stays as it was. */
+static void order(const struct stats *st, int **order, int n, int (*cmp)(const void *, const void *))
+{
+	int *v = realloc(*order, (n ? n : 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	*order = v;
+	for (int i = 0; i < n; i++)
+		v[i] = i;
+	sorting = st;
+	qsort(v, n, sizeof(*v), cmp);
+	sorting = NULL;
+}
+
+void stats_settle(struct stats *st)
+{
+	for (int i = 0; i < st->ndrops; i++)
+		name_drop(&st->drops[i]);
+	for (int p = 0; p < st->nports; p++) {
+		struct port_row *r = &st->ports[p];
+
+		r->drops = 0;
+		for (int i = 0; i < st->ndrops; i++)
+			if (st->drops[i].k.netns == r->k.netns && st->drops[i].k.ifindex == r->k.ifindex)
+				r->drops += st->drops[i].packets;
+	}
+	order(st, &st->drop_order, st->ndrops, cmp_drop);
+	order(st, &st->hop_order, st->nhops, cmp_hop);
+	order(st, &st->pair_order, st->npairs, cmp_pair);
 }
 
 void stats_free(struct stats *st)
@@ -285,5 +368,8 @@ void stats_free(struct stats *st)
 	free(st->gen);
 	free(st->hops);
 	free(st->pairs);
+	free(st->drop_order);
+	free(st->hop_order);
+	free(st->pair_order);
 	memset(st, 0, sizeof(*st));
 }

@@ -1,0 +1,134 @@
+/* watch's model: what was asked (options), what is counted (stats), and
+ * the read-only view of both that every output is handed. Outputs
+ * (report, latency, findings, metrics) read a const struct watch_view and
+ * never change what it points to; counting and ordering happen in stats. */
+#ifndef NST_MODEL_H
+#define NST_MODEL_H
+
+#include <stdint.h>
+#include "discover.h"
+#include "filter.h"
+#include "names.h"
+#include "nstrace_types.h"
+#include "plan.h"
+
+#define WATCH_MAX_TARGETS 64
+
+enum report_mode { REPORT_TTY, REPORT_LINES, REPORT_JSON };
+
+struct watch_opts {
+	const char *targets[WATCH_MAX_TARGETS];
+	int ntargets;
+	int pids[WATCH_MAX_TARGETS];   /* --pid */
+	int npids;
+	enum plan_scope scope;
+	enum report_mode mode;
+	int quiet;
+	int show_benign;           /* tell healthy traffic's drops as stories */
+	int no_latency;            /* --no-latency: no stamps, no histograms */
+	int hist;                  /* --hist: draw the histograms */
+	int journey;               /* --journey (nstrace trace): every wanted packet's path */
+	int clsact;                /* --clsact: legacy tc filters, not tcx links */
+	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
+	double duration;           /* seconds, 0: until interrupted */
+	const char *ready_file;
+	unsigned int sample_ms;    /* at most one story per key per this */
+	const char *metrics;       /* --metrics ADDR:PORT, NULL: off */
+	const char *pcap;          /* --pcap FILE, NULL: off */
+	int pcap_all;              /* also sampled packets seen on ports */
+	struct filter filter;
+};
+
+struct drop_row {
+	struct nst_dkey k;
+	uint64_t packets, segs, bytes;
+	uint64_t prev_packets;     /* at the previous refresh, for the rate */
+	double rate;
+	int has_flow;
+	struct nst_flow flow;      /* from the latest story */
+	struct drop_words words;   /* named once, when the row or its flow changes */
+};
+
+struct port_row {
+	struct nst_pkey k;         /* dir is ignored: rx and tx side by side */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t drops;            /* the drop rows charged to this port, summed */
+};
+
+struct reset_row {
+	struct nst_rkey k;
+	uint64_t count;
+	int has_flow;
+	struct nst_flow flow;
+};
+
+struct icmp_row {
+	struct nst_ikey k;
+	uint64_t count;
+};
+
+struct gen_row {
+	struct nst_gkey k;
+	uint64_t count;
+	int has_flow;
+	struct nst_flow flow;      /* the offending packet, from a story */
+};
+
+/* A latency histogram: a hop (port to port) or a namespace pair. */
+struct lat_row {
+	struct nst_hkey hop;       /* hops */
+	struct nst_xkey pair;      /* pairs */
+	struct nst_hist h;         /* summed over CPUs */
+};
+
+/* The exact numbers, and the orders the tables show them in. Rows keep
+ * the order they were first seen in (JSON and metrics list them so);
+ * the *_order arrays index them by what needs attention first. */
+struct stats {
+	struct drop_row *drops;
+	int ndrops;
+	struct port_row *ports;
+	int nports;
+	struct reset_row *resets;
+	int nresets;
+	struct icmp_row *icmp;
+	int nicmp;
+	struct gen_row *gen;
+	int ngen;
+	struct lat_row *hops;
+	int nhops;
+	struct lat_row *pairs;
+	int npairs;
+	int *drop_order;           /* real drops before benign ones, then by count */
+	int *hop_order, *pair_order;   /* busiest first */
+	uint64_t rb_full, map_full;
+	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
+	uint64_t stories;          /* events read from the ring buffer */
+	uint64_t untold;           /* of those, benign drops not printed */
+	double last_refresh;       /* watch_now() of the last read */
+	uint64_t last_stories;
+	double story_rate;
+};
+
+/* What the outputs may read. Filled once when the watch starts; what it
+ * points to is kept current by the session and stats. */
+struct watch_view {
+	const struct watch_opts *o;
+	const struct names *names;
+	const struct live_topo *lt;
+	const struct plan *plan;
+	const struct stats *st;
+	const uint64_t *targets;
+	const int *ntargets;
+	const int *tc_legacy;      /* clsact filters, not tcx links */
+	const int *hooks;          /* port hooks attached */
+	const char *metrics_url;   /* NULL: no --metrics */
+	const uint64_t *pcap_packets;   /* NULL: no --pcap */
+	double start;              /* watch_now() when attached */
+	double mono_to_real;       /* add to monotonic seconds for wall time */
+};
+
+/* CLOCK_MONOTONIC seconds. */
+double watch_now(void);
+
+#endif

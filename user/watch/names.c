@@ -1,0 +1,171 @@
+/* Labels for everything watch prints, and the device names it keeps. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ksyms.h"
+#include "names.h"
+#include "reasons.h"
+
+void names_learn(struct names *n)
+{
+	const struct live_topo *lt = n->lt;
+
+	for (int i = 0; i < lt->nns; i++)
+		for (int k = 0; k < lt->ns[i].nlinks; k++) {
+			const struct live_link *l = &lt->ns[i].links[k];
+			struct dev_name *v;
+			int known = 0;
+
+			for (int j = 0; j < n->ndevs && !known; j++)
+				known = n->devs[j].netns == lt->ns[i].inode &&
+					n->devs[j].ifindex == l->ifindex && !strcmp(n->devs[j].name, l->name);
+			if (known || !(v = realloc(n->devs, (n->ndevs + 1) * sizeof(*v))))
+				continue;
+			n->devs = v;
+			v[n->ndevs].netns = lt->ns[i].inode;
+			v[n->ndevs].ifindex = l->ifindex;
+			memcpy(v[n->ndevs++].name, l->name, sizeof(l->name));
+		}
+}
+
+void names_free(struct names *n)
+{
+	free(n->devs);
+	n->devs = NULL;
+	n->ndevs = 0;
+}
+
+const char *names_ns(const struct names *n, uint64_t inode, char *buf, size_t len)
+{
+	const struct netns_info *ni = netns_by_inode(n->nl, inode);
+
+	if (ni)
+		snprintf(buf, len, "%s", ni->label);
+	else
+		snprintf(buf, len, "netns %llu", (unsigned long long)inode);
+	return buf;
+}
+
+const char *names_dev(const struct names *n, uint64_t inode, int ifindex, char *buf, size_t len)
+{
+	const struct live_ns *ns = live_ns_by_inode(n->lt, inode);
+	const struct live_link *l = ns ? live_link_by_index(ns, ifindex) : NULL;
+
+	if (l) {
+		snprintf(buf, len, "%s", l->name);
+		return buf;
+	}
+	/* The newest name first: an ifindex can be reused. */
+	for (int i = n->ndevs - 1; i >= 0; i--)
+		if (n->devs[i].netns == inode && n->devs[i].ifindex == ifindex) {
+			snprintf(buf, len, "%s", n->devs[i].name);
+			return buf;
+		}
+	snprintf(buf, len, "ifindex %d", ifindex);
+	return buf;
+}
+
+const char *names_where(const struct names *n, uint64_t netns, uint32_t ifindex, char *buf,
+			size_t len)
+{
+	char ns[NAME_LEN], dev[32];
+
+	names_ns(n, netns, ns, sizeof(ns));
+	if (ifindex)
+		snprintf(buf, len, "%s:%s", ns, names_dev(n, netns, (int)ifindex, dev, sizeof(dev)));
+	else
+		snprintf(buf, len, "%s", ns);
+	return buf;
+}
+
+/* The BPF side stores the kernel's AF_* value; user space may not share it
+ * by accident of libc, so every test goes through here. */
+int family_is_v6(int family)
+{
+	return family == AF_INET6;
+}
+
+int family_af(int family)
+{
+	return family_is_v6(family) ? AF_INET6 : AF_INET;
+}
+
+size_t family_addr_len(int family)
+{
+	return family_is_v6(family) ? 16 : 4;
+}
+
+const char *names_addr(int family, const unsigned char *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family_af(family), a, buf, len) && len)
+		buf[0] = 0;
+	return buf;
+}
+
+const char *names_proto(int p)
+{
+	switch (p) {
+	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMPV6: return "icmp6";
+	case IPPROTO_SCTP: return "sctp";
+	case IPPROTO_HOPOPTS: return "ipv6-hop-by-hop";
+	case IPPROTO_IGMP: return "igmp";
+	default: return NULL;
+	}
+}
+
+#define ETH_P_ARP_HOST 0x0806
+
+const char *names_flow(const struct nst_flow *f, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	const char *pn = names_proto(f->proto);
+	int v6 = family_is_v6(f->family);
+
+	if (!f->family) {
+		if (f->l3proto == ETH_P_ARP_HOST)
+			snprintf(buf, len, "arp");
+		else
+			snprintf(buf, len, "ethertype 0x%04x", f->l3proto);
+		return buf;
+	}
+	names_addr(f->family, f->src, s, sizeof(s));
+	names_addr(f->family, f->dst, d, sizeof(d));
+	if (f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP)
+		snprintf(buf, len, v6 ? "%s [%s]:%u -> [%s]:%u" : "%s %s:%u -> %s:%u",
+			 pn, s, f->sport, d, f->dport);
+	else if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6)
+		snprintf(buf, len, "%s %s -> %s type %u code %u", pn, s, d, f->icmp_type,
+			 f->icmp_code);
+	else if (pn)
+		snprintf(buf, len, "%s %s -> %s", pn, s, d);
+	else
+		snprintf(buf, len, "proto %u %s -> %s", f->proto, s, d);
+	return buf;
+}
+
+const char *names_location(uint64_t location, char *buf, size_t len)
+{
+	const char *s = ksym_name(location);
+
+	if (s)
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)location);
+	return buf;
+}
+
+void drop_words(uint32_t reason, uint64_t location, const struct nst_flow *flow,
+		struct drop_words *out)
+{
+	const char *b;
+
+	out->reason = reason_name(reason);
+	names_location(location, out->loc, sizeof(out->loc));
+	b = reason_benign(out->reason, out->loc, flow);
+	out->benign = b != NULL;
+	out->hint = b ? b : reason_hint(out->reason, out->loc);
+}

@@ -1,0 +1,348 @@
+/* Stories: each event, note and link change described once, for its text
+ * line and its JSON object (print.h), and its pcap comment from the same
+ * words. */
+#include <string.h>
+#include <time.h>
+#include "ksyms.h"
+#include "report.h"
+
+static void clock_str(const struct watch_view *v, uint64_t ts, char *buf, size_t len)
+{
+	double real = ts / 1e9 + v->mono_to_real;
+	time_t t = (time_t)real;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)((real - t) * 1000));
+}
+
+/* Now, on the clock the kernel stamps events with (CLOCK_MONOTONIC ns). */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static const char *dir_name(uint32_t dir)
+{
+	return dir == NST_INGRESS ? "ingress" : "egress";
+}
+
+void event_words(const struct watch_view *v, const struct nst_event *e, struct event_words *w)
+{
+	clock_str(v, e->ts, w->clk, sizeof(w->clk));
+	names_ns(v->names, e->netns, w->ns, sizeof(w->ns));
+	w->dev[0] = 0;
+	if (e->ifindex)
+		names_dev(v->names, e->netns, (int)e->ifindex, w->dev, sizeof(w->dev));
+	names_where(v->names, e->netns, e->ifindex, w->place, sizeof(w->place));
+	names_flow(&e->flow, w->flow, sizeof(w->flow));
+	if (e->type == NST_EV_DROP)
+		drop_words(e->reason, e->location, &e->flow, &w->drop);
+}
+
+void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
+		 uint32_t ifindex, const char *fmt)
+{
+	print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, netns, NAME_BUF));
+	print_uint(p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_str(p, PRINT_JSON, "dev", NULL,
+		  ifindex ? names_dev(v->names, netns, (int)ifindex, NAME_BUF) : "");
+	print_uint(p, PRINT_JSON, "ifindex", NULL, ifindex);
+	print_str(p, PRINT_TEXT, NULL, fmt, names_where(v->names, netns, ifindex, (char[96]){ 0 }, 96));
+}
+
+void print_flow(struct printer *p, const struct nst_flow *f, const char *fmt)
+{
+	const char *pn = names_proto(f->proto);
+	int ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP;
+	int icmp = f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6;
+	char num[8];
+
+	print_str(p, PRINT_TEXT, NULL, fmt, names_flow(f, (char[160]){ 0 }, 160));
+	if (!p->json)
+		return;
+	if (!f->family) {
+		print_str(p, PRINT_JSON, "proto", NULL, f->l3proto == 0x0806 ? "arp" : "other");
+		return;
+	}
+	snprintf(num, sizeof(num), "%u", f->proto);
+	print_str(p, PRINT_JSON, "proto", NULL, pn ? pn : num);
+	print_str(p, PRINT_JSON, "src", NULL, names_addr(f->family, f->src, NAME_BUF));
+	print_str(p, PRINT_JSON, "dst", NULL, names_addr(f->family, f->dst, NAME_BUF));
+	if (ports) {
+		print_uint(p, PRINT_JSON, "sport", NULL, f->sport);
+		print_uint(p, PRINT_JSON, "dport", NULL, f->dport);
+	}
+	if (icmp) {
+		print_uint(p, PRINT_JSON, "icmp_type", NULL, f->icmp_type);
+		print_uint(p, PRINT_JSON, "icmp_code", NULL, f->icmp_code);
+	}
+}
+
+/* "ts" in JSON (wall clock seconds), the local time of day in text. */
+static void print_clock(struct printer *p, const struct watch_view *v, uint64_t ts,
+			const char *clk)
+{
+	print_float(p, PRINT_JSON, "ts", "%.6f", NULL, ts / 1e9 + v->mono_to_real);
+	print_str(p, PRINT_TEXT, NULL, "%s", clk);
+}
+
+void report_tell(struct report *r, const struct watch_view *v, const char *line)
+{
+	snprintf(r->stories[r->nstories % REPORT_STORIES], sizeof(r->stories[0]), "%.199s", line);
+	r->nstories++;
+	if (v->o->mode == REPORT_LINES) {
+		fprintf(r->out, "%s\n", line);
+		fflush(r->out);
+	}
+}
+
+/* A record is whole: a JSON object is written and flushed, a text line told. */
+static void finish(struct report *r, const struct watch_view *v, struct printer *p)
+{
+	if (p->json) {
+		print_end(p, 1);
+		fflush(r->out);
+		return;
+	}
+	report_tell(r, v, p->line);
+}
+
+static void drop_record(struct printer *p, const struct watch_view *v, const struct nst_event *e,
+			const struct event_words *w)
+{
+	const char *hint = w->drop.hint;
+
+	print_clock(p, v, e->ts, w->clk);
+	print_text(p, " DROP  %s", w->place);
+	print_place(p, v, e->netns, e->ifindex, "");
+	print_str(p, PRINT_ANY, "reason", " %s", w->drop.reason);
+	print_str(p, PRINT_ANY, "location", " at %s", w->drop.loc);
+	print_flow(p, &e->flow, ": %s");
+	print_uint(p, PRINT_ANY, "len", " len %llu", e->len);
+	print_uint(p, PRINT_JSON, "segs", NULL, e->segs);
+	print_bool(p, PRINT_JSON, "benign", NULL, w->drop.benign);
+	print_str(p, PRINT_ANY, "hint", hint ? " (%s)" : "%s", hint ? hint : "");
+}
+
+static const char *icmp_what(const struct nst_event *e)
+{
+	return family_is_v6(e->flow.family) ? "Packet Too Big" :
+	       e->icmp_type == 3 && e->icmp_code == 4 ? "frag-needed" : "ICMP error";
+}
+
+static void icmp_record(struct printer *p, const struct watch_view *v, const struct nst_event *e,
+			const struct event_words *w)
+{
+	int wire = e->type == NST_EV_ICMP_WIRE, frag = e->icmp_type == 3 && e->icmp_code == 4;
+
+	print_str(p, PRINT_JSON, "event", NULL, wire ? "seen" : "generated");
+	print_clock(p, v, e->ts, w->clk);
+	print_text(p, " ICMP  %s", w->place);
+	print_place(p, v, e->netns, e->ifindex, "");
+	if (wire) {
+		print_str(p, PRINT_JSON, "direction", NULL, dir_name(e->dir));
+		print_text(p, " %s %s (MTU %u)", e->dir == NST_INGRESS ? "received" : "sent",
+			   icmp_what(e), e->mtu);
+	} else {
+		print_text(p, " generated");
+	}
+	print_uint(p, wire ? PRINT_JSON : PRINT_ANY, "icmp_type", " type %llu", e->icmp_type);
+	print_uint(p, wire ? PRINT_JSON : PRINT_ANY, "icmp_code", " code %llu", e->icmp_code);
+	if (!wire && frag)
+		print_text(p, " (frag-needed)");
+	print_uint(p, PRINT_JSON, "mtu", NULL, e->mtu);
+	print_open_object(p, "orig");
+	print_uint(p, PRINT_JSON, "family", NULL, family_is_v6(e->flow.family) ? 6 : 4);
+	print_flow(p, &e->flow, " about %s");
+	print_close_object(p);
+	if (!wire && e->mtu)
+		print_text(p, " (route MTU %u)", e->mtu);
+}
+
+static void reset_record(struct printer *p, const struct watch_view *v, const struct nst_event *e,
+			 const struct event_words *w)
+{
+	int sent = e->type == NST_EV_RESET_SENT;
+
+	print_str(p, PRINT_JSON, "direction", NULL, sent ? "sent" : "received");
+	print_clock(p, v, e->ts, w->clk);
+	print_text(p, " RESET %s %s", w->place, sent ? "sent" : "received");
+	print_place(p, v, e->netns, e->ifindex, "");
+	print_uint(p, PRINT_ANY, "port", " on port %llu", e->port);
+	print_flow(p, &e->flow, ": %s");
+	print_text(p, " (%s)", sent ? "connection refused or aborted here" :
+		   "the peer reset the connection");
+}
+
+int report_event(struct report *r, const struct watch_view *v, const struct nst_event *e,
+		 const struct event_words *w)
+{
+	int json = v->o->mode == REPORT_JSON;
+	struct printer p;
+
+	/* Healthy traffic's drops are counted, not told (--benign tells). */
+	if (e->type == NST_EV_DROP && !json && w->drop.benign && !v->o->show_benign)
+		return 0;
+	if (e->type == NST_EV_DROP) {
+		print_begin(&p, r->out, json, "drop");
+		drop_record(&p, v, e, w);
+	} else if (e->type == NST_EV_ICMP_WIRE || e->type == NST_EV_ICMP_SENT) {
+		print_begin(&p, r->out, json, "icmp");
+		icmp_record(&p, v, e, w);
+	} else {
+		print_begin(&p, r->out, json, "reset");
+		reset_record(&p, v, e, w);
+	}
+	finish(r, v, &p);
+	return 1;
+}
+
+void report_comment(const struct nst_event *e, const struct event_words *w, char *buf,
+		    size_t len)
+{
+	char place[NAME_LEN + 48];
+	size_t n;
+
+	if (w->dev[0])
+		snprintf(place, sizeof(place), "in %s on %s", w->ns, w->dev);
+	else
+		snprintf(place, sizeof(place), "in %s", w->ns);
+	switch (e->type) {
+	case NST_EV_DROP:
+		snprintf(buf, len, "drop %s at %s %s", w->drop.reason, w->drop.loc, place);
+		break;
+	case NST_EV_RESET_SENT:
+		snprintf(buf, len, "answered with a TCP reset %s", place);
+		break;
+	case NST_EV_ICMP_WIRE:
+		snprintf(buf, len, "ICMP type %u code %u (MTU %u) %s %s", e->icmp_type, e->icmp_code,
+			 e->mtu, place, dir_name(e->dir));
+		break;
+	case NST_EV_ICMP_SENT:
+		snprintf(buf, len, "caused ICMP type %u code %u %s", e->icmp_type, e->icmp_code, place);
+		n = strlen(buf);
+		if (e->mtu)
+			snprintf(buf + n, len - n, ": route MTU %u", e->mtu);
+		break;
+	default:
+		snprintf(buf, len, "seen %s %s", place, dir_name(e->dir));
+	}
+	n = strlen(buf);
+	if (e->data_kind == NST_DATA_NET)
+		snprintf(buf + n, len - n, "%s", " (captured from the IP header; MACs are zero)");
+}
+
+void report_note(struct report *r, const struct watch_view *v, const char *text)
+{
+	uint64_t ts = now_ns();
+	struct printer p;
+	char clk[16];
+
+	clock_str(v, ts, clk, sizeof(clk));
+	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "note");
+	print_clock(&p, v, ts, clk);
+	print_str(&p, PRINT_ANY, "text", " NOTE  %s", text);
+	finish(r, v, &p);
+}
+
+void report_link(struct report *r, const struct watch_view *v, uint64_t netns, const char *dev,
+		 const char *event, unsigned int old_mtu, unsigned int mtu)
+{
+	int is_mtu = !strcmp(event, "mtu");
+	uint64_t ts = now_ns();
+	struct printer p;
+	char clk[16];
+
+	clock_str(v, ts, clk, sizeof(clk));
+	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "link");
+	print_clock(&p, v, ts, clk);
+	print_str(&p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
+	print_uint(&p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_str(&p, PRINT_ANY, "dev", ":%s", dev);
+	print_str(&p, PRINT_JSON, "event", NULL, event);
+	if (!is_mtu)
+		print_text(&p, " %s", !strcmp(event, "new") ? "appeared" : event);
+	print_uint(&p, is_mtu ? PRINT_ANY : PRINT_JSON, "old_mtu", " MTU %llu", old_mtu);
+	print_uint(&p, is_mtu ? PRINT_ANY : PRINT_JSON, "mtu", " -> %llu", mtu);
+	finish(r, v, &p);
+}
+
+/* ---- the attach plan ---- */
+
+static void plan_json(struct report *r, const struct watch_view *v)
+{
+	const struct plan *pl = v->plan;
+	struct printer p;
+
+	print_begin(&p, r->out, 1, "plan");
+	print_open_array(&p, "namespaces");
+	for (int i = 0; i < pl->nns; i++) {
+		print_open_object(&p, NULL);
+		print_str(&p, PRINT_JSON, "netns", NULL, names_ns(v->names, pl->ns[i].inode, NAME_BUF));
+		print_uint(&p, PRINT_JSON, "netns_inode", NULL, pl->ns[i].inode);
+		print_str(&p, PRINT_JSON, "filter", NULL,
+			  pl->ns[i].mode == NST_NS_ALL ? "all" : "addresses");
+		print_close_object(&p);
+	}
+	print_close_array(&p);
+	print_open_array(&p, "ports");
+	for (int i = 0; i < pl->nports; i++) {
+		print_open_object(&p, NULL);
+		print_place(&p, v, pl->ports[i].netns, (uint32_t)pl->ports[i].ifindex, "");
+		print_uint(&p, PRINT_JSON, "mtu", NULL, pl->ports[i].mtu);
+		print_close_object(&p);
+	}
+	print_close_array(&p);
+	print_str(&p, PRINT_JSON, "tc", NULL, *v->tc_legacy ? "clsact" : "tcx");
+	if (v->metrics_url) {
+		char url[128];
+
+		snprintf(url, sizeof(url), "http://%s/metrics", v->metrics_url);
+		print_str(&p, PRINT_JSON, "metrics", NULL, url);
+	}
+	print_end(&p, 1);
+}
+
+/* The text plan: one line per namespace, its ports after it. */
+static void plan_text(struct report *r, const struct watch_view *v)
+{
+	const struct plan *pl = v->plan;
+	FILE *o = r->out;
+
+	fprintf(o, "nstrace: watching %d namespace%s, %d port%s (tc %s, both directions)\n",
+		pl->nns, pl->nns == 1 ? "" : "s", pl->nports, pl->nports == 1 ? "" : "s",
+		*v->tc_legacy ? "clsact" : "tcx");
+	for (int i = 0; i < pl->nns; i++) {
+		uint64_t ino = pl->ns[i].inode;
+
+		fprintf(o, "  %-16s", names_ns(v->names, ino, NAME_BUF));
+		for (int k = 0; k < pl->nports; k++)
+			if (pl->ports[k].netns == ino)
+				fprintf(o, " %s", names_dev(v->names, ino, pl->ports[k].ifindex, NAME_BUF));
+		fprintf(o, "%s\n", pl->ns[i].mode == NST_NS_ALL ? "" : "   (only the targets' traffic)");
+	}
+	if (v->o->filter.proto || v->o->filter.port || v->o->filter.net.family) {
+		char fs[128];
+
+		filter_str(&v->o->filter, fs, sizeof(fs));
+		fprintf(o, "  filter: %s\n", fs);
+	}
+	if (v->metrics_url)
+		fprintf(o, "  metrics: http://%s/metrics\n", v->metrics_url);
+}
+
+void report_plan(struct report *r, const struct watch_view *v)
+{
+	if (v->o->quiet)
+		return;
+	if (v->o->mode == REPORT_JSON)
+		plan_json(r, v);
+	else
+		plan_text(r, v);
+	fflush(r->out);
+}

@@ -1,0 +1,347 @@
+/* The session: load, plan, attach, follow, and the undo of each, side by
+ * side (xdpdump's capture_on_interface is the model). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <bpf/bpf.h>
+#include "exitcode.h"
+#include "kfeat.h"
+#include "log.h"
+#include "reasons.h"
+#include "session.h"
+#include "tags.h"
+#include "watch.skel.h"
+
+void session_init(struct session *s, const struct watch_opts *o, int efd)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	s->efd = efd;
+	s->att.force_legacy = o->clsact;
+	s->names.nl = &s->nl;
+	s->names.lt = &s->lt;
+}
+
+/* Every target to an inode; the fds are not kept (an open fd would keep
+ * a deleted namespace alive). */
+int session_resolve(struct session *s)
+{
+	const struct watch_opts *o = s->o;
+	char err[384];
+
+	for (int i = 0; i < o->ntargets + o->npids; i++) {
+		int pid = i < o->ntargets ? 0 : o->pids[i - o->ntargets], fd;
+		struct target *t = &s->target[s->ntargets];
+
+		t->pidfd = -1;
+		t->pid = pid;
+		fd = pid ? netns_open_pidfd(pid, &t->pidfd, err, sizeof(err))
+			 : netns_resolve(o->targets[i], err, sizeof(err));
+		if (fd < 0) {
+			fprintf(stderr, "nstrace watch: %s\n", err);
+			return fd == -EPERM || fd == -EACCES ? EXIT_NOPRIV : EXIT_USAGE;
+		}
+		if (!pid && !strchr(o->targets[i], '/') && netns_exists(o->targets[i]))
+			snprintf(t->name, sizeof(t->name), "%s", o->targets[i]);
+		s->targets[s->ntargets++] = netns_inode(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+/* The kernel's types: drop reason names, and what the programs need. */
+static int read_btf(const struct watch_opts *o)
+{
+	int ret;
+
+	reasons_set_btf(o->btf);
+	ret = reasons_load();
+	if (ret && o->btf) {
+		fprintf(stderr, "nstrace watch: --btf %s: cannot read BTF from it: %s\n", o->btf,
+			ret == -ENOENT ? "No such file or directory" : ret == -EPERM || ret == -EACCES ?
+			strerror(-ret) : "not a BTF file");
+		return EXIT_USAGE;
+	}
+	if (ret) {
+		fprintf(stderr, "nstrace watch: this kernel exposes no BTF at /sys/kernel/btf/vmlinux "
+			"(%s): give its types with --btf PATH\n", strerror(-ret));
+		return EXIT_NOPRIV;
+	}
+	return 0;
+}
+
+/* The programs' settings, between open and load: ours, then the variants
+ * this kernel can run (kfeat.c). */
+static void configure(struct watch_bpf *s, const struct watch_opts *o)
+{
+	s->rodata->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
+	s->rodata->latency = !o->no_latency;
+	s->rodata->journey = o->journey;
+	s->rodata->capture = !o->pcap ? NST_CAP_OFF : o->pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
+	s->rodata->f_proto = o->filter.proto;
+	s->rodata->f_port = o->filter.port;
+	if (o->filter.net.family) {
+		s->rodata->f_family = o->filter.net.family;
+		s->rodata->f_plen = o->filter.net.plen;
+		memcpy((void *)s->rodata->f_addr, o->filter.net.a, 16);
+	}
+	kfeat_configure(s, kfeat_get());
+}
+
+static int load(struct session *s)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o->btf);
+	char degraded[512];
+	int ret;
+
+	s->skel = watch_bpf__open_opts(&oo);
+	if (!s->skel) {
+		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	configure(s->skel, s->o);
+	ret = watch_bpf__load(s->skel);
+	if (ret) {
+		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
+		return EXIT_NOPRIV;
+	}
+	kfeat_degraded(kfeat_get(), degraded, sizeof(degraded));
+	if (*degraded)
+		pr_warn("degraded on this kernel: %s\n", degraded);
+	return 0;
+}
+
+/* For latency: every veth end's peer, and which namespace owns each
+ * address (loopback's are everyone's, so not). */
+static int fill_ns_latency(struct session *s, const struct live_ns *ns)
+{
+	int pfd = bpf_map__fd(s->skel->maps.peers), lfd = bpf_map__fd(s->skel->maps.local_addrs);
+	uint32_t owner = (uint32_t)ns->inode;
+
+	for (int l = 0; l < ns->nlinks; l++) {
+		const struct live_link *ln = &ns->links[l];
+		struct nst_port me = { .netns = owner, .ifindex = (uint32_t)ln->ifindex };
+		struct nst_port peer = { .netns = (uint32_t)ln->peer_netns,
+					 .ifindex = (uint32_t)ln->peer_ifindex };
+
+		if (ln->gone || !strcmp(ln->kind, "loopback"))
+			continue;
+		if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
+			return -errno;
+		for (int a = 0; a < ln->naddrs; a++) {
+			struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
+
+			memcpy(k.addr, ln->addrs[a].a, 16);
+			if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Namespaces outside the plan first: where two namespaces hold the same
+ * address (two container networks, two test runs on one host), the
+ * watched one is the owner, written last. */
+static int fill_latency_maps(struct session *s)
+{
+	int ret;
+
+	for (int planned = 0; planned < 2; planned++)
+		for (int i = 0; i < s->lt.nns; i++)
+			if (plan_has_ns(&s->plan, s->lt.ns[i].inode) == planned &&
+			    (ret = fill_ns_latency(s, &s->lt.ns[i])))
+				return ret;
+	return 0;
+}
+
+/* The namespaces to filter on and the targets' addresses. */
+static int fill_maps(struct session *s)
+{
+	int nsfd = bpf_map__fd(s->skel->maps.netns_mode);
+	int afd = bpf_map__fd(s->skel->maps.watched_addrs);
+	unsigned char one = 1;
+
+	for (int i = 0; i < s->plan.nns; i++) {
+		uint32_t ino = (uint32_t)s->plan.ns[i].inode, mode = s->plan.ns[i].mode;
+
+		if (bpf_map_update_elem(nsfd, &ino, &mode, BPF_ANY))
+			return -errno;
+	}
+	for (int i = 0; i < s->plan.naddrs; i++) {
+		struct nst_akey k = { .family = s->plan.addrs[i].family };
+
+		memcpy(k.addr, s->plan.addrs[i].a, 16);
+		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	return fill_latency_maps(s);
+}
+
+static int attached(const struct session *s, uint64_t netns, int ifindex, int dir)
+{
+	for (int i = 0; i < s->att.n; i++)
+		if (s->att.v[i].netns == netns && s->att.v[i].ifindex == ifindex &&
+		    s->att.v[i].dir == dir)
+			return 1;
+	return 0;
+}
+
+/* tc on every planned port not yet attached. Each tcx attachment waits
+ * for an RCU grace period under RTNL in the kernel (KNOWN_ISSUES.md), so
+ * threads would not make this faster. */
+static int attach_ports(struct session *s)
+{
+	int ret;
+
+	for (int i = 0; i < s->plan.nports; i++) {
+		const struct plan_port *p = &s->plan.ports[i];
+		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
+
+		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
+			int fd = kfeat_tc_prog_fd(s->skel, dir);
+
+			if (attached(s, p->netns, p->ifindex, dir))
+				continue;
+			ret = attach_port(&s->att, ni->fd, p->netns, p->ifindex, dir, fd);
+			if (ret) {
+				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
+					ni->label, names_dev(&s->names, p->netns, p->ifindex, NAME_BUF),
+					p->ifindex, dir == NST_INGRESS ? "ingress" : "egress",
+					strerror(-ret));
+				return exit_code_for_errno(ret) == EXIT_NOPRIV ? EXIT_NOPRIV : EXIT_RUNTIME;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Follow link changes in every planned namespace. */
+static void monitor_plan(struct session *s)
+{
+	for (int i = 0; i < s->plan.nns; i++) {
+		const struct netns_info *ni = netns_by_inode(&s->nl, s->plan.ns[i].inode);
+		struct epoll_event ev = { .events = EPOLLIN };
+		int fd;
+
+		if (!ni || monitor_has(&s->mon, ni->inode))
+			continue;
+		fd = monitor_add(&s->mon, ni->fd, ni->inode);
+		if (fd < 0) {
+			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
+			continue;
+		}
+		ev.data.u64 = tag_make(TAG_MONITOR, (uint32_t)s->mon.n - 1);
+		epoll_ctl(s->efd, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+/* Discover, plan, learn the names, fill the maps, attach what is new,
+ * follow it. Earlier attachments stay (tcx links of deleted devices go
+ * with them). */
+int session_plan(struct session *s)
+{
+	int ret;
+
+	live_free(&s->lt);
+	netns_list_free(&s->nl);
+	plan_free(&s->plan);
+	netns_enumerate(&s->nl);
+	if (discover(&s->lt, &s->nl) ||
+	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
+		fprintf(stderr, "nstrace watch: out of memory while planning\n");
+		return EXIT_RUNTIME;
+	}
+	names_learn(&s->names);
+	if ((ret = fill_maps(s))) {
+		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	if ((ret = attach_ports(s)))
+		return ret;
+	monitor_plan(s);
+	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
+	return 0;
+}
+
+/* For detaching clsact filters at exit: the fds were let go of. */
+static int open_ns_cb(uint64_t inode, void *ctx)
+{
+	char err[160];
+
+	(void)ctx;
+	return netns_open_inode(inode, err, sizeof(err));
+}
+
+int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
+{
+	double t0 = watch_now();
+	int ret;
+
+	if ((ret = read_btf(s->o)))
+		return ret;
+	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	if ((ret = load(s)))
+		goto out_programs;
+	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, ctx, NULL);
+	if (!s->rb) {
+		fprintf(stderr, "nstrace watch: cannot open the ring buffer: %s\n", strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out_programs;
+	}
+	ret = watch_bpf__attach(s->skel);
+	if (ret) {
+		fprintf(stderr, "nstrace watch: cannot attach the tracepoint programs: %s\n",
+			strerror(-ret));
+		ret = exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
+		goto out_ring;
+	}
+	if ((ret = session_plan(s)))
+		goto out_ports;
+	pr_debug("%.1f ms: topology discovered, %d ports planned and attached\n",
+		 (watch_now() - t0) * 1e3, s->plan.nports);
+	return 0;
+
+out_ports:
+	attach_release(&s->att, open_ns_cb, NULL);
+	monitor_free(&s->mon);
+out_ring:
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+out_programs:
+	watch_bpf__destroy(s->skel);   /* detaches the tracepoints too */
+	s->skel = NULL;
+	return ret;
+}
+
+void session_stop(struct session *s)
+{
+	attach_release(&s->att, open_ns_cb, NULL);
+	monitor_free(&s->mon);
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	watch_bpf__destroy(s->skel);
+	s->skel = NULL;
+	for (int i = 0; i < s->ntargets; i++)
+		if (s->target[i].pidfd >= 0)
+			close(s->target[i].pidfd);
+	s->ntargets = 0;
+	names_free(&s->names);
+	plan_free(&s->plan);
+	live_free(&s->lt);
+	netns_list_free(&s->nl);
+}
+
+void session_stat_maps(const struct session *s, struct stat_maps *m)
+{
+	m->drops = bpf_map__fd(s->skel->maps.drops);
+	m->ports = bpf_map__fd(s->skel->maps.ports);
+	m->resets = bpf_map__fd(s->skel->maps.resets);
+	m->icmp_wire = bpf_map__fd(s->skel->maps.icmp_wire);
+	m->icmp_gen = bpf_map__fd(s->skel->maps.icmp_gen);
+	m->hop_hist = bpf_map__fd(s->skel->maps.hop_hist);
+	m->pair_hist = bpf_map__fd(s->skel->maps.pair_hist);
+	m->stats = bpf_map__fd(s->skel->maps.stats);
+}

@@ -1,0 +1,60 @@
+/* A watch session: the BPF programs loaded, the plan of what to watch,
+ * and everything attached for it. The same "plan and attach" runs at the
+ * start and at every re-plan; session_stop undoes session_start. */
+#ifndef NST_SESSION_H
+#define NST_SESSION_H
+
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "discover.h"
+#include "model.h"
+#include "monitor.h"
+#include "names.h"
+#include "netns.h"
+#include "plan.h"
+#include "stats.h"
+
+struct watch_bpf;
+
+/* A namespace asked for, and how it can vanish: its ip netns name
+ * (deleted) or its process (a pidfd, readable on exit). */
+struct target {
+	char name[NETNS_NAME_MAX];
+	int pid;
+	int pidfd;                 /* -1: none */
+	int gone;
+};
+
+struct session {
+	const struct watch_opts *o;
+	struct watch_bpf *skel;
+	struct ring_buffer *rb;
+	struct netns_list nl;
+	struct live_topo lt;
+	struct plan plan;
+	struct attach_set att;
+	struct monitor mon;
+	struct names names;
+	uint64_t targets[WATCH_MAX_TARGETS];   /* inodes */
+	struct target target[WATCH_MAX_TARGETS];
+	int ntargets;
+	int efd;                   /* the event loop's epoll, for the monitors */
+};
+
+/* Before anything else: the session's defaults. */
+void session_init(struct session *s, const struct watch_opts *o, int efd);
+/* Resolve the targets to inodes; an exit code. */
+int session_resolve(struct session *s);
+/* Load the programs, attach the tracepoints, plan and attach the ports;
+ * events go to ON_EVENT(CTX). An exit code; on failure what was done is
+ * undone. */
+int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx);
+/* See the system afresh and attach to what is new. An exit code. */
+int session_plan(struct session *s);
+/* Undo session_start, and free what session_resolve made. */
+void session_stop(struct session *s);
+
+void session_stat_maps(const struct session *s, struct stat_maps *m);
+
+#endif

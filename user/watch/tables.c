@@ -1,0 +1,103 @@
+/* Tables of the exact counts: drops, resets, ports, findings. */
+#include <stdlib.h>
+#include <string.h>
+#include "findings.h"
+#include "tables.h"
+
+void findings_text(const struct watch_view *v, FILE *o, int width)
+{
+	struct finding *f = NULL;
+	int n = findings_build(v, &f);
+
+	if (n)
+		fprintf(o, "FINDINGS\n");
+	for (int i = 0; i < n; i++)
+		fprintf(o, "  %.*s\n", width - 2, f[i].text);
+	free(f);
+}
+
+/* The second line of a drop row: its flow, GSO segments and hint. */
+static void drop_detail(const struct drop_row *r, FILE *o, int width)
+{
+	const char *hint = r->words.hint;
+	char flow[160] = "", line[512];
+	size_t n;
+
+	if (r->has_flow)
+		names_flow(&r->flow, flow, sizeof(flow));
+	n = strlen(flow);
+	if (r->segs != r->packets)
+		snprintf(flow + n, sizeof(flow) - n, " (%llu GSO segments)", (unsigned long long)r->segs);
+	snprintf(line, sizeof(line), "      %s%s%s", flow, flow[0] && hint ? ": " : "",
+		 hint ? hint : "");
+	if (flow[0] || hint)
+		fprintf(o, "%.*s\n", width, line);
+}
+
+/* Two lines a row, so it fits 80 columns:
+ *   blue:veth-blue          NO_SOCKET               3     1.0/s  at tcp_v4_rcv
+ *       tcp 10.0.0.1:38462 -> 10.0.0.2:81: nothing listens on that port */
+void drops_table(const struct watch_view *v, FILE *o, int max, int width, int live)
+{
+	const struct stats *st = v->st;
+	char place[96], line[512], rate[16];
+	int shown = 0;
+
+	for (int i = 0; i < st->ndrops && shown < max; i++) {
+		const struct drop_row *r = &st->drops[st->drop_order[i]];
+		const struct drop_words *w = &r->words;
+
+		if (!r->packets)
+			continue;
+		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		shown++;
+		if (w->benign && !v->o->show_benign) {
+			snprintf(line, sizeof(line), "  %-24s %-18s %9llu   benign: %s", place, w->reason,
+				 (unsigned long long)r->packets, w->hint);
+			fprintf(o, "%.*s\n", width, line);
+			continue;
+		}
+		rate[0] = 0;
+		if (live)
+			snprintf(rate, sizeof(rate), "%7.1f/s", r->rate);
+		snprintf(line, sizeof(line), "  %-24s %-18s %9llu %s  at %s", place, w->reason,
+			 (unsigned long long)r->packets, rate, w->loc);
+		fprintf(o, "%.*s\n", width, line);
+		drop_detail(r, o, width);
+	}
+	if (!shown)
+		fprintf(o, "  none\n");
+}
+
+void resets_table(const struct watch_view *v, FILE *o, int width)
+{
+	char place[96], flow[160], line[400];
+
+	for (int i = 0; i < v->st->nresets; i++) {
+		const struct reset_row *r = &v->st->resets[i];
+
+		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		flow[0] = 0;
+		if (r->has_flow)
+			names_flow(&r->flow, flow, sizeof(flow));
+		snprintf(line, sizeof(line), "  %-24s %-8s port %-5u %9llu  %s", place,
+			 r->k.type == NST_EV_RESET_SENT ? "sent" : "received", r->k.port,
+			 (unsigned long long)r->count, flow);
+		fprintf(o, "%.*s\n", width, line);
+	}
+}
+
+void ports_table(const struct watch_view *v, FILE *o, int max, int width)
+{
+	char place[96], line[256];
+
+	for (int i = 0; i < v->st->nports && i < max; i++) {
+		const struct port_row *r = &v->st->ports[i];
+
+		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
+			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
+			 (unsigned long long)r->drops);
+		fprintf(o, "%.*s\n", width, line);
+	}
+}

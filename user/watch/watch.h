@@ -1,0 +1,30 @@
+/* nstrace watch: everything one watch owns. Only watch.c and follow.c
+ * see this; the outputs see a const struct watch_view. */
+#ifndef NST_WATCH_H
+#define NST_WATCH_H
+
+#include "journey.h"
+#include "metrics.h"
+#include "model.h"
+#include "pcap.h"
+#include "report.h"
+#include "session.h"
+#include "stats.h"
+
+struct watch {
+	struct watch_opts o;
+	struct session s;
+	struct stats st;
+	struct report rep;
+	struct journeys journeys;
+	struct metrics metrics;
+	struct pcap pcap;
+	struct watch_view view;
+	int ready_written;         /* the ready file is ours to remove */
+	int replan;                /* links changed: discover and re-plan */
+};
+
+/* One event from the ring buffer: counted, told, written, journeyed. */
+int watch_handle_event(void *ctx, void *data, size_t size);
+
+#endif
