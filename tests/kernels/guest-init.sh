@@ -67,9 +67,11 @@ uname -r >/results/uname
 	/src/nstrace watch --all --lines -v --duration 2 >/results/watch-v.txt 2>&1
 echo "guest-init: running tests: $NST_ONLY" >/dev/console
 start=$(date +%s)
-/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \
-	NST_ONLY="$NST_ONLY" NST_TIMEOUT="$NST_TIMEOUT" /usr/bin/bash tests/run.sh 2>&1 |
-	tee /results/out.log >/dev/console
+{
+	/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \
+		NST_ONLY="$NST_ONLY" NST_TIMEOUT="$NST_TIMEOUT" /usr/bin/bash tests/run.sh 2>&1
+	echo $? >/results/rc
+} | tee /results/out.log >/dev/console
 echo "$(($(date +%s) - start))" >/results/seconds
 dmesg >/results/dmesg
 echo done >/results/done

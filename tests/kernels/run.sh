@@ -138,10 +138,16 @@ image() {
 # prefix LABEL: verdict lines prefixed by the kernel; run.sh's own total dropped.
 prefix() { sed -u -E -e "s/^(PASS|FAIL|SKIP) /\\1 [$1] /" -e '/^[0-9]+ passed, [0-9]+ failed/d'; }
 
-# count LABEL OUT: add OUT's verdicts to the totals.
+# count LABEL OUT RC: add OUT's verdicts to the totals; a run.sh that ended
+# badly without a FAIL line, or gave no verdict at all, is one failure more.
 count() {
 	local p f s
 	p=$(grep -c '^PASS ' "$2"); f=$(grep -c '^FAIL ' "$2"); s=$(grep -c '^SKIP ' "$2")
+	if [ $((p + f + s)) = 0 ] || { [ "$3" != 0 ] && [ "$f" = 0 ]; }; then
+		echo "FAIL [$1] tests/run.sh: exited with status ${3:-?} and $((p + f + s)) verdicts"
+		tail -n 5 "$2" | sed 's/^/    /'
+		f=$((f + 1))
+	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 	say "[$1] $p passed, $f failed, $s skipped"
 }
@@ -192,7 +198,7 @@ guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 		tail -n 15 "$res/console.log" "$res/qemu.log" 2>/dev/null | sed 's/^/    /'
 		fail=$((fail + 1))
 	fi
-	[ -e "$res/out.log" ] && count "$label" "$res/out.log"
+	[ -e "$res/done" ] && count "$label" "$res/out.log" "$(cat "$res/rc" 2>/dev/null)"
 	[ -s "$res/watch-v.txt" ] && grep -q 'libbpf\|verifier\|refused' "$res/watch-v.txt" &&
 		{ echo "    [$label] nstrace watch --all -v (first lines; all in $res/watch-v.txt):"; grep -m 12 -i 'libbpf\|verifier\|refused\|error' "$res/watch-v.txt" | sed 's/^/      /'; }
 	say "[$label] kernel $(cat "$res/uname" 2>/dev/null || echo '?'): userland after $(cat "$res/boot_uptime" 2>/dev/null || echo '?') s, tests $(cat "$res/seconds" 2>/dev/null || echo '?') s, guest $((t1 - t0)) s in all; logs in $res"
@@ -204,7 +210,7 @@ host() {   # the same subset on this machine's kernel, in tests/run.sh's sandbox
 	say "[host] running on this machine's kernel $(uname -r), tests: $TESTS"
 	t0=$(date +%s)
 	NST_ONLY="$TESTS" ./tests/run.sh 2>&1 | tee "$res/out.log" | prefix host
-	count host "$res/out.log"
+	count host "$res/out.log" "${PIPESTATUS[0]}"
 	say "[host] tests $(($(date +%s) - t0)) s"
 }
 
