@@ -38,7 +38,10 @@ stop_watch
 ping_us=$(rtts <"$TMP/ping.idle" | median)
 echo_us=$(lat "$TMP/idle" echo_rtt "$R" "$B" p50_us)
 eq idle/echo_count "$(lat "$TMP/idle" echo_rtt "$R" "$B" count)" 30
-close_enough idle/echo_rtt_matches_ping "${echo_us:-0}" "${ping_us:-0}" 20 50
+# ping's own time in user space is part of its RTT, not nstrace's: ~50 µs here,
+# 3-5 times that under emulation (make check-kernels sets NST_EMULATED).
+floor=50; [ -n "${NST_EMULATED:-}" ] && floor=150
+close_enough idle/echo_rtt_matches_ping "${echo_us:-0}" "${ping_us:-0}" 20 "$floor"
 eq idle/one_way_each_direction "$(lat "$TMP/idle" one_way "$R" "$B" count) $(lat "$TMP/idle" one_way "$B" "$R" count)" "30 30"
 echo "    idle: ping median ${ping_us} µs, nstrace echo p50 ${echo_us} µs"
 

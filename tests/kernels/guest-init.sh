@@ -69,7 +69,7 @@ echo "guest-init: running tests: $NST_ONLY" >/dev/console
 start=$(date +%s)
 {
 	/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/kbin HOME=/root TERM=dumb \
-		NST_ONLY="$NST_ONLY" NST_TIMEOUT="$NST_TIMEOUT" /usr/bin/bash tests/run.sh 2>&1
+		NST_ONLY="$NST_ONLY" NST_TIMEOUT="$NST_TIMEOUT" NST_EMULATED=1 /usr/bin/bash tests/run.sh 2>&1
 	echo $? >/results/rc
 } | tee /results/out.log >/dev/console
 echo "$(($(date +%s) - start))" >/results/seconds
