@@ -90,7 +90,19 @@ cost_add() {
 cost_cell() {
 	awk -v k="$2" '$1 == k { t += $2; c += $3 } END { if (c > 0) printf "%.0f", t / c; else printf "–" }' "$1"
 }
-# calls_cell FILE KIND: thousands of calls of KIND per second of load.
+# calls_cell FILE KIND: calls of KIND per second of load ("12k/s", "3/s").
 calls_cell() {
-	awk -v k="$2" '$1 == k { c += $3; s += $4 } END { if (s > 0) printf "%.0f", c / s / 1000; else printf "0" }' "$1"
+	awk -v k="$2" '$1 == k { c += $3; s += $4 } END {
+		r = (s > 0) ? c / s : 0
+		if (r >= 1000) printf "%.0fk/s", r / 1000; else printf "%.0f/s", r }' "$1"
+}
+# phase NAME: say on stderr what starts, and how long the previous phase took.
+PHASE= PHASE_T=
+phase() {
+	local t
+	t=$(date +%s.%N)
+	[ -n "$PHASE" ] && awk -v a="$PHASE_T" -v b="$t" -v n="$PHASE" 'BEGIN { printf "bench: %s took %.0fs\n", n, b - a }' >&2
+	PHASE=$1 PHASE_T=$t
+	[ -n "$1" ] && echo "bench: $1" >&2
+	return 0
 }

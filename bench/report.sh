@@ -61,7 +61,7 @@ report() {
 	echo
 	echo "kernel.bpf_stats_enabled=1 during one extra run per load and variant (off during the rounds"
 	echo "above). ns per call: run_time_ns / run_cnt of nstrace's programs (bpftool prog show), in"
-	echo "parentheses thousands of calls per second. tc: one program per direction, attached to every"
+	echo "parentheses calls per second. tc: one program per direction, attached to every"
 	echo "watched port; resets: tcp_send_reset + tcp_receive_reset."
 	echo
 	echo "| load | watch | tc ingress | tc egress | kfree_skb | icmp_send | resets |"
@@ -70,7 +70,7 @@ report() {
 		for v in nstrace nolat; do
 			printf '| %s | %s |' "$l" "${VNAME[$v]}"
 			for k in tc_ingress tc_egress kfree_skb icmp_send resets; do
-				printf ' %s (%s k/s) |' "$(cost_cell "$TMP/cost.$l.$v" "$k")" "$(calls_cell "$TMP/cost.$l.$v" "$k")"
+				printf ' %s (%s) |' "$(cost_cell "$TMP/cost.$l.$v" "$k")" "$(calls_cell "$TMP/cost.$l.$v" "$k")"
 			done
 			echo
 		done

@@ -11,7 +11,10 @@
 # red and blue of topologies/bridge.topo built by nstrace itself; nothing
 # is left behind. PAIRS (default 5) and SECS (default 2) set the effort,
 # LC_RUNS (default 5) the start/stop runs; QUICK=1 is a short functional run
-# (PAIRS=1 SECS=1 LC_RUNS=2). Only a run with PAIRS >= 5 writes bench/RESULTS.md.
+# (PAIRS=1 SECS=1 LC_RUNS=2). Only a run with PAIRS >= 5 writes bench/RESULTS.md;
+# RESULTS_OUT=/path writes any run's report there instead. trafgen sends with
+# --no-sock-mem (host sysctls untouched); kernel.bpf_stats_enabled is set only
+# during the cost passes and restored on exit.
 set -u
 cd "$(dirname "$0")/.."
 if [ -z "${NST_SANDBOX:-}" ]; then
@@ -66,7 +69,7 @@ summary_get() { grep '"type":"summary"' "$TMP/watch.json" | jq -r "$1"; }
 # call, a cost of their own), for the per-program table, exactness, CPU, RSS.
 measure() {
 	local load=$1 v i w0 w1 t0 t1 c0 c1 npid
-	echo "bench: $load" >&2
+	phase "$load"
 	for i in $(seq "$PAIRS"); do
 		for v in $VARIANTS; do
 			"start_$v"
@@ -118,12 +121,13 @@ measure trafgen
 TG_WHERE=$(summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .location] | unique | join(\", \")")
 
 # ---- start, stop, first story ----
-echo "bench: start, stop and first story" >&2
+phase "start, stop and first story on bridge.topo"
 ports_of() { "$NST" watch "$@" --json --duration 0.1 2>/dev/null | head -1 | jq '.ports | length'; }
 p_small=$(ports_of "$R")
 lc_runs small "$LC_RUNS" "" "" "" -- "$R"
 lc_runs small "$LC_RUNS" "$R" veth-red "$TMP/trafgen.cfg" -- "$R"
 first_story "$LC_RUNS" 1.5
+phase "start and stop with 41 ports"
 BIG=$TMP/big.topo
 {
 	echo "bridge bb0"
@@ -135,20 +139,24 @@ p_big=$(ports_of "${P}n1")
 lc_runs big "$LC_RUNS" "" "" "" -- "${P}n1"
 lc_runs big "$LC_RUNS" "${P}n1" eth0 "$TMP/trafgen-big.cfg" -- "${P}n1"
 
+phase ""
 . bench/report.sh
 BENCH_SECS=$(( $(date +%s) - BENCH_T0 ))
 report | tee "$TMP/report"
 echo "bench: took ${BENCH_SECS}s" >&2
-# A full run (PAIRS >= 5) is the record: bench/RESULTS.md.
-if [ "$PAIRS" -ge 5 ]; then
+# A full run (PAIRS >= 5) is the record: bench/RESULTS.md (RESULTS_OUT=FILE
+# writes any run's report to FILE instead).
+OUT=${RESULTS_OUT:-}
+[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && OUT=bench/RESULTS.md
+if [ -n "$OUT" ]; then
 	{
-		echo "# make bench: last full run"
+		echo "# make bench: $([ "$PAIRS" -ge 5 ] && echo "last full run" || echo "a short run (PAIRS=$PAIRS)")"
 		echo
 		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 		echo "- machine: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 		echo "- nstrace $("$NST" --version | cut -d' ' -f2), commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')"
 		echo "- $PAIRS interleaved rounds of ${SECS}s per variant and load, $LC_RUNS start/stop runs; the bench took ${BENCH_SECS}s"
 		cat "$TMP/report"
-	} >bench/RESULTS.md.new && mv bench/RESULTS.md.new bench/RESULTS.md
-	echo "bench: wrote bench/RESULTS.md" >&2
+	} >"$OUT.new" && mv "$OUT.new" "$OUT"
+	echo "bench: wrote $OUT" >&2
 fi
