@@ -11,7 +11,15 @@ lc_stop() {   # from the EXIT trap too
 	wait "$lc_pid" 2>/dev/null
 	lc_pid=
 }
-# ms_since NS_START NS_END
+# wait_ready FILE: until watch ($lc_pid) writes it, exits, or 30 s pass.
+wait_ready() {
+	local deadline=$(( $(date +%s) + 30 ))
+	while [ ! -e "$1" ] && kill -0 "$lc_pid" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$deadline" ] || { echo "bench: watch not ready after 30 s" >&2; break; }
+		sleep 0.002
+	done
+}
+# ms_between NS_START NS_END
 ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (b - a) / 1e6 }'; }
 
 # lc_runs NAME N STORM_NS STORM_DEV STORM_CFG -- WATCH_ARGS...: N starts and
@@ -26,7 +34,7 @@ lc_runs() {
 		s=$(now_ns)
 		"$NST" watch "$@" --json -q --ready-file "$TMP/lc.ready" >"$out" 2>/dev/null &
 		lc_pid=$!
-		while [ ! -e "$TMP/lc.ready" ] && kill -0 "$lc_pid" 2>/dev/null; do sleep 0.002; done
+		wait_ready "$TMP/lc.ready"
 		e=$(now_ns)
 		ms_between "$s" "$e" >>"$TMP/lc.$name.ready"
 		if [ -n "$sns" ]; then
@@ -57,7 +65,7 @@ first_story() {
 		rd=$!
 		"$NST" watch "$R" --json --ready-file "$TMP/fs.ready" >"$TMP/fs.fifo" 2>/dev/null &
 		lc_pid=$!
-		while [ ! -e "$TMP/fs.ready" ] && kill -0 "$lc_pid" 2>/dev/null; do sleep 0.002; done
+		wait_ready "$TMP/fs.ready"
 		ip netns exec "$R" bash -c "echo story >/dev/udp/10.0.0.2/$port"
 		td=$EPOCHREALTIME
 		when=at_exit

@@ -24,7 +24,7 @@ fi
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-bench /run/netns
 ip link set lo up
 
-NST=$PWD/nstrace
+NST=${NST:-$PWD/nstrace}   # NST=/path/to/nstrace measures another build
 if [ -n "${QUICK:-}" ]; then
 	PAIRS=${PAIRS:-1} SECS=${SECS:-1} LC_RUNS=${LC_RUNS:-2}
 else
