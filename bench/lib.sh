@@ -42,10 +42,28 @@ start_tcpdump() {
 	done
 	sleep 0.5   # tcpdump has no ready signal; it needs ~45 ms to its first packet
 }
+# reap PID SECS: wait until PID (our child) ends; SIGKILL after SECS. Polls
+# /proc with builtins (a zombie still answers kill -0). 1 when it was killed.
+reap() {
+	local pid=$1 n=$(($2 * 400)) st rc=0
+	while [ "$n" -gt 0 ]; do
+		read -r _ _ st _ <"/proc/$pid/stat" 2>/dev/null || break
+		[ "$st" = Z ] && break
+		sleep 0.002
+		n=$((n - 1))
+	done
+	if [ "$n" -le 0 ]; then kill -KILL "$pid" 2>/dev/null; rc=1; fi
+	wait "$pid" 2>/dev/null
+	return $rc
+}
+# stop_tracer [SIG]: SIGINT as a user would (SIGTERM from the EXIT trap: a
+# SIGINT sent before watch blocks it is lost, bash starts background jobs
+# with SIGINT ignored), then wait, 10 s at most.
 stop_tracer() {
+	local p
 	[ ${#tracer[@]} -gt 0 ] || return 0
-	kill -INT "${tracer[@]}" 2>/dev/null
-	wait "${tracer[@]}" 2>/dev/null
+	kill -"${1:-INT}" "${tracer[@]}" 2>/dev/null
+	for p in "${tracer[@]}"; do reap "$p" 10 || echo "bench: pid $p killed after 10 s" >&2; done
 	tracer=()
 }
 

@@ -5,10 +5,10 @@
 # its JSON object reaches a reader on a pipe.
 
 lc_pid=
-lc_stop() {   # from the EXIT trap too
+lc_stop() {   # [SIG]: SIGINT; SIGTERM from the EXIT trap
 	[ -n "$lc_pid" ] || return 0
-	kill -INT "$lc_pid" 2>/dev/null
-	wait "$lc_pid" 2>/dev/null
+	kill -"${1:-INT}" "$lc_pid" 2>/dev/null
+	reap "$lc_pid" 10 || echo "bench: watch killed 10 s after SIGINT" >&2
 	lc_pid=
 }
 # wait_ready FILE: until watch ($lc_pid) writes it, exits, or 30 s pass.

@@ -52,16 +52,18 @@ trafgen_cfg() {
 CFG
 }
 # trafgen_start NS DEV CFG MAXSECS: flood in the background (tg_pid); stops
-# by itself after MAXSECS at the latest.
+# by itself after MAXSECS at the latest (timeout), or after MAXSECS times
+# 3 Mpps frames should timeout be gone.
 trafgen_start() {
 	ip netns exec "$1" timeout -s INT "$4" trafgen --dev "$2" --conf "$3" --cpus 1 \
-		--no-sock-mem --qdisc-path --no-cpu-stats --num 2000000000 >/dev/null 2>&1 &
+		--no-sock-mem --qdisc-path --no-cpu-stats --num "$(awk -v s="$4" 'BEGIN { printf "%d", s * 3000000 }')" \
+		>/dev/null 2>&1 &
 	tg_pid=$!
 }
 trafgen_stop() {
 	[ -n "${tg_pid:-}" ] || return 0
 	kill -INT "$tg_pid" 2>/dev/null
-	wait "$tg_pid" 2>/dev/null
+	reap "$tg_pid" 5
 	tg_pid=
 }
 # noports NS: the namespace's UdpNoPorts counter.

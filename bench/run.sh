@@ -41,10 +41,10 @@ BENCH_T0=$(date +%s)
 . bench/lifecycle.sh
 
 cleanup() {
-	stop_tracer
+	stop_tracer TERM
 	trafgen_stop
-	lc_stop
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	lc_stop TERM
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	stats_restore
 	"$NST" topo down --prefix "$P" topologies/bridge.topo >/dev/null 2>&1
 	[ -n "$BIG" ] && "$NST" topo down --prefix "$P" "$BIG" >/dev/null 2>&1
