@@ -47,7 +47,7 @@ start_tcpdump() {
 reap() {
 	local pid=$1 n=$(($2 * 400)) st rc=0
 	while [ "$n" -gt 0 ]; do
-		read -r _ _ st _ <"/proc/$pid/stat" 2>/dev/null || break
+		read -r _ _ st _ 2>/dev/null <"/proc/$pid/stat" || break
 		[ "$st" = Z ] && break
 		sleep 0.002
 		n=$((n - 1))
