@@ -62,7 +62,9 @@ report() {
 	echo "kernel.bpf_stats_enabled=1 during one extra run per load and variant (off during the rounds"
 	echo "above). ns per call: run_time_ns / run_cnt of nstrace's programs (bpftool prog show), in"
 	echo "parentheses calls per second. tc: one program per direction, attached to every"
-	echo "watched port; resets: tcp_send_reset + tcp_receive_reset."
+	echo "watched port; resets: tcp_send_reset + tcp_receive_reset. kfree_skb and the tracepoints run for"
+	echo "every namespace on the host (the netns filter is inside the program), so anything else running"
+	echo "on the host adds calls; rare calls (a few per second) cost more each, from cold caches."
 	echo
 	echo "| load | watch | tc ingress | tc egress | kfree_skb | icmp_send | resets |"
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
@@ -103,7 +105,7 @@ report() {
 	total=$(wc -l <"$TMP/fs.when" 2>/dev/null)
 	echo "- first story (\`watch --json red\` into a pipe; one UDP datagram to a closed port of blue right"
 	echo "  after ready, until its drop object reaches the reader): $(lcell "$TMP/fs.ms") ms;"
-	echo "  $live of $total arrived while watch ran, the others only at exit after a SIGINT 1.5 s"
+	echo "  $live of $total arrived while watch ran, the others only at exit after a SIGINT ${FS_CAP} s"
 	echo "  after the drop$( [ "$live" != "$total" ] && echo ' (output block-buffered: those figures are the wait plus the exit)')"
 	echo
 	echo "Machine-readable:"

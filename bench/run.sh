@@ -126,7 +126,8 @@ ports_of() { "$NST" watch "$@" --json --duration 0.1 2>/dev/null | head -1 | jq 
 p_small=$(ports_of "$R")
 lc_runs small "$LC_RUNS" "" "" "" -- "$R"
 lc_runs small "$LC_RUNS" "$R" veth-red "$TMP/trafgen.cfg" -- "$R"
-first_story "$LC_RUNS" 1.5
+FS_CAP=1
+first_story "$LC_RUNS" "$FS_CAP"
 phase "start and stop with 41 ports"
 BIG=$TMP/big.topo
 {
