@@ -78,5 +78,6 @@ load_trafgen() {  # frames per second freed as NO_SOCKET in blue (UdpNoPorts)
 	sleep "$SECS"
 	c1=$(noports "$B"); t1=$(now_ns)
 	trafgen_stop
+	[ "$c1" != "$c0" ] || echo "bench: trafgen: no frame reached blue (UdpNoPorts did not move)" >&2
 	awk -v c="$((c1 - c0))" -v t="$((t1 - t0))" 'BEGIN { if (t > 0) printf "%.0f\n", c / (t / 1e9); else print 0 }'
 }
