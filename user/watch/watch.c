@@ -71,7 +71,7 @@ static void view_init(struct watch *w)
 	v->st = &w->st;
 	v->targets = w->s.targets;
 	v->ntargets = &w->s.ntargets;
-	v->tc_legacy = &w->s.att.used_legacy;
+	v->att = &w->s.att;
 	v->hooks = &w->s.att.n;
 	v->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
 }
@@ -160,6 +160,51 @@ static void watch_fd(int efd, int fd, uint64_t tag)
 	epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* The signals the event loop reads from a signalfd. Blocked from the
+ * start of cmd_watch: a SIGINT that comes while loading and attaching
+ * waits there (and is not lost, even where a shell started us with
+ * SIGINT ignored). */
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+/* Consume the pending stop signal that ended attaching. */
+static void take_stop_signal(void)
+{
+	struct timespec none = { 0, 0 };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	while (sigtimedwait(&mask, NULL, &none) > 0)
+		;
+}
+
+/* The summary is out: a second SIGINT (or SIGTERM) during teardown ends
+ * the process at once. tcx links go with it; clsact filters keep their
+ * lease for the next watch or 'nstrace cleanup'. */
+static void teardown_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
 /* Until a stop signal, the duration, or no target left. 0 or -errno. */
 static int loop(struct watch *w, int efd)
 {
@@ -170,12 +215,7 @@ static int loop(struct watch *w, int efd)
 	int ret = 0, done = 0;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	stop_signals(&mask);
 	fds.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	fds.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (fds.sfd < 0 || fds.tfd < 0 || timerfd_settime(fds.tfd, 0, &its, NULL)) {
@@ -208,7 +248,6 @@ out:
 		close(fds.sfd);
 	if (fds.tfd >= 0)
 		close(fds.tfd);
-	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	return ret;
 }
 
@@ -281,6 +320,7 @@ static int finish(struct watch *w, int ret)
 		report_plan(&w->rep, &w->view);
 	}
 	report_summary(&w->rep, &w->view);
+	fflush(w->rep.out);   /* out before teardown, which a supervisor may cut short */
 	if (w->pcap.f && pcap_close(&w->pcap)) {
 		fprintf(stderr, "nstrace watch: writing %s failed: %s\n", w->o.pcap, strerror(EIO));
 		ret = ret ? ret : -EIO;
@@ -305,10 +345,16 @@ static int run(struct watch *w)
 		goto out_outputs;
 	if ((ret = session_start(&w->s, watch_handle_event, w)))
 		goto out_outputs;
-	if (!(ret = announce(w)))
+	if (w->s.stopped) {
+		fprintf(stderr, "nstrace watch: stopped while attaching (%d of %d ports): "
+			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
+		take_stop_signal();   /* done as told: it is not a second one */
+	}
+	else if (!(ret = announce(w)))
 		ret = finish(w, loop(w, efd));
 	if (w->ready_written)   /* never a file that was there before us */
 		unlink(w->o.ready_file);
+	teardown_signals();
 out_outputs:
 	metrics_close(&w->metrics);
 	pcap_close(&w->pcap);
@@ -340,10 +386,12 @@ int cmd_watch(int argc, char **argv)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 	enum opts_result parsed;
+	sigset_t stop;
 	int ret;
 
 	if (!w)
 		return EXIT_RUNTIME;
+	stop_signals(&stop);
 	w->rep.out = stdout;
 	w->o.sample_ms = 1000;
 	w->metrics.fd = -1;
@@ -358,6 +406,10 @@ int cmd_watch(int argc, char **argv)
 	/* Journeys are blocks of lines, not a screen to redraw. */
 	if (w->o.journey && w->o.mode == REPORT_TTY)
 		w->o.mode = REPORT_LINES;
+	/* Programs read --lines and --json live: each line leaves whole when
+	 * it ends (one write, up to the buffer), not when 4 KiB have piled up. */
+	if (w->o.mode != REPORT_TTY)
+		setvbuf(stdout, NULL, _IOLBF, 1 << 20);
 	if (w->o.journey && !w->o.filter.proto && !w->o.filter.port && !w->o.filter.net.family)
 		pr_warn("tracing every packet on these ports: narrow it with --host, --port "
 			"or --proto\n");
