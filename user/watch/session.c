@@ -77,16 +77,18 @@ static int read_btf(const struct watch_opts *o)
  * this kernel can run (kfeat.c). */
 static void configure(struct watch_bpf *s, const struct watch_opts *o)
 {
-	s->rodata->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
-	s->rodata->latency = !o->no_latency;
-	s->rodata->journey = o->journey;
-	s->rodata->capture = !o->pcap ? NST_CAP_OFF : o->pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
-	s->rodata->f_proto = o->filter.proto;
-	s->rodata->f_port = o->filter.port;
+	struct nst_config *c = &s->rodata->cfg;
+
+	c->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
+	c->latency = !o->no_latency;
+	c->journey = o->journey;
+	c->capture = !o->pcap ? NST_CAP_OFF : o->pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
+	c->f_proto = o->filter.proto;
+	c->f_port = o->filter.port;
 	if (o->filter.net.family) {
-		s->rodata->f_family = o->filter.net.family;
-		s->rodata->f_plen = o->filter.net.plen;
-		memcpy((void *)s->rodata->f_addr, o->filter.net.a, 16);
+		c->f_family = o->filter.net.family;
+		c->f_plen = o->filter.net.plen;
+		memcpy(c->f_addr, o->filter.net.a, 16);
 	}
 	kfeat_configure(s, kfeat_get());
 }
@@ -132,7 +134,7 @@ static int fill_ns_latency(struct session *s, const struct live_ns *ns)
 		if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
 			return -errno;
 		for (int a = 0; a < ln->naddrs; a++) {
-			struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
+			struct nst_addr_key k = { .family = (uint32_t)ln->addrs[a].family };
 
 			memcpy(k.addr, ln->addrs[a].a, 16);
 			if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
@@ -171,7 +173,7 @@ static int fill_maps(struct session *s)
 			return -errno;
 	}
 	for (int i = 0; i < s->plan.naddrs; i++) {
-		struct nst_akey k = { .family = s->plan.addrs[i].family };
+		struct nst_addr_key k = { .family = s->plan.addrs[i].family };
 
 		memcpy(k.addr, s->plan.addrs[i].a, 16);
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
