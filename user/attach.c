@@ -256,7 +256,7 @@ static void release_links_child(int *fds, int n)
  * what a dying process holds before its parent sees it exit. A child
  * inherits the links and releases them; we close our copies at once and
  * are free to exit. If it cannot be made, we release them here. */
-static void hand_off_links(struct attach_set *s)
+void attach_hand_off_links(struct attach_set *s)
 {
 	int *fds = calloc(s->n ? s->n : 1, sizeof(*fds)), n = 0;
 
@@ -266,15 +266,17 @@ static void hand_off_links(struct attach_set *s)
 	if (n && fork() == 0)
 		release_links_child(fds, n);
 	for (int i = 0; i < s->n; i++)
-		if (s->v[i].link_fd >= 0)
+		if (s->v[i].link_fd >= 0) {
 			close(s->v[i].link_fd);
+			s->v[i].link_fd = -1;
+		}
 	free(fds);
 }
 
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx)
 {
-	hand_off_links(s);
+	attach_hand_off_links(s);
 	/* Last first: a clsact qdisc goes with the filter that created it,
 	 * after the filters attached to it later. */
 	for (int i = s->n - 1; i >= 0; i--) {

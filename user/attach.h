@@ -49,6 +49,9 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry);
 /* "clsact", "tcx" or "tcx+clsact": what the ports got. */
 const char *attach_kind(const struct attach_set *s);
+/* Let go of the tcx links now: a child process releases them (each
+ * waits for an RCU grace period) while we go on to exit. */
+void attach_hand_off_links(struct attach_set *s);
 /* Detach everything; clsact filters only after checking they are ours. */
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx);

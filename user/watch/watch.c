@@ -24,6 +24,11 @@
 #include "watch.h"
 
 #define TICK_MS 100
+
+/* Who sent the stop we obeyed: a program (timeout(1) signals us and then
+ * its process group) may send it twice; a terminal's ^C comes from no
+ * process (0), once a keypress. */
+static pid_t stop_sender = -1;
 /* A packet quiet this long has arrived or died: its journey is told. */
 #define JOURNEY_IDLE_NS 300000000ULL
 
@@ -130,8 +135,10 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 	case TAG_SIGNAL:
 		if (read(fds->sfd, &si, sizeof(si)) != sizeof(si))
 			return 0;
-		if (si.ssi_signo != SIGWINCH)
+		if (si.ssi_signo != SIGWINCH) {
+			stop_sender = (pid_t)si.ssi_pid;
 			return 1;
+		}
 		window_size(w);
 		return 0;
 	case TAG_TIMER:
@@ -174,7 +181,7 @@ static void stop_signals(sigset_t *mask)
 	sigprocmask(SIG_BLOCK, mask, NULL);
 }
 
-/* Consume the pending stop signal that ended attaching. */
+/* Consume the stop signal that ended attaching (and note its sender). */
 static void take_stop_signal(void)
 {
 	struct timespec none = { 0, 0 };
@@ -184,24 +191,35 @@ static void take_stop_signal(void)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	while (sigtimedwait(&mask, NULL, &none) > 0)
-		;
+	siginfo_t info;
+
+	while (sigtimedwait(&mask, &info, &none) > 0)
+		stop_sender = info.si_pid;
+}
+
+static void on_second_stop(int sig, siginfo_t *info, void *uc)
+{
+	(void)uc;
+	if (info->si_pid && info->si_pid == stop_sender)
+		return;   /* the same stop again */
+	_exit(128 + sig);
 }
 
 /* The summary is out: a second SIGINT (or SIGTERM) during teardown ends
- * the process at once. tcx links go with it; clsact filters keep their
- * lease for the next watch or 'nstrace cleanup'. */
+ * the process at once. tcx links were handed off already; clsact filters
+ * keep their lease for the next watch or 'nstrace cleanup'. */
 static void teardown_signals(void)
 {
+	struct sigaction sa = { .sa_sigaction = on_second_stop, .sa_flags = SA_SIGINFO };
 	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 }
 
@@ -348,12 +366,15 @@ static int run(struct watch *w)
 	if (w->s.stopped) {
 		fprintf(stderr, "nstrace watch: stopped while attaching (%d of %d ports): "
 			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
-		take_stop_signal();   /* done as told: it is not a second one */
+		take_stop_signal();   /* obeyed: not a second one */
 	}
 	else if (!(ret = announce(w)))
 		ret = finish(w, loop(w, efd));
 	if (w->ready_written)   /* never a file that was there before us */
 		unlink(w->o.ready_file);
+	/* Before a second signal may end us: a process that dies holding tcx
+	 * links waits for each one's release before it is gone. */
+	attach_hand_off_links(&w->s.att);
 	teardown_signals();
 out_outputs:
 	metrics_close(&w->metrics);
