@@ -18,7 +18,11 @@ printf 'ns a\n' >"$TMP/drop.topo"
 topo_up "$TMP/drop.topo" >/dev/null 2>&1
 # They go on until features is done: under qemu's emulation (make
 # check-kernels) loading alone can take longer than a fixed burst.
-ip netns exec "$P"a timeout 120 bash -c 'while :; do echo x >/dev/udp/127.0.0.1/9; sleep 0.005; done' 2>/dev/null &
+ip netns exec "$P"a timeout 120 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    s.sendto(b"x", ("127.0.0.1", 9)); time.sleep(0.001)' 2>/dev/null &
 sender=$!
 PIDS+=($sender)
 sleep 0.2
