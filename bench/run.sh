@@ -1,11 +1,20 @@
 #!/bin/bash
-# make bench: what nstrace costs, measured in one run beside the baseline
-# with latency off (--no-latency), and beside tcpdump on the same ports. Ratios, medians of interleaved runs
-# (A/B/C, A/B/C, ...), because this machine is shared and noisy.
+# make bench: what nstrace costs, measured in one run beside the baseline,
+# beside itself with latency off (--no-latency), and beside tcpdump on the
+# same ports. Ratios to no tracing in the same round, medians (with min and
+# max) of interleaved rounds (none/nstrace/nolat/tcpdump, again, ...),
+# because this machine is shared and noisy. Then the kernel's own cost
+# accounting per program, exactness of the counts, and start/stop/first-story
+# times (issue 13).
 #
 # Runs inside its own network and mount namespace (unshare -n -m), on
 # red and blue of topologies/bridge.topo built by nstrace itself; nothing
-# is left behind. PAIRS (default 5) and SECS (default 2) set the effort.
+# is left behind. PAIRS (default 5) and SECS (default 2) set the effort,
+# LC_RUNS (default 5) the start/stop runs; QUICK=1 is a short functional run
+# (PAIRS=1 SECS=1 LC_RUNS=2). Only a run with PAIRS >= 5 writes bench/RESULTS.md;
+# RESULTS_OUT=/path writes any run's report there instead. trafgen sends with
+# --no-sock-mem (host sysctls untouched); kernel.bpf_stats_enabled is set only
+# during the cost passes and restored on exit.
 set -u
 cd "$(dirname "$0")/.."
 if [ -z "${NST_SANDBOX:-}" ]; then
@@ -15,183 +24,140 @@ fi
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-bench /run/netns
 ip link set lo up
 
-NST=$PWD/nstrace
-PAIRS=${PAIRS:-5}
-SECS=${SECS:-2}
+NST=${NST:-$PWD/nstrace}   # NST=/path/to/nstrace measures another build
+if [ -n "${QUICK:-}" ]; then
+	PAIRS=${PAIRS:-1} SECS=${SECS:-1} LC_RUNS=${LC_RUNS:-2}
+else
+	PAIRS=${PAIRS:-5} SECS=${SECS:-2} LC_RUNS=${LC_RUNS:-5}
+fi
 P=nb-
 R=${P}red B=${P}blue
 TMP=$(mktemp -d)
 PIDS=()
+BIG=
+BENCH_T0=$(date +%s)
+. bench/lib.sh
+. bench/loads.sh
+. bench/lifecycle.sh
+
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_tracer TERM
+	trafgen_stop
+	lc_stop TERM
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	stats_restore
 	"$NST" topo down --prefix "$P" topologies/bridge.topo >/dev/null 2>&1
-	[ -n "${BIG:-}" ] && "$NST" topo down --prefix "$P" "$BIG" >/dev/null 2>&1
+	[ -n "$BIG" ] && "$NST" topo down --prefix "$P" "$BIG" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 "$NST" topo up --prefix "$P" topologies/bridge.topo || exit 1
 ip netns exec "$B" iperf3 -s -D -B 10.0.0.2 --pidfile "$TMP/iperf.pid" >/dev/null
 sleep 0.3
 PIDS+=("$(cat "$TMP/iperf.pid")")
+trafgen_cfg "$TMP/trafgen.cfg" "$R" veth-red "$B" veth-blue 10.0.0.1 10.0.0.2
 
-# ---- the variants: each starts its tracer and echoes its pids ----
-tracer=()
-start_none() { tracer=(); }
-start_nstrace() {   # [ARGS...]: the full watch, latency included
-	rm -f "$TMP/ready"
-	"$NST" watch "$R" --json -q --ready-file "$TMP/ready" "$@" >"$TMP/watch.json" 2>/dev/null &
-	tracer=($!)
-	for i in $(seq 200); do [ -e "$TMP/ready" ] && return; sleep 0.01; done
-}
-start_nolat() { start_nstrace --no-latency; }
-start_tcpdump() {
-	tracer=()
-	for spec in "$R:veth-red" ":${P}br0-red" ":${P}br0-blue" "$B:veth-blue"; do
-		ns=${spec%%:*} dev=${spec#*:}
-		if [ -n "$ns" ]; then
-			ip netns exec "$ns" tcpdump -i "$dev" -w /dev/null -s 0 -q 2>/dev/null &
-		else
-			tcpdump -i "$dev" -w /dev/null -s 0 -q 2>/dev/null &
-		fi
-		tracer+=($!)
-	done
-	sleep 0.5   # tcpdump has no ready signal; it needs ~45 ms to its first packet
-}
-stop_tracer() {
-	[ ${#tracer[@]} -gt 0 ] || return 0
-	kill -INT "${tracer[@]}" 2>/dev/null
-	wait "${tracer[@]}" 2>/dev/null
-}
+VARIANTS="none nstrace nolat tcpdump"
+# summary_sum FILTER: a number from the summary line of the last watch.
+summary_get() { grep '"type":"summary"' "$TMP/watch.json" | jq -r "$1"; }
 
-# ---- the loads: each prints one number (higher is better) ----
-load_tcp() {  # bits per second received
-	ip netns exec "$R" iperf3 -c 10.0.0.2 -t "$SECS" -J 2>/dev/null |
-		jq '.end.sum_received.bits_per_second // 0'
-}
-load_udp64() {  # packets per second received at blue
-	ip netns exec "$R" iperf3 -c 10.0.0.2 -u -l 64 -b 0 -t "$SECS" -J 2>/dev/null |
-		jq '((.end.sum.packets // 0) - (.end.sum.lost_packets // 0)) / (.end.sum.seconds // 1)'
-}
-load_storm() {  # packets per second sent while blue's firewall drops them all
-	ip netns exec "$R" iperf3 -c 10.0.0.2 -u -l 64 -b 0 -t "$SECS" -J 2>/dev/null |
-		jq '(.end.sum.packets // 0) / (.end.sum.seconds // 1)'
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-declare -A RES
-run_load() {  # LOAD
-	local load=$1 v
+# measure LOAD: PAIRS interleaved rounds of every variant, then the cost
+# pass: one more run of nstrace and nolat each with kernel.bpf_stats_enabled=1
+# (off during the rounds: the stats add two clock reads to every program
+# call, a cost of their own), for the per-program table, exactness, CPU, RSS.
+measure() {
+	local load=$1 v i w0 w1 t0 t1 c0 c1 npid
+	phase "$load"
 	for i in $(seq "$PAIRS"); do
-		for v in none nstrace nolat tcpdump; do
+		for v in $VARIANTS; do
 			"start_$v"
 			echo "$("load_$load")" >>"$TMP/$load.$v"
 			stop_tracer
 		done
 	done
-	for v in none nstrace nolat tcpdump; do
-		RES[$load.$v]=$(median <"$TMP/$load.$v")
+	stats_on
+	for v in nstrace nolat; do
+		w0=$(witness_$load)
+		"start_$v"
+		npid=${tracer[0]}
+		prog_snapshot "$npid" >"$TMP/progs.before"
+		t0=$(now_ns); c0=$(awk '{print $14 + $15}' /proc/"$npid"/stat)
+		"load_$load" >/dev/null
+		t1=$(now_ns); c1=$(awk '{print $14 + $15}' /proc/"$npid"/stat)
+		prog_snapshot "$npid" >"$TMP/progs.after"
+		cost_add "$TMP/cost.$load.$v" "$TMP/progs.before" "$TMP/progs.after" \
+			"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')"
+		if [ "$v" = nstrace ]; then
+			CPU[$load]=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v t="$((t1 - t0))" \
+				'BEGIN { printf "%.1f", (b - a) / hz / (t / 1e9) * 100 }')
+			RSS[$load]=$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' /proc/"$npid"/status)
+		fi
+		sleep 0.2
+		stop_tracer
+		w1=$(witness_$load)
+		EXACT[$load.$v]="$(counted_$load) $((w1 - w0))"
 	done
+	stats_restore
 }
+declare -A CPU RSS EXACT
+witness_tcp() { echo 0; }
+witness_udp64() { echo 0; }
+witness_storm() { storm_witness; }
+witness_trafgen() { noports "$B"; }
+counted_tcp() { echo 0; }
+counted_udp64() { echo 0; }
+counted_storm() { summary_get '[.drops[] | select(.reason == "NETFILTER_DROP") | .count] | add // 0'; }
+counted_trafgen() { summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .count] | add // 0"; }
 
-echo "bench: $PAIRS interleaved runs of ${SECS}s per variant and load" >&2
-run_load tcp
-run_load udp64
+echo "bench: $PAIRS interleaved rounds of ${SECS}s per variant and load" >&2
+measure tcp
+measure udp64
+storm_setup
+measure storm
+storm_teardown
+measure trafgen
+TG_WHERE=$(summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .location] | unique | join(\", \")")
 
-# Drop storm: every 64-byte data packet dropped by nft in blue
-# (NETFILTER_DROP); iperf3's small UDP "connect" datagram still passes.
-ip netns exec "$B" nft -f - <<NFT
-table inet nstbench {
-	chain input { type filter hook input priority 0; udp dport 5201 udp length 72 counter drop; }
-}
-NFT
-nft_count() { ip netns exec "$B" nft -j list table inet nstbench | jq '[.nftables[].rule? // empty | .expr[] | .counter? // empty | .packets] | add'; }
-run_load storm
-# One more storm run for exactness, CPU and RSS of nstrace itself.
-c0=$(nft_count)
-start_nstrace
-npid=${tracer[0]}
-t0=$(awk '{print $14 + $15}' /proc/$npid/stat)
-load_storm >/dev/null
-t1=$(awk '{print $14 + $15}' /proc/$npid/stat)
-rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$npid/status)
-sleep 0.2
-stop_tracer
-c1=$(nft_count)
-witness=$((c1 - c0))
-counted=$(grep '"type":"summary"' "$TMP/watch.json" | jq '[.drops[] | select(.reason == "NETFILTER_DROP") | .count] | add // 0')
-events=$(grep '"type":"summary"' "$TMP/watch.json" | jq '.events')
-dur=$(grep '"type":"summary"' "$TMP/watch.json" | jq '.duration_s')
-not_shown=$(grep '"type":"summary"' "$TMP/watch.json" | jq '.events_not_shown')
-hz=$(getconf CLK_TCK)
-cpu_pct=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$SECS" 'BEGIN { printf "%.1f", (b - a) / hz / s * 100 }')
-exact=no; [ "$counted" = "$witness" ] && exact=yes
-ip netns exec "$B" nft delete table inet nstbench
-
-# Attach latency: start to ready file, bridge topology and 20 namespaces.
-attach_ms() {  # ARGS...: median ms of 5 starts
-	for i in 1 2 3 4 5; do
-		rm -f "$TMP/ready"
-		s=$(date +%s%N)
-		"$NST" watch "$@" --json -q --ready-file "$TMP/ready" >/dev/null 2>&1 &
-		p=$!
-		while [ ! -e "$TMP/ready" ] && kill -0 $p 2>/dev/null; do sleep 0.001; done
-		e=$(date +%s%N)
-		kill -INT $p; wait $p
-		echo $(( (e - s) / 1000000 ))
-	done | median
-}
+# ---- start, stop, first story ----
+phase "start, stop and first story on bridge.topo"
 ports_of() { "$NST" watch "$@" --json --duration 0.1 2>/dev/null | head -1 | jq '.ports | length'; }
-echo "bench: attach latency" >&2
-a_small=$(attach_ms "$R"); p_small=$(ports_of "$R")
+p_small=$(ports_of "$R")
+lc_runs small "$LC_RUNS" "" "" "" -- "$R"
+lc_runs small "$LC_RUNS" "$R" veth-red "$TMP/trafgen.cfg" -- "$R"
+FS_CAP=1
+first_story "$LC_RUNS" "$FS_CAP"
+phase "start and stop with 41 ports"
 BIG=$TMP/big.topo
 {
 	echo "bridge bb0"
 	for i in $(seq 1 20); do echo "ns n$i"; echo "veth n$i:eth0 bb0"; echo "addr n$i:eth0 10.1.0.$i/24"; done
 } >"$BIG"
 "$NST" topo up --prefix "$P" "$BIG" >/dev/null || echo "bench: 20-namespace topology failed" >&2
-a_big=$(attach_ms "${P}n1"); p_big=$(ports_of "${P}n1")
-per_port=$(awk -v a="$a_small" -v b="$a_big" -v pa="$p_small" -v pb="$p_big" \
-	'BEGIN { if (pb > pa) printf "%.2f", (b - a) / (pb - pa); else print "n/a" }')
+trafgen_cfg "$TMP/trafgen-big.cfg" "${P}n1" eth0 "${P}n2" eth0 10.1.0.1 10.1.0.2
+p_big=$(ports_of "${P}n1")
+lc_runs big "$LC_RUNS" "" "" "" -- "${P}n1"
+lc_runs big "$LC_RUNS" "${P}n1" eth0 "$TMP/trafgen-big.cfg" -- "${P}n1"
 
-report() {
-printf '\n%-26s %11s %11s %11s %11s\n' "load (median of $PAIRS)" "no tracing" "nstrace" "no latency" "tcpdump"
-printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "tcp red->blue (Mbit/s)" \
-	"$(echo "${RES[tcp.none]} / 1000000" | bc -l)" "$(echo "${RES[tcp.nstrace]} / 1000000" | bc -l)" \
-	"$(echo "${RES[tcp.nolat]} / 1000000" | bc -l)" "$(echo "${RES[tcp.tcpdump]} / 1000000" | bc -l)"
-printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "udp 64 B received (pps)" "${RES[udp64.none]}" \
-	"${RES[udp64.nstrace]}" "${RES[udp64.nolat]}" "${RES[udp64.tcpdump]}"
-printf '%-26s %11.0f %11.0f %11.0f %11.0f\n' "drop storm sent (pps)" "${RES[storm.none]}" \
-	"${RES[storm.nstrace]}" "${RES[storm.nolat]}" "${RES[storm.tcpdump]}"
-echo
-echo "storm: nstrace counted $counted NETFILTER_DROP, nft counted $witness (exact: $exact);" \
-	"$events stories in ${dur}s, $not_shown not shown"
-echo "nstrace during the storm: cpu ${cpu_pct}% of one core, peak rss $((rss_kb / 1024)) MB"
-echo "attach (start to ready file): ${a_small} ms for $p_small ports, ${a_big} ms for $p_big ports (${per_port} ms per extra port)"
-echo "ratio tcp=$(ratio "${RES[tcp.nstrace]}" "${RES[tcp.none]}") udp64=$(ratio "${RES[udp64.nstrace]}" "${RES[udp64.none]}")" \
-	"storm=$(ratio "${RES[storm.nstrace]}" "${RES[storm.none]}") storm_exact=$exact attach_ms=$a_small" \
-	"attach_ms_${p_big}ports=$a_big per_port_ms=$per_port rss_mb=$((rss_kb / 1024)) cpu_pct=$cpu_pct" \
-	"tcpdump_tcp=$(ratio "${RES[tcp.tcpdump]}" "${RES[tcp.none]}") tcpdump_udp64=$(ratio "${RES[udp64.tcpdump]}" "${RES[udp64.none]}")" \
-	"tcpdump_storm=$(ratio "${RES[storm.tcpdump]}" "${RES[storm.none]}")" \
-	"nolat_tcp=$(ratio "${RES[tcp.nolat]}" "${RES[tcp.none]}") nolat_udp64=$(ratio "${RES[udp64.nolat]}" "${RES[udp64.none]}")" \
-	"nolat_storm=$(ratio "${RES[storm.nolat]}" "${RES[storm.none]}")"
-}
-
+phase ""
+. bench/report.sh
+BENCH_SECS=$(( $(date +%s) - BENCH_T0 ))
 report | tee "$TMP/report"
-# A full run (PAIRS >= 5) is the record: bench/RESULTS.md.
-if [ "$PAIRS" -ge 5 ]; then
+echo "bench: took ${BENCH_SECS}s" >&2
+# A full run (PAIRS >= 5) is the record: bench/RESULTS.md (RESULTS_OUT=FILE
+# writes any run's report to FILE instead).
+OUT=${RESULTS_OUT:-}
+[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && OUT=bench/RESULTS.md
+if [ -n "$OUT" ]; then
 	{
-		echo "# make bench: last full run"
+		echo "# make bench: $([ "$PAIRS" -ge 5 ] && echo "last full run" || echo "a short run (PAIRS=$PAIRS)")"
 		echo
 		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-		echo "- machine: $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-		echo "- nstrace $("$NST" --version | cut -d' ' -f2), $PAIRS interleaved runs of ${SECS}s per variant"
-		echo
-		echo '```'
+		echo "- machine: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+		echo "- nstrace $("$NST" --version | cut -d' ' -f2), commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')"
+		echo "- $PAIRS interleaved rounds of ${SECS}s per variant and load, $LC_RUNS start/stop runs; the bench took ${BENCH_SECS}s"
 		cat "$TMP/report"
-		echo '```'
-	} >bench/RESULTS.md.new && mv bench/RESULTS.md.new bench/RESULTS.md
-	echo "bench: wrote bench/RESULTS.md" >&2
+	} >"$OUT.new" && mv "$OUT.new" "$OUT"
+	echo "bench: wrote $OUT" >&2
 fi

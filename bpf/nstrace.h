@@ -3,8 +3,21 @@
 #ifndef NSTRACE_H
 #define NSTRACE_H
 
+/* Address families and IP protocols, named alike on both sides (the BPF
+ * side has no libc headers). */
+#define NST_AF_INET 2
+#define NST_AF_INET6 10
+#define NST_IPPROTO_ICMP 1
+#define NST_IPPROTO_TCP 6
+#define NST_IPPROTO_UDP 17
+#define NST_IPPROTO_ICMPV6 58
+#define NST_TCP_FIN 0x01
+#define NST_TCP_SYN 0x02
+#define NST_TCP_RST 0x04
+#define NST_TCP_ACK 0x10
+
 /* Key of the probe's drop counters (nstrace features). */
-struct nst_drop_key {
+struct nst_probe_key {
 	__u32 netns;   /* inode of the namespace the drop is charged to */
 	__u32 reason;  /* enum skb_drop_reason, named from BTF at run time */
 };
@@ -29,12 +42,32 @@ enum nst_event_type {
 	NST_EV_HOP = 7,          /* a traced packet passed a port (--journey) */
 };
 
-/* What watch --pcap asks of the kernel (rodata "capture"). */
+/* What watch --pcap asks of the kernel (nst_config.capture). */
 enum nst_capture { NST_CAP_OFF = 0, NST_CAP_DROPS = 1, NST_CAP_ALL = 2 };
 
 /* Where an event's packet bytes start. */
 enum nst_data { NST_DATA_NONE = 0, NST_DATA_ETH = 1, NST_DATA_NET = 2 };
 #define NST_SNAPLEN 128
+
+/* The programs' settings: one read-only struct ("cfg" in the object's
+ * rodata), filled by user space between open and load. The verifier sees
+ * the values, so what is off costs nothing. */
+struct nst_config {
+	__u64 sample_ns;      /* one story per sample key per this interval */
+	__u32 capture;        /* enum nst_capture */
+	__u8 latency;         /* stamp packets on ports, time the hops */
+	__u8 journey;         /* a story at every port for wanted packets */
+	/* Kernels before 6.10 do not fire tcp_send_reset for a reset that
+	 * answers a segment with no socket (a SYN to a closed port): count
+	 * those from the NO_SOCKET drop that follows it in tcp_v4_rcv. */
+	__u8 reset_from_drop;
+	__u8 f_proto;         /* user filters (--proto, --port, --host/--net); 0: any */
+	__u16 f_port;
+	__u16 pad;
+	__u32 f_family;       /* NST_AF_*, 0: no address filter */
+	__u32 f_plen;
+	__u8 f_addr[16];
+};
 
 /* Per-CPU counters of what the kernel side could not do. */
 enum nst_stat {
@@ -46,8 +79,8 @@ enum nst_stat {
 
 /* The headers of one packet, as far as they could be read. */
 struct nst_flow {
-	__u8 family;          /* 2 (AF_INET), 10 (AF_INET6), 0: not IP */
-	__u8 proto;           /* IPPROTO_* */
+	__u8 family;          /* NST_AF_INET, NST_AF_INET6, 0: not IP */
+	__u8 proto;           /* NST_IPPROTO_* */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u16 sport;          /* host byte order */
@@ -64,7 +97,7 @@ struct nst_flow {
 #define NST_REASON_NONE 0xffffffffU
 
 /* Exact drop counters: per CPU, summed by the reader. */
-struct nst_dkey {
+struct nst_drop_key {
 	__u32 netns;
 	__u32 ifindex;        /* 0 when the skb had no device */
 	__u32 reason;
@@ -72,26 +105,42 @@ struct nst_dkey {
 	__u64 location;       /* the freeing function's address */
 };
 
-struct nst_dval {
+struct nst_drop_val {
 	__u64 packets;        /* skbs freed */
 	__u64 segs;           /* segments they held (GSO) */
 	__u64 bytes;
 };
 
-struct nst_pkey {
+struct nst_port_key {
 	__u32 netns;
 	__u32 ifindex;
 	__u32 dir;            /* enum nst_dir */
 	__u32 pad;
 };
 
-struct nst_pval {
+struct nst_port_val {
 	__u64 packets;
 	__u64 bytes;
 };
 
+/* What a story is about, for telling one per interval (key of
+ * "sampled"): a drop by its drop key, a reset by namespace, device and
+ * type, an ICMP error by message, port and direction, --pcap-all by port
+ * and direction. */
+struct nst_sample_key {
+	__u32 type;           /* enum nst_event_type */
+	__u32 netns;
+	__u32 ifindex;
+	__u32 reason;         /* drops only */
+	__u64 location;       /* drops only */
+	__u8 dir;             /* ICMP_WIRE, SEEN: enum nst_dir */
+	__u8 icmp_type;       /* ICMP stories */
+	__u8 icmp_code;
+	__u8 pad[5];
+};
+
 /* Resets, keyed by the namespace and device they are charged to. */
-struct nst_rkey {
+struct nst_reset_key {
 	__u32 netns;
 	__u32 ifindex;
 	__u32 type;           /* NST_EV_RESET_SENT or NST_EV_RESET_RECV */
@@ -99,14 +148,14 @@ struct nst_rkey {
 };
 
 /* A watched address (value: 1). */
-struct nst_akey {
+struct nst_addr_key {
 	__u32 family;
 	__u8 addr[16];
 };
 
 /* ICMP frag-needed (v4 3/4) or Packet Too Big (v6 2/0) seen on a port,
  * with the MTU it carries and the packet it refers to. */
-struct nst_ikey {
+struct nst_icmp_key {
 	__u32 netns;
 	__u32 ifindex;
 	__u32 dir;
@@ -117,7 +166,7 @@ struct nst_ikey {
 };
 
 /* ICMP errors a namespace generated (icmp_send), per offending flow. */
-struct nst_gkey {
+struct nst_icmp_gen_key {
 	__u32 netns;
 	__u32 mtu;            /* for frag-needed: the MTU of the route, else 0 */
 	__u8 type, code, family, pad;
@@ -147,7 +196,7 @@ struct nst_pid {
 /* Where a stamp waits for the packet: the far end of a veth (ifindex) or
  * the namespace the packet entered (ifindex 0), and the kind for round
  * trips (NST_RTT_* in ifindex, netns 0). */
-struct nst_skey {
+struct nst_stamp_key {
 	struct nst_pid p;
 	__u32 netns;
 	__u32 ifindex;
@@ -166,7 +215,7 @@ struct nst_stamp {
 };
 
 /* A hop: from one port and direction to the next. */
-struct nst_hkey {
+struct nst_hop_key {
 	__u32 from_netns;
 	__u32 from_ifindex;
 	__u32 from_dir;
@@ -182,7 +231,7 @@ enum nst_lat_kind {
 };
 
 /* A namespace pair: src sent, dst received (or served, for round trips). */
-struct nst_xkey {
+struct nst_pair_key {
 	__u32 src_netns;
 	__u32 dst_netns;
 	__u32 kind;           /* enum nst_lat_kind */
@@ -232,7 +281,7 @@ struct nst_event {
 	__u64 location;
 	__u32 len;
 	__u32 segs;
-	__u32 port;           /* resets: as in nst_rkey */
+	__u32 port;           /* resets: as in nst_reset_key */
 	__u32 mtu;            /* ICMP stories: the MTU carried or routed */
 	__u32 dir;            /* ICMP_WIRE, SEEN, HOP: enum nst_dir */
 	__u8 icmp_type, icmp_code, pad[2];

@@ -6,13 +6,6 @@
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
-#define NST_AF_INET 2
-#define NST_AF_INET6 10
-#define NST_IPPROTO_ICMP 1
-#define NST_IPPROTO_TCP 6
-#define NST_IPPROTO_UDP 17
-#define NST_IPPROTO_ICMPV6 58
-#define NST_TCP_RST 0x04
 
 static __always_inline __u32 dev_netns(struct net_device *dev)
 {

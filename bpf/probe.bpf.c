@@ -17,7 +17,7 @@ const volatile __u32 filter_netns = 0; /* 0: every namespace */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct nst_drop_key);
+	__type(key, struct nst_probe_key);
 	__type(value, __u64);
 } drop_counts SEC(".maps");
 
@@ -37,7 +37,7 @@ static __always_inline __u32 skb_netns(struct sk_buff *skb)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(probe_kfree_skb, struct sk_buff *skb)
 {
-	struct nst_drop_key key = {};
+	struct nst_probe_key key = {};
 	__u64 one = 1, *val;
 
 	key.netns = skb_netns(skb);

@@ -41,6 +41,7 @@ need_cmd nsenter util-linux
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc
+need_cmd trafgen netsniff-ng
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

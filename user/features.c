@@ -18,7 +18,7 @@ static long count_drops(struct probe_bpf *skel)
 {
 	int fd = bpf_map__fd(skel->maps.drop_counts);
 	int ncpu = libbpf_num_possible_cpus();
-	struct nst_drop_key key, next, *prev = NULL;
+	struct nst_probe_key key, next, *prev = NULL;
 	unsigned long long vals[ncpu > 0 ? ncpu : 1];
 	long total = 0;
 

@@ -163,7 +163,7 @@ void kfeat_configure(struct watch_bpf *s, const struct kfeat *k)
 	bpf_program__set_autoload(s->progs.watch_icmp_send, k->icmp_send);
 	bpf_program__set_autoload(s->progs.watch_tcp_send_reset, k->tcp_resets);
 	bpf_program__set_autoload(s->progs.watch_tcp_receive_reset, k->tcp_resets);
-	s->rodata->reset_from_drop = !k->reset_nosock;
+	s->rodata->cfg.reset_from_drop = !k->reset_nosock;
 }
 
 int kfeat_tc_prog_fd(const struct watch_bpf *s, int dir)

@@ -195,15 +195,12 @@ const char *reason_hint(const char *name, const char *location)
 	return NULL;
 }
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-
 /* An echo reply: ping's raw socket takes a copy, and the kernel frees
  * the original with NO_SOCKET, at ping_rcv (6.18) or icmp_rcv (6.1, 6.12). */
 static int echo_reply(const struct nst_flow *f)
 {
-	return (f->proto == 1 && f->icmp_type == 0) || (f->proto == 58 && f->icmp_type == 129);
+	return (f->proto == NST_IPPROTO_ICMP && f->icmp_type == 0) ||
+	       (f->proto == NST_IPPROTO_ICMPV6 && f->icmp_type == 129);
 }
 
 /* NAME is the drop's reason, or any reason on kernels that name none. */
@@ -222,8 +219,8 @@ const char *reason_benign(const char *name, const char *location, const struct n
 		return "copy of a ping reply for the raw socket";
 	/* A reset or FIN for a connection already gone here: nothing is
 	 * refused (a SYN would be; data would be lost and answered by a reset). */
-	if (is(name, "NO_SOCKET") && f && f->proto == 6 && (f->tcp_flags & (TCP_RST | TCP_FIN)) &&
-	    !(f->tcp_flags & TCP_SYN))
+	if (is(name, "NO_SOCKET") && f && f->proto == NST_IPPROTO_TCP &&
+	    (f->tcp_flags & (NST_TCP_RST | NST_TCP_FIN)) && !(f->tcp_flags & NST_TCP_SYN))
 		return "late reset or FIN of a connection already closed";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";

@@ -20,7 +20,7 @@ static const char *kind_json(uint32_t kind)
 	       kind == NST_LAT_ECHO ? "echo_rtt" : "one_way";
 }
 
-void latency_hop_str(const struct watch_view *v, const struct nst_hkey *k, char *buf, size_t len)
+void latency_hop_str(const struct watch_view *v, const struct nst_hop_key *k, char *buf, size_t len)
 {
 	char a[96], b[96];
 
@@ -28,7 +28,7 @@ void latency_hop_str(const struct watch_view *v, const struct nst_hkey *k, char 
 		 names_where(v->names, k->to_netns, k->to_ifindex, b, sizeof(b)));
 }
 
-void latency_pair_str(const struct watch_view *v, const struct nst_xkey *k, char *buf, size_t len)
+void latency_pair_str(const struct watch_view *v, const struct nst_pair_key *k, char *buf, size_t len)
 {
 	char dst[NAME_LEN] = "elsewhere";
 
@@ -136,7 +136,7 @@ void latency_json(const struct watch_view *v, FILE *o)
 	int first = 1;
 
 	for (int i = 0; i < st->npairs; i++) {
-		const struct nst_xkey *k = &st->pairs[i].pair;
+		const struct nst_pair_key *k = &st->pairs[i].pair;
 
 		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"%s\",\"src_netns\":", first ? "" : ",",
 			kind_json(k->kind));
@@ -148,7 +148,7 @@ void latency_json(const struct watch_view *v, FILE *o)
 		first = 0;
 	}
 	for (int i = 0; i < st->nhops; i++) {
-		const struct nst_hkey *k = &st->hops[i].hop;
+		const struct nst_hop_key *k = &st->hops[i].hop;
 
 		fprintf(o, "%s{\"type\":\"latency\",\"kind\":\"hop\",\"src_netns\":", first ? "" : ",");
 		json_str(o, names_ns(v->names, k->from_netns, NAME_BUF));

@@ -380,7 +380,7 @@ static void latency_histograms(const struct watch_view *v, FILE *o)
 	fprintf(o, "# HELP nstrace_hop_latency_seconds Time from one port to the next, per packet.\n"
 		"# TYPE nstrace_hop_latency_seconds histogram\n");
 	for (int i = 0; i < st->nhops; i++) {
-		const struct nst_hkey *k = &st->hops[i].hop;
+		const struct nst_hop_key *k = &st->hops[i].hop;
 
 		l[0] = 0;
 		label(l, sizeof(l), "from_netns", names_ns(n, k->from_netns, NAME_BUF));
@@ -393,7 +393,7 @@ static void latency_histograms(const struct watch_view *v, FILE *o)
 		"to last), echo round trip, TCP handshake.\n"
 		"# TYPE nstrace_pair_latency_seconds histogram\n");
 	for (int i = 0; i < st->npairs; i++) {
-		const struct nst_xkey *k = &st->pairs[i].pair;
+		const struct nst_pair_key *k = &st->pairs[i].pair;
 
 		l[0] = 0;
 		label(l, sizeof(l), "src_netns", names_ns(n, k->src_netns, NAME_BUF));

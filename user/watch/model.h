@@ -6,6 +6,7 @@
 #define NST_MODEL_H
 
 #include <stdint.h>
+#include "attach.h"
 #include "discover.h"
 #include "filter.h"
 #include "names.h"
@@ -28,7 +29,8 @@ struct watch_opts {
 	int no_latency;            /* --no-latency: no stamps, no histograms */
 	int hist;                  /* --hist: draw the histograms */
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
-	int clsact;                /* --clsact: legacy tc filters, not tcx links */
+	int clsact;                /* --clsact: clsact filters everywhere */
+	int tcx;                   /* --tcx: tcx links everywhere */
 	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
@@ -40,7 +42,7 @@ struct watch_opts {
 };
 
 struct drop_row {
-	struct nst_dkey k;
+	struct nst_drop_key k;
 	uint64_t packets, segs, bytes;
 	uint64_t prev_packets;     /* at the previous refresh, for the rate */
 	double rate;
@@ -50,25 +52,25 @@ struct drop_row {
 };
 
 struct port_row {
-	struct nst_pkey k;         /* dir is ignored: rx and tx side by side */
+	struct nst_port_key k;         /* dir is ignored: rx and tx side by side */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t drops;            /* the drop rows charged to this port, summed */
 };
 
 struct reset_row {
-	struct nst_rkey k;
+	struct nst_reset_key k;
 	uint64_t count;
 	int has_flow;
 	struct nst_flow flow;
 };
 
 struct icmp_row {
-	struct nst_ikey k;
+	struct nst_icmp_key k;
 	uint64_t count;
 };
 
 struct gen_row {
-	struct nst_gkey k;
+	struct nst_icmp_gen_key k;
 	uint64_t count;
 	int has_flow;
 	struct nst_flow flow;      /* the offending packet, from a story */
@@ -76,8 +78,8 @@ struct gen_row {
 
 /* A latency histogram: a hop (port to port) or a namespace pair. */
 struct lat_row {
-	struct nst_hkey hop;       /* hops */
-	struct nst_xkey pair;      /* pairs */
+	struct nst_hop_key hop;       /* hops */
+	struct nst_pair_key pair;      /* pairs */
 	struct nst_hist h;         /* summed over CPUs */
 };
 
@@ -120,7 +122,7 @@ struct watch_view {
 	const struct stats *st;
 	const uint64_t *targets;
 	const int *ntargets;
-	const int *tc_legacy;      /* clsact filters, not tcx links */
+	const struct attach_set *att;   /* what the ports got: tcx, clsact */
 	const int *hooks;          /* port hooks attached */
 	const char *metrics_url;   /* NULL: no --metrics */
 	const uint64_t *pcap_packets;   /* NULL: no --pcap */

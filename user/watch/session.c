@@ -1,6 +1,7 @@
 /* The session: load, plan, attach, follow, and the undo of each, side by
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ void session_init(struct session *s, const struct watch_opts *o, int efd)
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->efd = efd;
-	s->att.force_legacy = o->clsact;
+	s->att.mode = o->clsact ? ATTACH_CLSACT : o->tcx ? ATTACH_TCX : ATTACH_AUTO;
 	s->names.nl = &s->nl;
 	s->names.lt = &s->lt;
 }
@@ -76,16 +77,18 @@ static int read_btf(const struct watch_opts *o)
  * this kernel can run (kfeat.c). */
 static void configure(struct watch_bpf *s, const struct watch_opts *o)
 {
-	s->rodata->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
-	s->rodata->latency = !o->no_latency;
-	s->rodata->journey = o->journey;
-	s->rodata->capture = !o->pcap ? NST_CAP_OFF : o->pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
-	s->rodata->f_proto = o->filter.proto;
-	s->rodata->f_port = o->filter.port;
+	struct nst_config *c = &s->rodata->cfg;
+
+	c->sample_ns = (unsigned long long)o->sample_ms * 1000000ULL;
+	c->latency = !o->no_latency;
+	c->journey = o->journey;
+	c->capture = !o->pcap ? NST_CAP_OFF : o->pcap_all ? NST_CAP_ALL : NST_CAP_DROPS;
+	c->f_proto = o->filter.proto;
+	c->f_port = o->filter.port;
 	if (o->filter.net.family) {
-		s->rodata->f_family = o->filter.net.family;
-		s->rodata->f_plen = o->filter.net.plen;
-		memcpy((void *)s->rodata->f_addr, o->filter.net.a, 16);
+		c->f_family = o->filter.net.family;
+		c->f_plen = o->filter.net.plen;
+		memcpy(c->f_addr, o->filter.net.a, 16);
 	}
 	kfeat_configure(s, kfeat_get());
 }
@@ -131,7 +134,7 @@ static int fill_ns_latency(struct session *s, const struct live_ns *ns)
 		if (ln->peer_ifindex && bpf_map_update_elem(pfd, &me, &peer, BPF_ANY))
 			return -errno;
 		for (int a = 0; a < ln->naddrs; a++) {
-			struct nst_akey k = { .family = (uint32_t)ln->addrs[a].family };
+			struct nst_addr_key k = { .family = (uint32_t)ln->addrs[a].family };
 
 			memcpy(k.addr, ln->addrs[a].a, 16);
 			if (bpf_map_update_elem(lfd, &k, &owner, BPF_ANY))
@@ -170,7 +173,7 @@ static int fill_maps(struct session *s)
 			return -errno;
 	}
 	for (int i = 0; i < s->plan.naddrs; i++) {
-		struct nst_akey k = { .family = s->plan.addrs[i].family };
+		struct nst_addr_key k = { .family = s->plan.addrs[i].family };
 
 		memcpy(k.addr, s->plan.addrs[i].a, 16);
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
@@ -191,6 +194,16 @@ static int attached(const struct session *s, uint64_t netns, int ifindex, int di
 /* tc on every planned port not yet attached. Each tcx attachment waits
  * for an RCU grace period under RTNL in the kernel (KNOWN_ISSUES.md), so
  * threads would not make this faster. */
+/* SIGINT, SIGTERM or SIGHUP waiting (cmd_watch blocks them first thing,
+ * so none is lost before the event loop reads them). */
+static int stop_pending(void)
+{
+	sigset_t set;
+
+	return !sigpending(&set) && (sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) ||
+				     sigismember(&set, SIGHUP));
+}
+
 static int attach_ports(struct session *s)
 {
 	int ret;
@@ -198,6 +211,14 @@ static int attach_ports(struct session *s)
 	for (int i = 0; i < s->plan.nports; i++) {
 		const struct plan_port *p = &s->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
+
+		/* Told to stop while attaching (each tcx link can take tens of
+		 * milliseconds): stop here, not after every port. */
+		if (s->starting && stop_pending()) {
+			s->stopped = 1;
+			s->nattached = i;
+			return 0;
+		}
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
 			int fd = kfeat_tc_prog_fd(s->skel, dir);
@@ -298,7 +319,10 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 		ret = exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
 		goto out_ring;
 	}
-	if ((ret = session_plan(s)))
+	s->starting = 1;
+	ret = session_plan(s);
+	s->starting = 0;
+	if (ret)
 		goto out_ports;
 	pr_debug("%.1f ms: topology discovered, %d ports planned and attached\n",
 		 (watch_now() - t0) * 1e3, s->plan.nports);

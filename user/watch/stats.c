@@ -54,7 +54,7 @@ static void *row_for(void **rows, int *n, size_t rowsz, const void *key, size_t 
 	return v;
 }
 
-static struct drop_row *drop_row(struct stats *st, const struct nst_dkey *k)
+static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
 	return row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
 }
@@ -76,7 +76,7 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 	return v;
 }
 
-static struct reset_row *reset_row(struct stats *st, const struct nst_rkey *k)
+static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key *k)
 {
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
@@ -84,8 +84,8 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_rkey *k)
 static void read_drops(struct stats *st, int fd, double dt)
 {
 	int n = ncpus();
-	struct nst_dkey key, next, *prev = NULL;
-	struct nst_dval vals[n];
+	struct nst_drop_key key, next, *prev = NULL;
+	struct nst_drop_val vals[n];
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
@@ -110,8 +110,8 @@ static void read_drops(struct stats *st, int fd, double dt)
 static void read_ports(struct stats *st, int fd, const struct plan *plan)
 {
 	int n = ncpus();
-	struct nst_pkey key, next, *prev = NULL;
-	struct nst_pval vals[n];
+	struct nst_port_key key, next, *prev = NULL;
+	struct nst_port_val vals[n];
 
 	/* Every planned port has a row: a silent port shows zeros, not nothing. */
 	for (int i = 0; i < plan->nports; i++)
@@ -224,16 +224,16 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 
 	read_drops(st, m->drops, dt);
 	read_ports(st, m->ports, plan);
-	read_counts(m->resets, sizeof(struct nst_rkey), (void **)&st->resets, &st->nresets,
+	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
 		    sizeof(struct reset_row), offsetof(struct reset_row, count));
-	read_counts(m->icmp_wire, sizeof(struct nst_ikey), (void **)&st->icmp, &st->nicmp,
+	read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp, &st->nicmp,
 		    sizeof(struct icmp_row), offsetof(struct icmp_row, count));
-	read_counts(m->icmp_gen, sizeof(struct nst_gkey), (void **)&st->gen, &st->ngen,
+	read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen, &st->ngen,
 		    sizeof(struct gen_row), offsetof(struct gen_row, count));
 	if (latency) {
-		read_hists(m->hop_hist, sizeof(struct nst_hkey), &st->hops, &st->nhops,
+		read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops, &st->nhops,
 			   offsetof(struct lat_row, hop));
-		read_hists(m->pair_hist, sizeof(struct nst_xkey), &st->pairs, &st->npairs,
+		read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs, &st->npairs,
 			   offsetof(struct lat_row, pair));
 	}
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
@@ -257,8 +257,8 @@ void stats_note_event(struct stats *st, const struct nst_event *e)
 {
 	st->stories++;
 	if (e->type == NST_EV_DROP) {
-		struct nst_dkey k = { .netns = e->netns, .ifindex = e->ifindex,
-				      .reason = e->reason, .location = e->location };
+		struct nst_drop_key k = { .netns = e->netns, .ifindex = e->ifindex,
+					  .reason = e->reason, .location = e->location };
 		struct drop_row *r = drop_row(st, &k);
 
 		if (r) {
@@ -267,8 +267,9 @@ void stats_note_event(struct stats *st, const struct nst_event *e)
 			name_drop(r);   /* a flow can make a drop benign */
 		}
 	} else if (e->type == NST_EV_ICMP_SENT) {
-		struct nst_gkey k = { .netns = e->netns, .mtu = e->mtu, .type = e->icmp_type,
-				      .code = e->icmp_code, .family = e->flow.family };
+		struct nst_icmp_gen_key k = { .netns = e->netns, .mtu = e->mtu,
+					      .type = e->icmp_type, .code = e->icmp_code,
+					      .family = e->flow.family };
 
 		memcpy(k.orig_src, e->flow.src, 16);
 		memcpy(k.orig_dst, e->flow.dst, 16);
@@ -278,8 +279,8 @@ void stats_note_event(struct stats *st, const struct nst_event *e)
 				st->gen[i].has_flow = 1;
 			}
 	} else if (e->type != NST_EV_ICMP_WIRE) {
-		struct nst_rkey k = { .netns = e->netns, .ifindex = e->ifindex,
-				      .type = e->type, .port = e->port };
+		struct nst_reset_key k = { .netns = e->netns, .ifindex = e->ifindex,
+					   .type = e->type, .port = e->port };
 		struct reset_row *r = reset_row(st, &k);
 
 		if (r) {

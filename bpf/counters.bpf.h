@@ -1,0 +1,192 @@
+/* watch's exact counters, the namespace and flow filters, and the
+ * sampled stories (one per sample key per interval) into the ring buffer.
+ * Included by watch.bpf.c only, after what it names. */
+#ifndef NST_COUNTERS_BPF_H
+#define NST_COUNTERS_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);               /* netns inode */
+	__type(value, __u32);             /* enum nst_ns_mode */
+} netns_mode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_addr_key);
+	__type(value, __u8);
+} watched_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);   /* fast to create: attach time counts */
+	__uint(max_entries, 16384);
+	__type(key, struct nst_drop_key);
+	__type(value, struct nst_drop_val);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_port_key);
+	__type(value, struct nst_port_val);
+} ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_reset_key);
+	__type(value, __u64);
+} resets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_icmp_key);
+	__type(value, __u64);
+} icmp_wire SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct nst_icmp_gen_key);
+	__type(value, __u64);
+} icmp_gen SEC(".maps");
+
+/* When each key last told a story. LRU: forgetting only means one more. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nst_sample_key);
+	__type(value, __u64);
+} sampled SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* The per-CPU counter for KEY, created from ZERO on first use. Another
+ * CPU may create it first (then our insert fails): look again before
+ * calling the map full. */
+static __always_inline void *counter(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		stat_inc(NST_STAT_MAP_FULL);
+	return v;
+}
+
+static __always_inline void count_u64(void *map, const void *key)
+{
+	__u64 zero = 0, *v = counter(map, key, &zero);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int addr_watched(__u32 family, const __u8 *addr)
+{
+	struct nst_addr_key k = { .family = family };
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&watched_addrs, &k) != NULL;
+}
+
+static __always_inline int prefix_match(const __u8 *a)
+{
+	__u32 plen = cfg.f_plen;
+
+#pragma unroll
+	for (int i = 0; i < 16; i++) {
+		__u8 mask;
+
+		if (plen >= 8) {
+			mask = 0xff;
+			plen -= 8;
+		} else {
+			mask = (__u8)(0xff << (8 - plen));
+			plen = 0;
+		}
+		if ((a[i] ^ cfg.f_addr[i]) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+/* Is this packet, in a namespace watched with MODE, one we report? */
+static __always_inline int flow_wanted(__u32 mode, const struct nst_flow *f)
+{
+	if (mode == NST_NS_ADDRS) {
+		if (!f->family)
+			return 0;
+		if (!addr_watched(f->family, f->src) && !addr_watched(f->family, f->dst))
+			return 0;
+	}
+	if (cfg.f_proto && f->proto != cfg.f_proto)
+		return 0;
+	if (cfg.f_port && f->sport != cfg.f_port && f->dport != cfg.f_port)
+		return 0;
+	if (cfg.f_family && (f->family != cfg.f_family ||
+			 (!prefix_match(f->src) && !prefix_match(f->dst))))
+		return 0;
+	return 1;
+}
+
+/* Is a story about K due (none told in the last cfg.sample_ns)? */
+static __always_inline int sample_due(const struct nst_sample_key *k, __u64 now)
+{
+	__u64 *last = bpf_map_lookup_elem(&sampled, k);
+
+	if (last && now - *last < cfg.sample_ns)
+		return 0;
+	bpf_map_update_elem(&sampled, k, &now, BPF_ANY);
+	return 1;
+}
+
+/* Reserve and start a story; NULL (and counted) when the ring is full. */
+static __always_inline struct nst_event *story(__u32 type, __u32 netns, __u32 ifindex,
+					       const struct nst_flow *f, __u64 now)
+{
+	struct nst_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(NST_STAT_RB_FULL);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts = now;
+	e->type = type;
+	e->netns = netns;
+	e->ifindex = ifindex;
+	e->segs = 1;
+	e->flow = *f;
+	return e;
+}
+
+#endif

@@ -1,0 +1,342 @@
+/* Latency: stamps on the ports, hop and namespace-pair histograms,
+ * round trips (TCP handshakes, echoes), and the per-CPU sampling under load.
+ * Included by watch.bpf.c only, after what it names. */
+#ifndef NST_LATENCY_BPF_H
+#define NST_LATENCY_BPF_H
+
+/* Stamps waiting for their packet at the next port (struct nst_stamp_key).
+ * LRU: a packet that never arrives is forgotten, not leaked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct nst_stamp_key);
+	__type(value, struct nst_stamp);
+} stamps SEC(".maps");
+
+/* Each veth end's peer, filled from discovery. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct nst_port);
+	__type(value, struct nst_port);
+} peers SEC(".maps");
+
+/* Every address on the host, with the namespace that owns it: where a
+ * packet is delivered, whose round trip it is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct nst_addr_key);
+	__type(value, __u32);
+} local_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2048);
+	__type(key, struct nst_hop_key);
+	__type(value, struct nst_hist);
+} hop_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2048);
+	__type(key, struct nst_pair_key);
+	__type(value, struct nst_hist);
+} pair_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nst_lat_load);
+} lat_load SEC(".maps");
+
+/* A zeroed histogram to create entries from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nst_hist);
+} zero_hist SEC(".maps");
+
+/* A stamp older than this is another packet with the same headers. A
+ * veth crossing (egress to the peer's ingress) includes the qdisc queue,
+ * so it may take long; a namespace's own path (ingress to egress: bridge
+ * or router forwarding, before any queue) takes microseconds, and a
+ * multicast control packet received and later sent alike must not pass
+ * for a hop. */
+#define STAMP_MAX_NS 1000000000ULL
+#define STAMP_MAX_NS_INSIDE 50000000ULL
+
+static __always_inline __u32 msb64(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xffffffffULL) << 5; v >>= s; r |= s;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3; v >>= s; r |= s;
+	s = (v > 0xf) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u32 hist_slot(__u64 ns)
+{
+	__u32 msb;
+
+	if (ns < NST_HIST_SUB)
+		return (__u32)ns;
+	msb = msb64(ns);
+	if (msb > 33)
+		return NST_HIST_SLOTS - 1;
+	return (msb - 2) * NST_HIST_SUB + ((ns >> (msb - 3)) & (NST_HIST_SUB - 1));
+}
+
+static __always_inline void hist_add(void *map, const void *key, __u64 ns)
+{
+	__u32 z = 0;
+	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
+
+	if (!zero || !(h = counter(map, key, zero)))
+		return;
+	h->count += 1;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->slot[hist_slot(ns) & (NST_HIST_SLOTS - 1)] += 1;
+}
+
+static __always_inline __u32 addr_owner(__u8 family, const __u8 *addr)
+{
+	struct nst_addr_key k = { .family = family };
+	__u32 *ns;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	ns = bpf_map_lookup_elem(&local_addrs, &k);
+	return ns ? *ns : 0;
+}
+
+static __always_inline int echo_request(const struct nst_pid *p)
+{
+	return (p->proto == NST_IPPROTO_ICMP && (__u8)p->c == 8) ||
+	       (p->proto == NST_IPPROTO_ICMPV6 && (__u8)p->c == 128);
+}
+
+static __always_inline int echo_reply(const struct nst_pid *p)
+{
+	return (p->proto == NST_IPPROTO_ICMP && (__u8)p->c == 0) ||
+	       (p->proto == NST_IPPROTO_ICMPV6 && (__u8)p->c == 129);
+}
+
+/* The key of a round trip, from the client's side: KIND, client -> server. */
+static __always_inline void rtt_key(struct nst_stamp_key *k, const struct nst_pid *p, __u32 kind,
+				    int reply)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->ifindex = kind;
+	k->p.family = p->family;
+	k->p.proto = p->proto;
+	__builtin_memcpy(k->p.src, reply ? p->dst : p->src, 16);
+	__builtin_memcpy(k->p.dst, reply ? p->src : p->dst, 16);
+	if (kind == NST_RTT_HANDSHAKE)
+		k->p.c = reply ? (p->c >> 16) | (p->c << 16) : p->c;
+	else
+		k->p.a = p->a;   /* echo id and sequence */
+}
+
+/* A packet leaving its sender: start a round trip if it is a SYN or an
+ * echo request. */
+static __always_inline void rtt_start(const struct nst_pid *p, __u32 netns, __u64 now)
+{
+	struct nst_stamp st = { .ts = now, .first_ts = now, .netns = netns };
+	struct nst_stamp_key k;
+
+	if (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & (NST_TCP_SYN | NST_TCP_ACK)) == NST_TCP_SYN)
+		rtt_key(&k, p, NST_RTT_HANDSHAKE, 0);
+	else if (echo_request(p))
+		rtt_key(&k, p, NST_RTT_ECHO, 0);
+	else
+		return;
+	st.first_netns = addr_owner(p->family, p->dst);
+	bpf_map_update_elem(&stamps, &k, &st, BPF_ANY);
+}
+
+/* A packet delivered to NETNS: the end of a round trip if it answers one. */
+static __always_inline void rtt_end(const struct nst_pid *p, __u32 netns, __u64 now)
+{
+	struct nst_pair_key x = { .src_netns = netns };
+	struct nst_stamp *st;
+	struct nst_stamp_key k;
+
+	if (p->proto == NST_IPPROTO_TCP && (p->tcp_flags & (NST_TCP_SYN | NST_TCP_ACK)) == (NST_TCP_SYN | NST_TCP_ACK)) {
+		rtt_key(&k, p, NST_RTT_HANDSHAKE, 1);
+		x.kind = NST_LAT_HANDSHAKE;
+	} else if (echo_reply(p)) {
+		rtt_key(&k, p, NST_RTT_ECHO, 1);
+		x.kind = NST_LAT_ECHO;
+	} else {
+		return;
+	}
+	st = bpf_map_lookup_elem(&stamps, &k);
+	if (!st || st->netns != netns || now - st->ts > STAMP_MAX_NS * 10)
+		return;
+	x.dst_netns = st->first_netns;
+	hist_add(&pair_hist, &x, now - st->ts);
+	bpf_map_delete_elem(&stamps, &k);
+}
+
+static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, __u32 ifindex,
+				    __u32 dir, __u64 now)
+{
+	struct nst_hop_key h = { .from_netns = from->netns, .from_ifindex = from->ifindex,
+				 .from_dir = from->dir, .to_netns = netns, .to_ifindex = ifindex,
+				 .to_dir = dir };
+
+	hist_add(&hop_hist, &h, now - from->ts);
+}
+
+/* Under load, is this frame one of the timed ones? Decided before any
+ * parsing or call, from bytes at fixed places that no bridge or router
+ * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
+ * TCP seq, UDP length and checksum, ICMP id and sequence), so a packet is
+ * timed on every port or on none. Round trips (SYN, echo) always are. A
+ * frame whose headers are not in place is always looked at. */
+static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
+{
+	__u32 z = 0, x, mask, l4;
+	__u8 proto, first;
+	struct nst_lat_load *l = bpf_map_lookup_elem(&lat_load, &z);
+
+	if (!l)
+		return 0;
+	l->passes += 1;
+	if (!(l->passes & 127)) {
+		__u64 now = bpf_ktime_get_ns(), span = now - l->window;
+
+		if (span >= NST_LAT_WINDOW_NS) {
+			/* passes per window at this rate, halved until under budget */
+			__u64 per = span > NST_LAT_WINDOW_NS * 64 ? 0 :
+				    (__u64)l->passes * NST_LAT_WINDOW_NS / span;
+
+			mask = 0;
+			for (int i = 0; i < 12 && (per >> i) > NST_LAT_BUDGET; i++)
+				mask = (mask << 1) | 1;
+			l->mask = mask;
+			l->passes = 0;
+			l->window = now;
+			if (mask) {
+				__u32 idx = NST_STAT_LAT_MASK;
+				__u64 *m = bpf_map_lookup_elem(&stats, &idx);
+
+				if (m && *m < mask)
+					*m = mask;
+			}
+		}
+	}
+	if (!l->mask)
+		return 1;
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		__u8 *ip = data + ETH_HLEN;
+
+		if ((void *)(ip + 28) > end || ip[0] != 0x45)
+			return 1;
+		proto = ip[9];
+		first = ip[20];
+		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
+		l4 = *(__u32 *)(ip + 24);
+		if (proto == NST_IPPROTO_TCP) {
+			if ((void *)(ip + 34) > end || (ip[33] & NST_TCP_SYN))
+				return 1;
+		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
+			return 1;
+		}
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		__u8 *ip6 = data + ETH_HLEN;
+
+		if ((void *)(ip6 + 48) > end)
+			return 1;
+		proto = ip6[6];
+		first = ip6[40];
+		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
+		l4 = *(__u32 *)(ip6 + 44);
+		if (proto == NST_IPPROTO_TCP) {
+			if ((void *)(ip6 + 54) > end || (ip6[53] & NST_TCP_SYN))
+				return 1;
+		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {
+			return 1;
+		}
+	} else {
+		return 0;
+	}
+	x ^= l4;
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	return !(x & l->mask);
+}
+
+/* The hop from the last sighting to this one, and the stamp for the
+ * next: at a veth's far end (egress) or in this namespace (ingress). */
+static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
+{
+	struct nst_stamp *s, st = {};
+	struct nst_stamp_key k = {};
+	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
+	__u32 *mode;
+	__u64 now;
+
+	if (tc_pid(ctx, &k.p))
+		return;
+	now = bpf_ktime_get_ns();
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	if (!mode)
+		return;
+	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
+	    !addr_watched(k.p.family, k.p.dst))
+		return;
+	k.netns = netns;
+	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
+	s = bpf_map_lookup_elem(&stamps, &k);
+	if (s && now - s->ts < (dir == NST_INGRESS ? STAMP_MAX_NS : STAMP_MAX_NS_INSIDE)) {
+		hop_add(s, netns, ctx->ifindex, dir, now);
+		st.first_ts = s->first_ts;
+		st.first_netns = s->first_netns;
+	} else {
+		s = NULL;
+		st.first_ts = now;
+		st.first_netns = netns;
+	}
+	st.ts = now;
+	st.netns = netns;
+	st.ifindex = ctx->ifindex;
+	st.dir = dir;
+	if (dir == NST_INGRESS) {
+		if (s)
+			bpf_map_delete_elem(&stamps, &k);
+		if (addr_owner(k.p.family, k.p.dst) == netns) {   /* delivered here */
+			struct nst_pair_key x = { .src_netns = st.first_netns, .dst_netns = netns,
+						  .kind = NST_LAT_ONEWAY };
+
+			if (s)
+				hist_add(&pair_hist, &x, now - st.first_ts);
+			rtt_end(&k.p, netns, now);
+			return;
+		}
+		k.ifindex = 0;   /* on to this namespace's way out */
+	} else {
+		if (!s && addr_owner(k.p.family, k.p.src) == netns)
+			rtt_start(&k.p, netns, now);
+		peer = bpf_map_lookup_elem(&peers, &me);
+		if (!peer)
+			return;
+		k.netns = peer->netns;
+		k.ifindex = peer->ifindex;
+	}
+	bpf_map_update_elem(&stamps, &k, &st, BPF_ANY);
+}
+
+
+#endif
