@@ -25,7 +25,9 @@ while True:
     s.sendto(b"x", ("127.0.0.1", 9)); time.sleep(0.001)' 2>/dev/null &
 sender=$!
 PIDS+=($sender)
-sleep 0.2
+# features looks for 0.2 s: only once the sender's drops have begun (python
+# alone takes ~1 s to start under emulation), not after a guessed sleep.
+for i in $(seq 200); do [ "$(nsstat "$P"a UdpNoPorts)" -gt 0 ] 2>/dev/null && break; sleep 0.05; done
 out=$("$NST" features 2>&1)
 kill "$sender" 2>/dev/null
 n=$(echo "$out" | sed -n 's/.*; \([0-9]*\) drops seen.*/\1/p')
