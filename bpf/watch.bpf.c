@@ -127,12 +127,16 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 			tell_journey_drop(skb, &k, &f, len, now);
 		return;
 	}
+	/* This CPU knows when the next story can be due: most drops of a
+	 * storm stop here, without a look in the shared "sampled" map. */
+	if (now < v->quiet_until)
+		return;
 	sk.type = NST_EV_DROP;
 	sk.netns = k.netns;
 	sk.ifindex = k.ifindex;
 	sk.reason = k.reason;
 	sk.location = k.location;
-	if (sample_due(&sk, now)) {
+	if (sample_due_next(&sk, now, &v->quiet_until)) {
 		if (!parsed)
 			skb_flow(skb, &f);
 		emit(&sk, &f, len, segs, 0, now, skb);
