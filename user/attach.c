@@ -1,14 +1,19 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/socket.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include "attach.h"
 #include "kfeat.h"
 #include "log.h"
 #include "netns.h"
 #include "nstrace_types.h"
+#include "rtnl.h"
 
 /* libbpf 1.1's headers predate tcx (kernel 6.6). */
 #define NST_BPF_TCX_INGRESS 46
@@ -19,6 +24,7 @@
 /* Our clsact priority: high enough to stay out of the way of tc's
  * defaults (49152 and up are what tc picks), fixed so we can find it. */
 #define NST_TC_PRIO 0x4e53
+#define NST_TC_PRIOS 16   /* nstraces watching one port at once */
 #define NST_TC_HANDLE 0x4e53
 
 static int tcx_unsupported;
@@ -55,11 +61,19 @@ static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
 	 * not leave a filter nobody knows of. */
 	if (!lease->f && (ret = lease_open(lease, "watch")))
 		goto undo;
-	if ((ret = lease_add(lease, ATTACH_LEASE_LINE, (unsigned long long)a->netns,
-			     a->ifindex, a->dir, a->prio, a->handle, a->prog_id, a->hook_created)))
-		goto undo;
-	/* No BPF_TC_F_REPLACE: a filter already at our priority is not ours. */
-	ret = bpf_tc_attach(&hook, &opts);
+	/* No BPF_TC_F_REPLACE: a filter already at our priority is not ours
+	 * (another nstrace's, on the same port): the next priority, then. */
+	for (int i = 0; i < NST_TC_PRIOS; i++) {
+		opts.priority = a->prio = NST_TC_PRIO + i;
+		if ((ret = lease_add(lease, ATTACH_LEASE_LINE, (unsigned long long)a->netns,
+				     a->ifindex, a->dir, a->prio, a->handle, a->prog_id,
+				     a->hook_created)))
+			goto undo;
+		ret = bpf_tc_attach(&hook, &opts);
+		if (ret != -EEXIST)
+			break;
+		opts.prog_id = 0;
+	}
 	if (ret)
 		goto undo;
 	a->legacy = 1;
@@ -70,11 +84,75 @@ undo:
 	return ret;
 }
 
+const char *attach_kind(const struct attach_set *s)
+{
+	return s->used_tcx && s->used_legacy ? "tcx+clsact" : s->used_tcx ? "tcx" : "clsact";
+}
+
+/* How many tcx programs run on IFINDEX in DIR already (this namespace). */
+static unsigned int tcx_progs(int ifindex, int dir)
+{
+	__u32 ids[8], cnt = 8, flags = 0;
+
+	if (bpf_prog_query(ifindex, dir == NST_INGRESS ? NST_BPF_TCX_INGRESS : NST_BPF_TCX_EGRESS,
+			   0, &flags, ids, &cnt))
+		return 0;
+	return cnt;
+}
+
+static int count_filter(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && TC_H_MAJ(t->tcm_info) >> 16 < NST_TC_PRIO)
+		(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* How many tc filters on IFINDEX in DIR (this namespace) come before our
+ * priority: a TC_ACT_OK or a redirect there ends a packet's way before a
+ * clsact filter of ours would see it. */
+static int filters_before_ours(int ifindex, int dir)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct tcmsg *t;
+	struct rtnl r;
+	int n = 0;
+
+	if (rtnl_open(&r, -1))
+		return 0;
+	nlh = rtnl_msg(&r, buf, RTM_GETTFILTER, NLM_F_DUMP);
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = ifindex;
+	t->tcm_parent = TC_H_MAKE(TC_H_CLSACT, dir == NST_INGRESS ? TC_H_MIN_INGRESS
+								 : TC_H_MIN_EGRESS);
+	if (rtnl_talk(&r, nlh, count_filter, &n))
+		n = 0;
+	rtnl_close(&r);
+	return n;
+}
+
+/* clsact filters attach and detach in well under a millisecond; every tcx
+ * link waits for an RCU grace period under RTNL (8-16 ms idle, more on a
+ * busy host: KNOWN_ISSUES.md). So clsact, except where other programs run
+ * on the device before our filter would (tcx programs run before every
+ * clsact filter, and filters at a lower priority before ours): there only
+ * a tcx link placed first sees every packet. */
+static int use_tcx(const struct attach_set *s, int ifindex, int dir)
+{
+	if (s->mode == ATTACH_CLSACT || tcx_unsupported || !kfeat_get()->tcx)
+		return 0;
+	return s->mode == ATTACH_TCX || tcx_progs(ifindex, dir) > 0 ||
+	       filters_before_ours(ifindex, dir) > 0;
+}
+
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		int dir, int prog_fd)
 {
 	struct attachment *v, a = { .netns = netns, .ifindex = ifindex, .dir = dir, .link_fd = -1 };
-	int saved, ret, fd = -1;
+	int saved, ret, tcx, fd = -1;
 
 	v = realloc(s->v, (s->n + 1) * sizeof(*v));
 	if (!v)
@@ -84,21 +162,22 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
-	if (s->force_legacy || !kfeat_get()->tcx)
-		tcx_unsupported = 1;
-	if (!tcx_unsupported) {
+	tcx = use_tcx(s, ifindex, dir);
+	if (tcx) {
 		fd = attach_tcx(ifindex, dir, prog_fd);
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
 			pr_info("tcx links are not available (%s); using clsact\n", strerror(-fd));
 			tcx_unsupported = 1;
+			tcx = 0;
 		}
 	}
-	if (fd >= 0) {
-		a.link_fd = fd;
-		ret = 0;
-	} else if (tcx_unsupported) {
+	if (!tcx) {
 		ret = attach_clsact(&a, prog_fd, &s->lease);
 		s->used_legacy |= !ret;
+	} else if (fd >= 0) {
+		a.link_fd = fd;
+		s->used_tcx = 1;
+		ret = 0;
 	} else {
 		ret = fd;
 	}
@@ -146,19 +225,64 @@ int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry)
 	return ret;
 }
 
+static int by_fd(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The child that lets the tcx links go: every fd but theirs closed (a
+ * reader of our stdout sees its end now), default signals. */
+static void release_links_child(int *fds, int n)
+{
+	sigset_t all;
+	int prev = -1;
+
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	qsort(fds, n, sizeof(*fds), by_fd);
+	for (int i = 0; i < n; prev = fds[i++])
+		if (fds[i] > prev + 1)
+			close_range(prev + 1, fds[i] - 1, 0);
+	close_range(prev + 1, ~0U, 0);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	_exit(0);
+}
+
+/* Each tcx link waits for an RCU grace period when released (~10 ms idle,
+ * seconds on a busy host with hundreds of ports), and the kernel releases
+ * what a dying process holds before its parent sees it exit. A child
+ * inherits the links and releases them; we close our copies at once and
+ * are free to exit. If it cannot be made, we release them here. */
+void attach_hand_off_links(struct attach_set *s)
+{
+	int *fds = calloc(s->n ? s->n : 1, sizeof(*fds)), n = 0;
+
+	for (int i = 0; fds && i < s->n; i++)
+		if (s->v[i].link_fd >= 0)
+			fds[n++] = s->v[i].link_fd;
+	if (n && fork() == 0)
+		release_links_child(fds, n);
+	for (int i = 0; i < s->n; i++)
+		if (s->v[i].link_fd >= 0) {
+			close(s->v[i].link_fd);
+			s->v[i].link_fd = -1;
+		}
+	free(fds);
+}
+
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx)
 {
+	attach_hand_off_links(s);
 	/* Last first: a clsact qdisc goes with the filter that created it,
 	 * after the filters attached to it later. */
 	for (int i = s->n - 1; i >= 0; i--) {
 		struct attachment *a = &s->v[i];
 		int fd;
 
-		if (a->link_fd >= 0) {
-			close(a->link_fd);
-			continue;
-		}
 		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
 			continue;
 		attach_detach_legacy(fd, a, 0);

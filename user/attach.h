@@ -1,6 +1,8 @@
-/* Putting tc programs on ports, in each port's own namespace: a tcx link
- * where the kernel has tcx (6.6+), else a clsact filter. tcx links are not
- * pinned, so the kernel removes them when nstrace exits, however it exits. */
+/* Putting tc programs on ports, in each port's own namespace: a clsact
+ * filter (leased, so a killed nstrace's filters are undone later), or a
+ * tcx link (6.6+) where other tcx programs run on the device, or always
+ * with --tcx. tcx links are not pinned, so the kernel removes them when
+ * nstrace exits, however it exits. */
 #ifndef NST_ATTACH_H
 #define NST_ATTACH_H
 
@@ -22,11 +24,18 @@ struct attachment {
  * nstrace created the clsact qdisc. */
 #define ATTACH_LEASE_LINE "clsact %llu %d %d %u %u %u %d"
 
+enum attach_mode {
+	ATTACH_AUTO = 0,      /* clsact, tcx where other tcx programs run */
+	ATTACH_CLSACT,        /* --clsact */
+	ATTACH_TCX,           /* --tcx: tcx links wherever the kernel has them */
+};
+
 struct attach_set {
 	struct attachment *v;
 	int n;
-	int used_legacy;
-	int force_legacy;     /* --clsact: as on kernels without tcx */
+	int used_legacy;      /* some ports have clsact filters */
+	int used_tcx;         /* some have tcx links */
+	enum attach_mode mode;
 	struct lease lease;   /* the clsact filters, should we die */
 };
 
@@ -38,6 +47,11 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
  * replaced). 1 if removed (DRY: if it would be), 0 if not there or not
  * ours (left alone), -errno. */
 int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry);
+/* "clsact", "tcx" or "tcx+clsact": what the ports got. */
+const char *attach_kind(const struct attach_set *s);
+/* Let go of the tcx links now: a child process releases them (each
+ * waits for an RCU grace period) while we go on to exit. */
+void attach_hand_off_links(struct attach_set *s);
 /* Detach everything; clsact filters only after checking they are ours. */
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx);

@@ -37,6 +37,22 @@ static void rollback(struct applier *a)
 		}
 }
 
+/* An applier for T whose errors go to ERR; NULL (ERR says so) without
+ * memory. */
+static struct applier *applier_new(const struct topo *t, char *err, size_t errlen)
+{
+	struct applier *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->t = t;
+	a->err = err;
+	a->errlen = errlen;
+	return a;
+}
+
 static int preflight(struct applier *a)
 {
 	const struct topo *t = a->t;
@@ -106,17 +122,12 @@ static int write_lease(const struct topo *t, struct lease *l)
 
 int topo_up(const struct topo *t, char *err, size_t errlen)
 {
-	struct applier *a = calloc(1, sizeof(*a));
+	struct applier *a = applier_new(t, err, errlen);
 	struct lease lease = { 0 };
 	int ret;
 
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
+	if (!a)
 		return EXIT_RUNTIME;
-	}
-	a->t = t;
-	a->err = err;
-	a->errlen = errlen;
 	/* An earlier topo up of these names that was killed: finish its
 	 * rollback first (it is the only one that could have made them). */
 	cleanup_dead("topo", overlaps, (void *)t, "topo up");
@@ -240,16 +251,11 @@ static int down_namespaces(struct applier *a, int *spaces)
 
 int topo_down(const struct topo *t, char *err, size_t errlen)
 {
-	struct applier *a = calloc(1, sizeof(*a));
+	struct applier *a = applier_new(t, err, errlen);
 	int ret, links = 0, spaces = 0;
 
-	if (!a) {
-		snprintf(err, errlen, "out of memory");
+	if (!a)
 		return EXIT_RUNTIME;
-	}
-	a->t = t;
-	a->err = err;
-	a->errlen = errlen;
 	ret = down_veths(a, &links);
 	if (!ret)
 		ret = down_bridges(a, &links);

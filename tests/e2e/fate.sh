@@ -53,6 +53,10 @@ sleep 0.3
 kill -INT "$A" "$BW"; wait "$A" "$BW"
 eq with_two_nstraces/same_fates "$with" "$base"
 
+# By default a port where filters run before ours gets a tcx link (placed
+# first), the others clsact filters; --clsact means clsact everywhere.
+eq a_auto/tcx_where_user_filters_run_first "$(head -1 "$TMP/a" | jq -r .tc)" "tcx+clsact"
+eq b_clsact/clsact_everywhere "$(head -1 "$TMP/b" | jq -r .tc)" "clsact"
 # Both count the user's drops exactly (tc ingress, in blue).
 eq a_tcx/counts_user_drops "$(drops "$TMP/a" "$B" veth-blue TC_INGRESS)" 5
 eq b_clsact/counts_user_drops "$(drops "$TMP/b" "$B" veth-blue TC_INGRESS)" 5

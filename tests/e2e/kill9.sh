@@ -36,17 +36,18 @@ LINKS0=$(links)
 eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
 
 # 1. tcx, killed while attaching 41 ports (~1.5 s of attaching).
-kill_at 0.5 "${P}k1"
+kill_at 0.5 "${P}k1" --tcx
 settle
 eq attach_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
 # 2. tcx, killed while streaming.
-kill_at 2.5 "${P}k1"
+kill_at 2.5 "${P}k1" --tcx
 settle
 eq streaming_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
-# 3. clsact, killed while streaming: filters stay until the lease is undone.
-kill_at 2.5 "${P}k1" --clsact
+# 3. clsact (the default), killed while streaming: filters stay until the
+#    lease is undone.
+kill_at 1.5 "${P}k1"
 n=$(for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${P}"); do
 	tc filter show dev "$l" ingress; tc filter show dev "$l" egress; done | grep -c 'handle 0x4e53 watch_tc')
 n=$((n + $(for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do

@@ -81,6 +81,7 @@ ip netns exec "$R" ping -c5 -i0.05 -q 10.0.0.3 >/dev/null
 head -c 100000 /dev/zero | ip netns exec "$R" nc -N -w2 10.0.0.3 7000
 sleep 0.3
 stop_watch
+eq healthy/no_count_lost "$(summary "$TMP/healthy" '.counts_lost')" 0
 bad=$(summary "$TMP/healthy" '[.drops[] | select(.benign | not)] | length')
 eq healthy/no_alarming_drops "$bad" 0
 [ "$bad" = 0 ] || summary "$TMP/healthy" '.drops[] | select(.benign | not)' | detail

@@ -34,7 +34,7 @@ static void tables(const struct watch_view *v, FILE *o, int cols, int rows)
 
 	snprintf(line, sizeof(line), "nstrace watch  %d ns, %d ports (%s)  up %02d:%02d  "
 		 "not shown: %llu  %.0f stories/s",
-		 v->plan->nns, v->plan->nports, *v->tc_legacy ? "clsact" : "tcx",
+		 v->plan->nns, v->plan->nports, attach_kind(v->att),
 		 (int)up / 60, (int)up % 60, (unsigned long long)v->st->rb_full, v->st->story_rate);
 	fprintf(o, "%s%.*s%s\n", b, cols, line, n);
 	findings_text(v, o, cols);

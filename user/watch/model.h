@@ -6,6 +6,7 @@
 #define NST_MODEL_H
 
 #include <stdint.h>
+#include "attach.h"
 #include "discover.h"
 #include "filter.h"
 #include "names.h"
@@ -28,7 +29,8 @@ struct watch_opts {
 	int no_latency;            /* --no-latency: no stamps, no histograms */
 	int hist;                  /* --hist: draw the histograms */
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
-	int clsact;                /* --clsact: legacy tc filters, not tcx links */
+	int clsact;                /* --clsact: clsact filters everywhere */
+	int tcx;                   /* --tcx: tcx links everywhere */
 	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
@@ -120,7 +122,7 @@ struct watch_view {
 	const struct stats *st;
 	const uint64_t *targets;
 	const int *ntargets;
-	const int *tc_legacy;      /* clsact filters, not tcx links */
+	const struct attach_set *att;   /* what the ports got: tcx, clsact */
 	const int *hooks;          /* port hooks attached */
 	const char *metrics_url;   /* NULL: no --metrics */
 	const uint64_t *pcap_packets;   /* NULL: no --pcap */

@@ -63,6 +63,7 @@ FLAG(journey)
 FLAG(hist)
 FLAG(no_latency)
 FLAG(clsact)
+FLAG(tcx)
 
 static int set_verbose(struct watch_opts *o, const char *a, char *w, size_t l)
 {
@@ -220,9 +221,14 @@ static const struct opt opts[] = {
 	{ "no-latency", 0, NULL, set_no_latency,
 	  "do not time hops (no per-packet stamps on the ports)" },
 	{ "clsact", 0, NULL, set_clsact,
-	  "attach clsact filters, as on kernels without tcx links\n"
-	  "(a lease in /run/nstrace lets 'nstrace cleanup' remove\n"
-	  "them should watch be killed)" },
+	  "clsact filters on every port, also where other tcx\n"
+	  "programs run (by default those ports get tcx links)" },
+	{ "tcx", 0, NULL, set_tcx,
+	  "tcx links on every port (kernel 6.6+): seen before every\n"
+	  "other program, released by the kernel with the process,\n"
+	  "but each attach and detach waits for an RCU grace period\n"
+	  "(by default: clsact filters, leased in /run/nstrace so\n"
+	  "'nstrace cleanup' removes them should watch be killed)" },
 	{ "btf", 0, "PATH", set_btf,
 	  "the kernel's types from PATH, for kernels without\n"
 	  "/sys/kernel/btf/vmlinux (e.g. a file from BTFHub)" },
@@ -314,6 +320,8 @@ static int check(const struct watch_opts *o)
 
 	if (o->hist && o->no_latency)
 		why = "--hist and --no-latency exclude each other";
+	else if (o->clsact && o->tcx)
+		why = "--clsact and --tcx exclude each other";
 	else if (o->pcap_all && !o->pcap)
 		why = "--pcap-all needs --pcap FILE";
 	else if (!o->ntargets && !o->npids && o->scope != PLAN_ALL)

@@ -298,7 +298,7 @@ static void plan_json(struct report *r, const struct watch_view *v)
 		print_close_object(&p);
 	}
 	print_close_array(&p);
-	print_str(&p, PRINT_JSON, "tc", NULL, *v->tc_legacy ? "clsact" : "tcx");
+	print_str(&p, PRINT_JSON, "tc", NULL, attach_kind(v->att));
 	if (v->metrics_url) {
 		char url[128];
 
@@ -316,7 +316,7 @@ static void plan_text(struct report *r, const struct watch_view *v)
 
 	fprintf(o, "nstrace: watching %d namespace%s, %d port%s (tc %s, both directions)\n",
 		pl->nns, pl->nns == 1 ? "" : "s", pl->nports, pl->nports == 1 ? "" : "s",
-		*v->tc_legacy ? "clsact" : "tcx");
+		attach_kind(v->att));
 	for (int i = 0; i < pl->nns; i++) {
 		uint64_t ino = pl->ns[i].inode;
 

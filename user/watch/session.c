@@ -1,6 +1,7 @@
 /* The session: load, plan, attach, follow, and the undo of each, side by
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ void session_init(struct session *s, const struct watch_opts *o, int efd)
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->efd = efd;
-	s->att.force_legacy = o->clsact;
+	s->att.mode = o->clsact ? ATTACH_CLSACT : o->tcx ? ATTACH_TCX : ATTACH_AUTO;
 	s->names.nl = &s->nl;
 	s->names.lt = &s->lt;
 }
@@ -193,6 +194,16 @@ static int attached(const struct session *s, uint64_t netns, int ifindex, int di
 /* tc on every planned port not yet attached. Each tcx attachment waits
  * for an RCU grace period under RTNL in the kernel (KNOWN_ISSUES.md), so
  * threads would not make this faster. */
+/* SIGINT, SIGTERM or SIGHUP waiting (cmd_watch blocks them first thing,
+ * so none is lost before the event loop reads them). */
+static int stop_pending(void)
+{
+	sigset_t set;
+
+	return !sigpending(&set) && (sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) ||
+				     sigismember(&set, SIGHUP));
+}
+
 static int attach_ports(struct session *s)
 {
 	int ret;
@@ -200,6 +211,14 @@ static int attach_ports(struct session *s)
 	for (int i = 0; i < s->plan.nports; i++) {
 		const struct plan_port *p = &s->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
+
+		/* Told to stop while attaching (each tcx link can take tens of
+		 * milliseconds): stop here, not after every port. */
+		if (s->starting && stop_pending()) {
+			s->stopped = 1;
+			s->nattached = i;
+			return 0;
+		}
 
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
 			int fd = kfeat_tc_prog_fd(s->skel, dir);
@@ -300,7 +319,10 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 		ret = exit_code_for_errno(ret) == EXIT_RUNTIME ? EXIT_RUNTIME : EXIT_NOPRIV;
 		goto out_ring;
 	}
-	if ((ret = session_plan(s)))
+	s->starting = 1;
+	ret = session_plan(s);
+	s->starting = 0;
+	if (ret)
 		goto out_ports;
 	pr_debug("%.1f ms: topology discovered, %d ports planned and attached\n",
 		 (watch_now() - t0) * 1e3, s->plan.nports);

@@ -40,6 +40,9 @@ struct session {
 	struct target target[WATCH_MAX_TARGETS];
 	int ntargets;
 	int efd;                   /* the event loop's epoll, for the monitors */
+	int starting;              /* in session_start: a stop signal ends attaching */
+	int stopped;               /* a stop signal came while attaching */
+	int nattached;             /* ports attached when it came */
 };
 
 /* Before anything else: the session's defaults. */

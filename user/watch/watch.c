@@ -24,6 +24,11 @@
 #include "watch.h"
 
 #define TICK_MS 100
+
+/* Who sent the stop we obeyed: a program (timeout(1) signals us and then
+ * its process group) may send it twice; a terminal's ^C comes from no
+ * process (0), once a keypress. */
+static pid_t stop_sender = -1;
 /* A packet quiet this long has arrived or died: its journey is told. */
 #define JOURNEY_IDLE_NS 300000000ULL
 
@@ -71,7 +76,7 @@ static void view_init(struct watch *w)
 	v->st = &w->st;
 	v->targets = w->s.targets;
 	v->ntargets = &w->s.ntargets;
-	v->tc_legacy = &w->s.att.used_legacy;
+	v->att = &w->s.att;
 	v->hooks = &w->s.att.n;
 	v->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
 }
@@ -130,8 +135,10 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 	case TAG_SIGNAL:
 		if (read(fds->sfd, &si, sizeof(si)) != sizeof(si))
 			return 0;
-		if (si.ssi_signo != SIGWINCH)
+		if (si.ssi_signo != SIGWINCH) {
+			stop_sender = (pid_t)si.ssi_pid;
 			return 1;
+		}
 		window_size(w);
 		return 0;
 	case TAG_TIMER:
@@ -160,6 +167,62 @@ static void watch_fd(int efd, int fd, uint64_t tag)
 	epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* The signals the event loop reads from a signalfd. Blocked from the
+ * start of cmd_watch: a SIGINT that comes while loading and attaching
+ * waits there (and is not lost, even where a shell started us with
+ * SIGINT ignored). */
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+/* Consume the stop signal that ended attaching (and note its sender). */
+static void take_stop_signal(void)
+{
+	struct timespec none = { 0, 0 };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	siginfo_t info;
+
+	while (sigtimedwait(&mask, &info, &none) > 0)
+		stop_sender = info.si_pid;
+}
+
+static void on_second_stop(int sig, siginfo_t *info, void *uc)
+{
+	(void)uc;
+	if (info->si_pid && info->si_pid == stop_sender)
+		return;   /* the same stop again */
+	_exit(128 + sig);
+}
+
+/* The summary is out: a second SIGINT (or SIGTERM) during teardown ends
+ * the process at once. tcx links were handed off already; clsact filters
+ * keep their lease for the next watch or 'nstrace cleanup'. */
+static void teardown_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_second_stop, .sa_flags = SA_SIGINFO };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
 /* Until a stop signal, the duration, or no target left. 0 or -errno. */
 static int loop(struct watch *w, int efd)
 {
@@ -170,12 +233,7 @@ static int loop(struct watch *w, int efd)
 	int ret = 0, done = 0;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	stop_signals(&mask);
 	fds.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	fds.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (fds.sfd < 0 || fds.tfd < 0 || timerfd_settime(fds.tfd, 0, &its, NULL)) {
@@ -208,7 +266,6 @@ out:
 		close(fds.sfd);
 	if (fds.tfd >= 0)
 		close(fds.tfd);
-	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	return ret;
 }
 
@@ -281,6 +338,7 @@ static int finish(struct watch *w, int ret)
 		report_plan(&w->rep, &w->view);
 	}
 	report_summary(&w->rep, &w->view);
+	fflush(w->rep.out);   /* out before teardown, which a supervisor may cut short */
 	if (w->pcap.f && pcap_close(&w->pcap)) {
 		fprintf(stderr, "nstrace watch: writing %s failed: %s\n", w->o.pcap, strerror(EIO));
 		ret = ret ? ret : -EIO;
@@ -305,10 +363,19 @@ static int run(struct watch *w)
 		goto out_outputs;
 	if ((ret = session_start(&w->s, watch_handle_event, w)))
 		goto out_outputs;
-	if (!(ret = announce(w)))
+	if (w->s.stopped) {
+		fprintf(stderr, "nstrace watch: stopped while attaching (%d of %d ports): "
+			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
+		take_stop_signal();   /* obeyed: not a second one */
+	}
+	else if (!(ret = announce(w)))
 		ret = finish(w, loop(w, efd));
 	if (w->ready_written)   /* never a file that was there before us */
 		unlink(w->o.ready_file);
+	/* Before a second signal may end us: a process that dies holding tcx
+	 * links waits for each one's release before it is gone. */
+	attach_hand_off_links(&w->s.att);
+	teardown_signals();
 out_outputs:
 	metrics_close(&w->metrics);
 	pcap_close(&w->pcap);
@@ -340,10 +407,12 @@ int cmd_watch(int argc, char **argv)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 	enum opts_result parsed;
+	sigset_t stop;
 	int ret;
 
 	if (!w)
 		return EXIT_RUNTIME;
+	stop_signals(&stop);
 	w->rep.out = stdout;
 	w->o.sample_ms = 1000;
 	w->metrics.fd = -1;
@@ -358,6 +427,10 @@ int cmd_watch(int argc, char **argv)
 	/* Journeys are blocks of lines, not a screen to redraw. */
 	if (w->o.journey && w->o.mode == REPORT_TTY)
 		w->o.mode = REPORT_LINES;
+	/* Programs read --lines and --json live: each line leaves whole when
+	 * it ends (one write, up to the buffer), not when 4 KiB have piled up. */
+	if (w->o.mode != REPORT_TTY)
+		setvbuf(stdout, NULL, _IOLBF, 1 << 20);
 	if (w->o.journey && !w->o.filter.proto && !w->o.filter.port && !w->o.filter.net.family)
 		pr_warn("tracing every packet on these ports: narrow it with --host, --port "
 			"or --proto\n");
