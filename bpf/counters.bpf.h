@@ -158,15 +158,27 @@ static __always_inline int flow_wanted(__u32 mode, const struct nst_flow *f)
 	return 1;
 }
 
-/* Is a story about K due (none told in the last cfg.sample_ns)? */
-static __always_inline int sample_due(const struct nst_sample_key *k, __u64 now)
+/* Is a story about K due (none told in the last cfg.sample_ns)? NEXT,
+ * if given, learns when one may be due again. */
+static __always_inline int sample_due_next(const struct nst_sample_key *k, __u64 now,
+					   __u64 *next)
 {
 	__u64 *last = bpf_map_lookup_elem(&sampled, k);
 
-	if (last && now - *last < cfg.sample_ns)
+	if (last && now - *last < cfg.sample_ns) {
+		if (next)
+			*next = *last + cfg.sample_ns;
 		return 0;
+	}
 	bpf_map_update_elem(&sampled, k, &now, BPF_ANY);
+	if (next)
+		*next = now + cfg.sample_ns;
 	return 1;
+}
+
+static __always_inline int sample_due(const struct nst_sample_key *k, __u64 now)
+{
+	return sample_due_next(k, now, NULL);
 }
 
 /* Reserve and start a story; NULL (and counted) when the ring is full. */

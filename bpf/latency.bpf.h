@@ -198,12 +198,61 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 	hist_add(&hop_hist, &h, now - from->ts);
 }
 
+/* One packet in MASK + 1, by a hash of bytes that no hop changes. */
+static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
+{
+	x ^= l4;
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	return !(x & mask);
+}
+
+/* lat_wanted for a frame whose headers are not in the linear part (a
+ * packet socket's TX ring): the same bytes, copied out in one call. A
+ * function of its own: its buffer is never on the stack with time_port's. */
+static __noinline int lat_wanted_copied(struct __sk_buff *ctx, __u32 mask)
+{
+	__u8 h[56];
+	int flags = 1;   /* the TCP flags byte was copied too */
+
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 34)) {
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 28))
+				return 1;
+			flags = 0;
+		}
+		if (h[0] != 0x45)
+			return 1;
+		if (h[9] == NST_IPPROTO_TCP) {
+			if (!flags || (h[33] & NST_TCP_SYN))
+				return 1;
+		} else if (h[9] == NST_IPPROTO_ICMP && (h[20] == 8 || h[20] == 0)) {
+			return 1;
+		}
+		return lat_pick(*(__u32 *)(h + 4), *(__u32 *)(h + 24), mask);
+	}
+	if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 54)) {
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 48))
+			return 1;
+		flags = 0;
+	}
+	if (h[6] == NST_IPPROTO_TCP) {
+		if (!flags || (h[53] & NST_TCP_SYN))
+			return 1;
+	} else if (h[6] == NST_IPPROTO_ICMPV6 && (h[40] == 128 || h[40] == 129)) {
+		return 1;
+	}
+	return lat_pick(*(__u32 *)h & bpf_htonl(0x000fffff), *(__u32 *)(h + 44), mask);
+}
+
 /* Under load, is this frame one of the timed ones? Decided before any
- * parsing or call, from bytes at fixed places that no bridge or router
- * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
- * TCP seq, UDP length and checksum, ICMP id and sequence), so a packet is
- * timed on every port or on none. Round trips (SYN, echo) always are. A
- * frame whose headers are not in place is always looked at. */
+ * parsing, from the per-CPU budget first, then from bytes at fixed places
+ * that no bridge or router changes (IPv4 id and fragment word, or IPv6
+ * flow label; L4 bytes 4-7: TCP seq, UDP length and checksum, ICMP id and
+ * sequence), read in place or, for a frame whose headers are not in the
+ * linear part, copied out: so a packet is timed on every port or on none.
+ * Round trips (SYN, echo) always are, and so are IPv4 packets with options. */
 static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
 {
 	__u32 z = 0, x, mask, l4;
@@ -236,19 +285,24 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 			}
 		}
 	}
-	if (!l->mask)
+	mask = l->mask;
+	if (!mask)
 		return 1;
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
 		__u8 *ip = data + ETH_HLEN;
 
-		if ((void *)(ip + 28) > end || ip[0] != 0x45)
+		if ((void *)(ip + 28) > end)
+			return lat_wanted_copied(ctx, mask);
+		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
 		first = ip[20];
 		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
 		l4 = *(__u32 *)(ip + 24);
 		if (proto == NST_IPPROTO_TCP) {
-			if ((void *)(ip + 34) > end || (ip[33] & NST_TCP_SYN))
+			if ((void *)(ip + 34) > end)
+				return lat_wanted_copied(ctx, mask);
+			if (ip[33] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
 			return 1;
@@ -257,13 +311,15 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		__u8 *ip6 = data + ETH_HLEN;
 
 		if ((void *)(ip6 + 48) > end)
-			return 1;
+			return lat_wanted_copied(ctx, mask);
 		proto = ip6[6];
 		first = ip6[40];
 		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
 		l4 = *(__u32 *)(ip6 + 44);
 		if (proto == NST_IPPROTO_TCP) {
-			if ((void *)(ip6 + 54) > end || (ip6[53] & NST_TCP_SYN))
+			if ((void *)(ip6 + 54) > end)
+				return lat_wanted_copied(ctx, mask);
+			if (ip6[53] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {
 			return 1;
@@ -271,11 +327,7 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 	} else {
 		return 0;
 	}
-	x ^= l4;
-	x ^= x >> 16;
-	x *= 0x7feb352d;
-	x ^= x >> 15;
-	return !(x & l->mask);
+	return lat_pick(x, l4, mask);
 }
 
 /* The hop from the last sighting to this one, and the stamp for the

@@ -7,27 +7,31 @@
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 
-static __always_inline __u32 dev_netns(struct net_device *dev)
+/* The tracing programs' objects are BTF pointers (tp_btf): their fields
+ * are read directly (a load, CO-RE relocated; a NULL pointer reads 0),
+ * not with one bpf_probe_read_kernel call per field. kfree_skb runs for
+ * every skb freed on the host, so this is most of its cost. */
+static __always_inline __u32 dev_netns(const struct net_device *dev)
 {
-	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return dev->nd_net.net->ns.inum;
 }
 
 static __always_inline __u32 sk_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 /* The namespace an skb is charged to: its device's, else its socket's. */
-static __always_inline __u32 skb_netns(struct sk_buff *skb, const struct sock *rx_sk)
+static __always_inline __u32 skb_netns(const struct sk_buff *skb, const struct sock *rx_sk)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	struct sock *sk;
+	const struct net_device *dev = skb->dev;
+	const struct sock *sk;
 
 	if (dev)
 		return dev_netns(dev);
 	if (rx_sk)
 		return sk_netns(rx_sk);
-	sk = BPF_CORE_READ(skb, sk);
+	sk = skb->sk;
 	return sk ? sk_netns(sk) : 0;
 }
 
@@ -196,15 +200,17 @@ static __always_inline int skb_pid(struct sk_buff *skb, struct nst_pid *p)
 	return 0;
 }
 
-static __always_inline __u32 skb_segs(struct sk_buff *skb)
+/* Segments of a GSO skb, else 1: one probe read for a plain skb (the
+ * shared info lies past the data; skb->head is no BTF pointer). */
+static __always_inline __u32 skb_segs(const struct sk_buff *skb)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u32 end = BPF_CORE_READ(skb, end);  /* an offset on 64-bit kernels */
-	struct skb_shared_info *shinfo = (void *)(head + end);
-	__u16 segs = BPF_CORE_READ(shinfo, gso_segs);
-	__u16 size = BPF_CORE_READ(shinfo, gso_size);
+	struct skb_shared_info *shinfo = (void *)(skb->head + skb->end);  /* end: an offset on 64-bit */
+	__u16 size = 0, segs = 0;
 
-	return size && segs ? segs : 1;
+	if (bpf_probe_read_kernel(&size, sizeof(size), &shinfo->gso_size) || !size)
+		return 1;
+	bpf_probe_read_kernel(&segs, sizeof(segs), &shinfo->gso_segs);
+	return segs ? segs : 1;
 }
 
 #endif

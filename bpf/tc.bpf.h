@@ -43,7 +43,7 @@ static __noinline __u32 tc_netns_read(struct __sk_buff *ctx)
 	if (bpf_probe_read_kernel(&head, sizeof(head), ctx))
 		return 0;
 	dev = head.p[(bpf_core_field_offset(struct sk_buff, dev) / 8) & 7];
-	return dev ? dev_netns(dev) : 0;
+	return dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
 }
 
 /* The identity of the frame a tc program sees. 0, or -1: not IP.

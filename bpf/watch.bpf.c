@@ -70,16 +70,16 @@ static __always_inline int not_a_packet(struct sk_buff *skb, struct net_device *
 
 	if (dev)
 		return 0;
-	sk = BPF_CORE_READ(skb, sk);
+	sk = skb->sk;
 	if (!sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = sk->__sk_common.skc_family;
 	return family != NST_AF_INET && family != NST_AF_INET6;
 }
 
 static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	struct nst_flow f = {};
 	struct nst_drop_key k = {};
 	struct nst_drop_val *v, zero = {};
@@ -100,11 +100,11 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 		if (!flow_wanted(*mode, &f))
 			return;
 	}
-	k.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	k.ifindex = dev ? dev->ifindex : 0;
 	k.reason = reason;
 	k.location = (__u64)location;
 	segs = skb_segs(skb);
-	len = BPF_CORE_READ(skb, len);
+	len = skb->len;
 	v = counter(&drops, &k, &zero);
 	if (!v)
 		return;
@@ -127,12 +127,16 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 			tell_journey_drop(skb, &k, &f, len, now);
 		return;
 	}
+	/* This CPU knows when the next story can be due: most drops of a
+	 * storm stop here, without a look in the shared "sampled" map. */
+	if (now < v->quiet_until)
+		return;
 	sk.type = NST_EV_DROP;
 	sk.netns = k.netns;
 	sk.ifindex = k.ifindex;
 	sk.reason = k.reason;
 	sk.location = k.location;
-	if (sample_due(&sk, now)) {
+	if (sample_due_next(&sk, now, &v->quiet_until)) {
 		if (!parsed)
 			skb_flow(skb, &f);
 		emit(&sk, &f, len, segs, 0, now, skb);

@@ -99,8 +99,10 @@ static int caps(const struct kfeat *k, struct cap *c)
 {
 	int n = 0;
 
-	c[n++] = (struct cap){ "tc", k->tcx, "tcx links",
-		"clsact filters", "no tcx links before 6.6" };
+	c[n++] = (struct cap){ "tc", k->tcx,
+		"clsact filters, tcx links where another program runs first",
+		"clsact filters only, so a tc filter before ours can hide packets",
+		"no tcx links before 6.6" };
 	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx",
 		"namespace of a port read with bpf_probe_read_kernel, slower",
 		"no bpf_cast_to_kern_ctx before 6.2" };

@@ -17,8 +17,8 @@ trap 'tmux -S "$SOCK" kill-server 2>/dev/null; cleanup' EXIT
 start_watch "$TMP/w" "$R" || { fail watch "not ready"; exit 1; }
 WJ=$WPID
 tmux -S "$SOCK" new-session -d -s storm -x 80 -y 24 \
-	"$NST watch $R --interval 0 --duration 6 --ready-file $TMP/tty.ready; sleep 30"
-for i in $(seq 100); do [ -e "$TMP/tty.ready" ] && break; sleep 0.05; done
+	"$NST watch $R --interval 0 --duration 20 --ready-file $TMP/tty.ready; sleep 30"
+for i in $(seq 400); do [ -e "$TMP/tty.ready" ] && break; sleep 0.05; done
 before=$(nsstat "$B" UdpNoPorts)
 t0=$(awk '{print $14 + $15}' /proc/$WJ/stat)
 for s in 1 2; do
@@ -55,6 +55,7 @@ a=$(grep -o 'up 00:0[0-9]' "$TMP/tty.1") b=$(grep -o 'up 00:0[0-9]' "$TMP/tty.2"
 [ -n "$a" ] && [ "$a" != "$b" ] && pass view_keeps_refreshing || fail view_keeps_refreshing "'$a' then '$b'"
 grep -q 'not shown: [1-9]' "$TMP/tty.2" && pass view_shows_loss ||
 	{ fail view_shows_loss "no 'events not shown' count in the live view"; detail <"$TMP/tty.2"; }
+tmux -S "$SOCK" send-keys -t storm C-c   # as a user ends it
 for i in $(seq 60); do grep -q '^stories read' "$TMP/tty.end" 2>/dev/null && break
 	sleep 0.1; tmux -S "$SOCK" capture-pane -p -S -300 -t storm >"$TMP/tty.end"; done
 grep -Eq '^stories read: [0-9]+.*events not shown: [1-9]' "$TMP/tty.end" && pass summary_counts_loss ||
