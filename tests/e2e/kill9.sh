@@ -41,7 +41,7 @@ eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
 
 # Kernels before 6.6 have no tcx: watch falls back to clsact there, whose
 # filters outlive the process until their lease is undone (cases 1 and 2).
-"$NST" features 2>/dev/null | grep -q '^tc  *available: tcx' && TCX=1 || TCX=
+"$NST" features 2>/dev/null | grep -q '^tc  *available' && TCX=1 || TCX=
 undo_if_clsact() { [ -n "$TCX" ] || "$NST" cleanup >/dev/null 2>&1; }
 
 # 1. tcx, killed while attaching 41 ports (~1.5 s of attaching).
