@@ -209,6 +209,14 @@ static int is(const char *name, const char *reason)
 	return !strcmp(name, reason) || !strcmp(name, "NO_REASON");
 }
 
+/* Destination unreachable, time exceeded, parameter problem; ICMPv6 1-4. */
+static int icmp_error(const struct nst_flow *f)
+{
+	return (f->proto == NST_IPPROTO_ICMP && (f->icmp_type == 3 || f->icmp_type == 11 ||
+						 f->icmp_type == 12)) ||
+	       (f->proto == NST_IPPROTO_ICMPV6 && f->icmp_type >= 1 && f->icmp_type <= 4);
+}
+
 const char *reason_benign(const char *name, const char *location, const struct nst_flow *f)
 {
 	static const struct nst_flow none;
@@ -222,6 +230,10 @@ const char *reason_benign(const char *name, const char *location, const struct n
 	if (is(name, "NO_SOCKET") && f && f->proto == NST_IPPROTO_TCP &&
 	    (f->tcp_flags & (NST_TCP_RST | NST_TCP_FIN)) && !(f->tcp_flags & NST_TCP_SYN))
 		return "late reset or FIN of a connection already closed";
+	/* 6.1 frees an ICMPv6 error with kfree_skb once it has handled it
+	 * (the route MTU of a Packet Too Big is learned): not refused. */
+	if (is(name, "NOT_SPECIFIED") && f && icmp_error(f) && location && !strncmp(location, "icmp", 4))
+		return "an ICMP error the kernel handled, then freed";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";
 	if (is(name, "NOT_SPECIFIED") && location) {

@@ -51,7 +51,19 @@ static void late_teardown_segments(void)
 	CHECK(!reason_benign("NO_SOCKET", "tcp_v4_rcv", &data), "data to a dead socket is lost");
 }
 
+static void icmp_error_handled_then_freed(void)
+{
+	struct nst_flow ptb = icmp(58, 2), fn = icmp(1, 3), echo = icmp(58, 128);
+
+	ptb.family = 10;
+	CHECK(reason_benign("NOT_SPECIFIED", "icmpv6_rcv", &ptb), "6.1 frees a handled Packet Too Big");
+	CHECK(reason_benign("NOT_SPECIFIED", "icmp_rcv", &fn), "a handled frag-needed");
+	CHECK(!reason_benign("NETFILTER_DROP", "nft_do_chain", &ptb), "a firewall's drop is refused");
+	CHECK(!reason_benign("NOT_SPECIFIED", "icmpv6_rcv", &echo), "an echo request is no error");
+}
+
 const struct unit_test reasons_tests[] = {
+	{ "reasons_icmp_error_handled_then_freed", icmp_error_handled_then_freed },
 	{ "reasons_late_teardown_segments", late_teardown_segments },
 	{ "reasons_ping_copy_by_packet", ping_copy_by_packet },
 	{ "reasons_no_reason_kernels", no_reason_kernels },

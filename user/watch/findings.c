@@ -98,7 +98,8 @@ static const struct drop_row *icmp_refused(const struct watch_view *v, uint64_t 
 						  : f->proto == IPPROTO_ICMP && f->icmp_type == 3 &&
 						    f->icmp_code == 4;
 
-		if (r->k.netns == ns && r->has_flow && f->family == family && is_ptb &&
+		/* (a benign row: handled, then freed, as 6.1 does with ICMPv6) */
+		if (r->k.netns == ns && r->has_flow && !r->words.benign && f->family == family && is_ptb &&
 		    !memcmp(f->dst, orig_src, family_addr_len(family)))
 			return r;
 	}

@@ -24,13 +24,13 @@
 #include "watch.h"
 
 #define TICK_MS 100
+/* A packet quiet this long has arrived or died: its journey is told. */
+#define JOURNEY_IDLE_NS 300000000ULL
 
 /* Who sent the stop we obeyed: a program (timeout(1) signals us and then
  * its process group) may send it twice; a terminal's ^C comes from no
  * process (0), once a keypress. */
 static pid_t stop_sender = -1;
-/* A packet quiet this long has arrived or died: its journey is told. */
-#define JOURNEY_IDLE_NS 300000000ULL
 
 int watch_handle_event(void *ctx, void *data, size_t size)
 {
@@ -171,12 +171,18 @@ static void watch_fd(int efd, int fd, uint64_t tag)
  * start of cmd_watch: a SIGINT that comes while loading and attaching
  * waits there (and is not lost, even where a shell started us with
  * SIGINT ignored). */
-static void stop_signals(sigset_t *mask)
+/* SIGINT, SIGTERM and SIGHUP: each means "stop". */
+static void stop_mask(sigset_t *mask)
 {
 	sigemptyset(mask);
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
 	sigaddset(mask, SIGHUP);
+}
+
+static void stop_signals(sigset_t *mask)
+{
+	stop_mask(mask);
 	sigaddset(mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, mask, NULL);
 }
@@ -185,14 +191,10 @@ static void stop_signals(sigset_t *mask)
 static void take_stop_signal(void)
 {
 	struct timespec none = { 0, 0 };
+	siginfo_t info;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	siginfo_t info;
-
+	stop_mask(&mask);
 	while (sigtimedwait(&mask, &info, &none) > 0)
 		stop_sender = info.si_pid;
 }
@@ -213,10 +215,7 @@ static void teardown_signals(void)
 	struct sigaction sa = { .sa_sigaction = on_second_stop, .sa_flags = SA_SIGINFO };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_mask(&mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -367,9 +366,9 @@ static int run(struct watch *w)
 		fprintf(stderr, "nstrace watch: stopped while attaching (%d of %d ports): "
 			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
 		take_stop_signal();   /* obeyed: not a second one */
-	}
-	else if (!(ret = announce(w)))
+	} else if (!(ret = announce(w))) {
 		ret = finish(w, loop(w, efd));
+	}
 	if (w->ready_written)   /* never a file that was there before us */
 		unlink(w->o.ready_file);
 	/* Before a second signal may end us: a process that dies holding tcx
