@@ -44,14 +44,19 @@ eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
 "$NST" features 2>/dev/null | grep -q '^tc  *available' && TCX=1 || TCX=
 undo_if_clsact() { [ -n "$TCX" ] || "$NST" cleanup >/dev/null 2>&1; }
 
+# Under qemu's emulation (make check-kernels) an RCU grace period takes
+# seconds, and a killed process releases each tcx link before it is gone:
+# 82 links outlast the test's time there. Only k1's own port, then.
+ONLY=; [ -n "${NST_EMULATED:-}" ] && ONLY=--only
+
 # 1. tcx, killed while attaching 41 ports (~1.5 s of attaching).
-kill_at 0.5 "${P}k1" --tcx
+kill_at 0.5 "${P}k1" --tcx $ONLY
 undo_if_clsact
 settle
 eq attach_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
 # 2. tcx, killed while streaming.
-kill_at 2.5 "${P}k1" --tcx
+kill_at 2.5 "${P}k1" --tcx $ONLY
 undo_if_clsact
 settle
 eq streaming_tcx/nothing_left "$(ours) $(filters)" "0 0"
