@@ -33,8 +33,10 @@ rm -f "$TMP/pipe.ready"
 PIDS+=($!)
 for i in $(seq 200); do [ -e "$TMP/pipe.ready" ] && break; sleep 0.05; done
 WPID=$(pgrep -f -n "ready-file $TMP/pipe.ready")
-t0=$(now_ms)
+# The clock starts once the datagram is sent (its drop is done by then),
+# not before ip netns exec has started a shell.
 ip netns exec "$R" bash -c 'echo x >/dev/udp/10.0.0.2/9' 2>/dev/null
+t0=$(now_ms)
 for i in $(seq 40); do grep -q '"reason":"NO_SOCKET"' "$TMP/pipe" && break; sleep 0.025; done
 got=$(grep -m1 '"reason":"NO_SOCKET"' "$TMP/pipe" | cut -d' ' -f1)
 alive=$(kill -0 "$WPID" 2>/dev/null && echo running || echo gone)
