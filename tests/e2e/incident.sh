@@ -23,8 +23,10 @@ stop_watch
 eq refused/no_socket_in_blue "$(drops "$TMP/w" "$B" veth-blue NO_SOCKET tcp_v4_rcv)" 1
 finding "$TMP/w" mtu_mismatch | grep -q "MTU mismatch" && pass mtu/mismatch_found ||
 	{ fail mtu/mismatch_found "no mtu_mismatch finding"; summary "$TMP/w" '.findings' | detail; }
-eq latency/echo_rows "$(summary "$TMP/w" "[.latency[] | select(.kind == \"echo_rtt\" and
-	.src_netns == \"$R\" and .dst_netns == \"$B\") | .count] | add")" 3
+# Rows for the pings (their exact count is latency.sh's and old_kernels.sh's).
+n=$(summary "$TMP/w" "[.latency[] | select(.kind == \"echo_rtt\" and
+	.src_netns == \"$R\" and .dst_netns == \"$B\") | .count] | add // 0")
+[ "$n" -ge 1 ] && pass latency/echo_rows || fail latency/echo_rows "no echo round trip red > blue"
 # What is not benign: the refusal and the oversize frame, nothing from the pings.
 real=$(summary "$TMP/w" '[.drops[] | select(.benign | not) | .reason + " at " + .location] | unique | join(", ")')
 # (the oversize frame dies where the veth hands it over, __dev_forward_skb*,
