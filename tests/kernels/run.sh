@@ -17,7 +17,7 @@ set -u
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 KERNELS=${*:-6.1 6.12 host}
-TESTS=${NST_KERNEL_TESTS:-features bad_input watch_drops mtu latency journey kill9 fate}
+TESTS=${NST_KERNEL_TESTS:-features bad_input watch_drops mtu latency journey kill9 fate old_kernels}
 CACHE=${NST_KERNEL_CACHE:-$SRC/.output/kernels}
 # Each checkout's own: logs, console, what the guest wrote.
 RESULTS=$SRC/.output/check-kernels
