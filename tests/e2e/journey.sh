@@ -37,12 +37,13 @@ eq ok/reply_delivered "$(echo "$r" | jq -r '.end')" delivered
 # 2. Flooded: blue's bridge port down, so the bridge forgets blue's MAC
 #    and floods red's echo to green, which is not the destination.
 ip link set "${P}br0-blue" down
-ip netns exec "$G" timeout 20 tcpdump -i veth-green -n -c 1 -w "$TMP/green.pcap" 'icmp and dst 10.0.0.2' \
+ip netns exec "$G" timeout 30 tcpdump -i veth-green -n -c 1 -w "$TMP/green.pcap" 'icmp and dst 10.0.0.2' \
 	>/dev/null 2>"$TMP/td.err" &
 TD=$!
 PIDS+=($TD)
-# The witness listens before the ping (slow to start under emulation).
-for i in $(seq 200); do grep -q 'listening on' "$TMP/td.err" && break; sleep 0.05; done
+# Capturing once it says so (under emulation tcpdump and trace need seconds
+# to start: a guessed 0.5 s and a 5 s limit missed the ping on 6.1 in qemu).
+for i in $(seq 400); do grep -q 'listening on' "$TMP/td.err" && break; sleep 0.05; done
 start_trace "$TMP/flood" || fail flood "trace not ready"
 ip netns exec "$R" ping -c 1 -W 1 10.0.0.2 >/dev/null && fail flood/ping_witness "blue answered" || pass flood/ping_witness
 wait "$TD"

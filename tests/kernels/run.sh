@@ -11,13 +11,13 @@
 #                                               linux-image-X.Y*-amd64), or host
 #   NST_KERNEL_TESTS   the subset (e2e file names), default below
 #   NST_KERNEL_CACHE   downloads and images (default .output/kernels; may be
-#                      shared between checkouts: guests take turns on its lock)
+#                      shared between checkouts)
 #   NST_GUEST_TIMEOUT  seconds a guest may run, boot to power-off (default 900)
 set -u
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 KERNELS=${*:-6.1 6.12 host}
-TESTS=${NST_KERNEL_TESTS:-features bad_input watch_drops mtu latency journey kill9 old_kernels incident}
+TESTS=${NST_KERNEL_TESTS:-features bad_input watch_drops mtu latency journey kill9 fate old_kernels incident}
 CACHE=${NST_KERNEL_CACHE:-$SRC/.output/kernels}
 # Each checkout's own: logs, console, what the guest wrote.
 RESULTS=$SRC/.output/check-kernels
@@ -155,9 +155,9 @@ count() {
 guest() {   # X.Y: boot Debian's newest X.Y kernel and run the subset in it
 	local label=$1 pkg kdir res t0 t1 rc qpid
 	pkg=$(kernel_pkg "$label") || { echo "FAIL [$label] kernel: no linux-image-$label*-amd64 in apt or in $CACHE"; fail=$((fail + 1)); return; }
-	# One guest at a time on this machine (2 CPUs), also across checkouts
-	# sharing the cache; the lock also guards the cache being filled.
-	exec 9>"$CACHE/.lock"
+	# One guest at a time on this machine (2 CPUs), whichever checkout runs
+	# it; the lock also guards a cache shared between checkouts being filled.
+	exec 9>"${NST_KERNEL_LOCK:-/run/lock/nstrace-check-kernels.lock}"
 	flock -n 9 || { say "[$label] waiting for another check-kernels guest to finish"; flock 9; }
 	if [ -z "$BUSYBOX" ]; then
 		need_tools || { echo "FAIL [$label] tools: cannot install qemu-system-x86"; fail=$((fail + 1)); exec 9>&-; return; }
