@@ -87,5 +87,7 @@ else
 	[ "$rise" -gt 5000 ] && pass load/witness_sees_a_queue || fail load/witness_sees_a_queue "ping rose by ${rise} µs only"
 	close_enough load/queue_hop_matches_ping_rise "${q_us:-0}" "$rise" 25 0
 fi
-slow=$(summary "$TMP/load" "[.latency[] | select(.kind == \"hop\" and .hop[0].dev != \"${P}br0-blue\" and .p50_us > 1000)] | length")
-eq load/other_hops_under_1ms "$slow" 0
+# (5 ms under emulation, where a vCPU may wait that long for the host)
+limit=1000; [ -n "${NST_EMULATED:-}" ] && limit=5000
+slow=$(summary "$TMP/load" "[.latency[] | select(.kind == \"hop\" and .hop[0].dev != \"${P}br0-blue\" and .p50_us > $limit)] | length")
+eq load/other_hops_fast "$slow" 0
