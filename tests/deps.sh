@@ -12,6 +12,8 @@ need_pc libelf libelf-dev
 need_pc zlib zlib1g-dev
 need_pc libmnl libmnl-dev
 need_pc libnftables libnftables-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc json-c libjson-c-dev
 need_cmd bpftool bpftool
 need_cmd clang clang
 need_cmd llvm-strip llvm

@@ -302,6 +302,7 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		ns->pid = ni->pid;
 		snprintf(ns->name, sizeof(ns->name), "%s", ni->name);
 		snprintf(ns->label, sizeof(ns->label), "%s", ni->label);
+		ns->ct = ni->ct;
 		lt->nns++;
 		/* A namespace that vanished meanwhile is simply not shown. */
 		if (discover_one(ns, ni, nl)) {

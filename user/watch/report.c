@@ -44,11 +44,28 @@ void event_words(const struct watch_view *v, const struct nst_event *e, struct e
 		drop_words(e->reason, e->location, &e->flow, &w->drop);
 }
 
+/* "container": {runtime, id, name, pod, pod_namespace}, only for one. */
+void print_container(struct printer *p, const struct container *c)
+{
+	if (!c || !p->json)
+		return;
+	print_open_object(p, "container");
+	print_str(p, PRINT_JSON, "runtime", NULL, c->runtime);
+	print_str(p, PRINT_JSON, "id", NULL, c->id);
+	print_str(p, PRINT_JSON, "name", NULL, c->name);
+	if (c->pod[0]) {
+		print_str(p, PRINT_JSON, "pod", NULL, c->pod);
+		print_str(p, PRINT_JSON, "pod_namespace", NULL, c->pod_ns);
+	}
+	print_close_object(p);
+}
+
 void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
 		 uint32_t ifindex, const char *fmt)
 {
 	print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, netns, NAME_BUF));
 	print_uint(p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_container(p, names_container(v->names, netns));
 	print_str(p, PRINT_JSON, "dev", NULL,
 		  ifindex ? names_dev(v->names, netns, (int)ifindex, NAME_BUF) : "");
 	print_uint(p, PRINT_JSON, "ifindex", NULL, ifindex);
@@ -285,6 +302,7 @@ static void plan_json(struct report *r, const struct watch_view *v)
 		print_open_object(&p, NULL);
 		print_str(&p, PRINT_JSON, "netns", NULL, names_ns(v->names, pl->ns[i].inode, NAME_BUF));
 		print_uint(&p, PRINT_JSON, "netns_inode", NULL, pl->ns[i].inode);
+		print_container(&p, names_container(v->names, pl->ns[i].inode));
 		print_str(&p, PRINT_JSON, "filter", NULL,
 			  pl->ns[i].mode == NST_NS_ALL ? "all" : "addresses");
 		print_close_object(&p);

@@ -55,6 +55,7 @@ void report_tty_end(struct report *r);
 /* Shared by the records of report.c, summary.c and journey.c. */
 /* JSON: "netns", "netns_inode", "dev", "ifindex"; text: FMT with
  * "blue:veth-blue". */
+void print_container(struct printer *p, const struct container *c);
 void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
 		 uint32_t ifindex, const char *fmt);
 /* JSON: "proto", "src", "dst" and ports or ICMP type; text: FMT with the

@@ -49,7 +49,7 @@ void drops_table(const struct watch_view *v, FILE *o, int max, int width, int li
 
 		if (!r->packets)
 			continue;
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		shown++;
 		if (w->benign && !v->o->show_benign) {
 			snprintf(line, sizeof(line), "  %-24s %-18s %9llu   benign: %s", place, w->reason,
@@ -76,7 +76,7 @@ void resets_table(const struct watch_view *v, FILE *o, int width)
 	for (int i = 0; i < v->st->nresets; i++) {
 		const struct reset_row *r = &v->st->resets[i];
 
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		flow[0] = 0;
 		if (r->has_flow)
 			names_flow(&r->flow, flow, sizeof(flow));
@@ -94,7 +94,7 @@ void ports_table(const struct watch_view *v, FILE *o, int max, int width)
 	for (int i = 0; i < v->st->nports && i < max; i++) {
 		const struct port_row *r = &v->st->ports[i];
 
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
 			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
 			 (unsigned long long)r->drops);
