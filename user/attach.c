@@ -148,6 +148,41 @@ static int use_tcx(const struct attach_set *s, int ifindex, int dir)
 	       filters_before_ours(ifindex, dir) > 0;
 }
 
+/* Does PROG_FD run on A's port already? A device moved into another
+ * namespace (a container's veth, renamed eth0) takes its filters and
+ * links along: it is adopted then, not attached twice. */
+static int already_ours(struct attachment *a, int prog_fd, struct lease *lease)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[8], cnt = 8, flags = 0;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	if (!bpf_prog_query(a->ifindex, a->dir == NST_INGRESS ? NST_BPF_TCX_INGRESS :
+			    NST_BPF_TCX_EGRESS, 0, &flags, ids, &cnt))
+		for (__u32 i = 0; i < cnt; i++)
+			if (ids[i] == info.id)
+				return 1;   /* its tcx link is released where it was made */
+	for (int i = 0; i < NST_TC_PRIOS; i++) {
+		LIBBPF_OPTS(bpf_tc_opts, opts, .priority = NST_TC_PRIO + i, .handle = NST_TC_HANDLE);
+
+		if (bpf_tc_query(&hook, &opts) || opts.prog_id != info.id)
+			continue;
+		a->legacy = 1;
+		a->prio = opts.priority;
+		a->handle = opts.handle;
+		a->prog_id = info.id;
+		/* Leased again under its new namespace, for cleanup after a kill. */
+		if (lease->f)
+			lease_add(lease, ATTACH_LEASE_LINE, (unsigned long long)a->netns, a->ifindex,
+				  a->dir, a->prio, a->handle, a->prog_id, 0);
+		return 1;
+	}
+	return 0;
+}
+
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		int dir, int prog_fd)
 {
@@ -162,6 +197,11 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
+	if (already_ours(&a, prog_fd, &s->lease)) {
+		netns_leave(saved);
+		s->v[s->n++] = a;
+		return 0;
+	}
 	tcx = use_tcx(s, ifindex, dir);
 	if (tcx) {
 		fd = attach_tcx(ifindex, dir, prog_fd);

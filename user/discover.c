@@ -308,6 +308,9 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		if (discover_one(ns, ni, nl)) {
 			free(ns->links);
 			free(ns->routes);
+			/* The slot is the next namespace's: nothing freed left in it
+			 * (a container stopping mid-discovery made it a double free). */
+			memset(ns, 0, sizeof(*ns));
 			lt->nns--;
 		}
 	}

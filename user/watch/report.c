@@ -289,6 +289,29 @@ void report_link(struct report *r, const struct watch_view *v, uint64_t netns, c
 	finish(r, v, &p);
 }
 
+void report_link_moved(struct report *r, const struct watch_view *v, uint64_t netns,
+		       const char *dev, uint64_t to_netns, const char *to_dev)
+{
+	uint64_t ts = now_ns();
+	struct printer p;
+	char clk[16];
+
+	clock_str(v, ts, clk, sizeof(clk));
+	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "link");
+	print_clock(&p, v, ts, clk);
+	print_str(&p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
+	print_uint(&p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_str(&p, PRINT_ANY, "dev", ":%s", dev);
+	print_str(&p, PRINT_JSON, "event", NULL, "moved");
+	if (strcmp(dev, to_dev))
+		print_str(&p, PRINT_ANY, "to_dev", " renamed to %s", to_dev);
+	else
+		print_text(&p, " moved");
+	print_str(&p, PRINT_ANY, "to_netns", " in %s", names_ns(v->names, to_netns, NAME_BUF));
+	print_uint(&p, PRINT_JSON, "to_netns_inode", NULL, to_netns);
+	finish(r, v, &p);
+}
+
 /* ---- the attach plan ---- */
 
 static void plan_json(struct report *r, const struct watch_view *v)

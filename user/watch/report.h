@@ -43,6 +43,9 @@ void report_note(struct report *r, const struct watch_view *v, const char *text)
 /* A link changed while watching: EVENT is new, deleted, up, down or mtu. */
 void report_link(struct report *r, const struct watch_view *v, uint64_t netns, const char *dev,
 		 const char *event, unsigned int old_mtu, unsigned int mtu);
+/* A link moved to namespace TO_NETNS (and maybe renamed TO_DEV there). */
+void report_link_moved(struct report *r, const struct watch_view *v, uint64_t netns,
+		       const char *dev, uint64_t to_netns, const char *to_dev);
 
 /* summary.c */
 void report_summary(struct report *r, const struct watch_view *v);

@@ -226,6 +226,10 @@ static int attach_ports(struct session *s)
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
 			ret = attach_port(&s->att, ni->fd, p->netns, p->ifindex, dir, fd);
+			/* Gone since discovery (a container stopping): its deletion
+			 * is on its way, and re-plans again. */
+			if (ret == -ENODEV && !s->starting)
+				break;
 			if (ret) {
 				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
 					ni->label, names_dev(&s->names, p->netns, p->ifindex, NAME_BUF),

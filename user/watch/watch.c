@@ -112,6 +112,7 @@ static int tick(struct watch *w)
 	if (watch_now() - w->st.last_refresh >= 1.0) {
 		done |= follow_check_targets(w);
 		follow_check_namespaces(w);
+		follow_flush_links(w, 0);
 		read_counters(w);
 		if (w->o.mode == REPORT_TTY)
 			report_live(&w->rep, &w->view);
@@ -331,6 +332,7 @@ static int finish(struct watch *w, int ret)
 {
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
+	follow_flush_links(w, 1);
 	read_counters(w);
 	if (w->o.mode == REPORT_TTY) {
 		report_tty_end(&w->rep);
@@ -381,6 +383,8 @@ out_outputs:
 	journeys_free(&w->journeys);
 out_session:
 	session_stop(&w->s);
+	free(w->pending);
+	free(w->told);
 	stats_free(&w->st);
 	close(efd);
 	return ret;
