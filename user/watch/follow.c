@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include <net/if.h>
 #include "follow.h"
@@ -24,6 +25,39 @@ int follow_target_gone(struct watch *w, int i, const char *why)
 	return !left && w->s.ntargets;
 }
 
+/* A container target whose namespace is gone: the container restarted
+ * (a new namespace, the same name) is followed there; stopped, it is
+ * waited for. */
+static void follow_container(struct watch *w, int i)
+{
+	struct target *t = &w->s.target[i];
+	char err[512], why[320];
+	uint64_t ino;
+	int fd;
+
+	if (netns_by_inode(&w->s.nl, w->s.targets[i]))
+		return;
+	fd = netns_resolve(t->container, err, sizeof(err));
+	if (fd < 0) {
+		if (!t->gone) {
+			t->gone = 1;
+			snprintf(why, sizeof(why), "container %s stopped: waiting for it to start again",
+				 t->container);
+			report_note(&w->rep, &w->view, why);
+		}
+		return;
+	}
+	ino = netns_inode(fd);
+	close(fd);
+	if (ino == w->s.targets[i])
+		return;
+	w->s.targets[i] = ino;
+	t->gone = 0;
+	w->replan = 1;
+	snprintf(why, sizeof(why), "container %s (re)started: watching its new namespace", t->container);
+	report_note(&w->rep, &w->view, why);
+}
+
 /* Named targets vanish from /run/netns; our own fds keep the namespace
  * itself alive, so link events would never tell. */
 int follow_check_targets(struct watch *w)
@@ -32,6 +66,9 @@ int follow_check_targets(struct watch *w)
 
 	for (int i = 0; i < w->s.ntargets; i++) {
 		const struct target *t = &w->s.target[i];
+
+		if (t->container)
+			follow_container(w, i);
 
 		if (t->name[0] && !t->gone && !netns_exists(t->name)) {
 			snprintf(why, sizeof(why), "namespace %s was deleted", t->name);

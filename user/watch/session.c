@@ -46,6 +46,9 @@ int session_resolve(struct session *s)
 		}
 		if (!pid && !strchr(o->targets[i], '/') && netns_exists(o->targets[i]))
 			snprintf(t->name, sizeof(t->name), "%s", o->targets[i]);
+		else if (!pid && (container_spec_explicit(o->targets[i]) ||
+				  !netns_name_valid(o->targets[i], NULL, 0)))
+			t->container = o->targets[i];
 		s->targets[s->ntargets++] = netns_inode(fd);
 		close(fd);
 	}
