@@ -40,6 +40,11 @@ need_cmd tmux tmux
 need_cmd dpkg-shlibdeps dpkg-dev
 need_cmd debootstrap debootstrap
 need_cmd nsenter util-linux
+# tests/e2e/containers.sh: a real Docker (its own dockerd inside the test
+# sandbox; systemd does not run here, so installing starts no daemon) and
+# a static busybox for an image made offline.
+need_cmd dockerd docker.io
+need_cmd busybox busybox-static
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc

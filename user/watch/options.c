@@ -186,7 +186,10 @@ static int parse_filter(struct watch_opts *o, const char *a, char *why, size_t l
 
 static const struct opt opts[] = {
 	{ NULL, 0, "NS", NULL, "an ip netns name, pid:N, a path to a namespace file,\n"
-			       "inode:N, or root" },
+			       "inode:N, root, or a container: web (when no ip netns\n"
+			       "has that name), docker:web, podman:web,\n"
+			       "pod:NAMESPACE/NAME, id:PREFIX (DOCKER_HOST and\n"
+			       "CONTAINER_HOST name the sockets, as for their CLIs)" },
 	{ "pid", 0, "PID", parse_pid, "a running process's namespace (a container), no\n"
 				      "shell needed inside it" },
 	{ "all", 0, NULL, set_all, "every namespace and all traffic" },
@@ -296,6 +299,7 @@ void options_usage(FILE *f)
 "\n"
 "Examples:\n"
 "  nstrace watch red\n"
+"  nstrace watch web                (a Docker or Podman container)\n"
 "  nstrace watch --pid 1234 --port 5432\n"
 "  nstrace watch red --duration 5 --json > drops.json\n"
 "  nstrace watch --all --filter 'udp and port 53'\n"
