@@ -97,6 +97,7 @@ static void json_generated(struct printer *p, const struct watch_view *v)
 		print_open_object(p, NULL);
 		print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, r->k.netns, NAME_BUF));
 		print_uint(p, PRINT_JSON, "netns_inode", NULL, r->k.netns);
+		print_container(p, names_container(v->names, r->k.netns));
 		print_uint(p, PRINT_JSON, "type", NULL, r->k.type);
 		print_uint(p, PRINT_JSON, "code", NULL, r->k.code);
 		print_uint(p, PRINT_JSON, "mtu", NULL, r->k.mtu);
