@@ -11,7 +11,8 @@
 #     one story for the veth moved and renamed, labels that stay;
 #   - doctor web: an MTU mismatch one hop away (another container on the
 #     bridge), and the fix it prints, run as printed, repairs it;
-#   - metrics: docker restart web keeps the series (same label).
+#   - metrics: docker restart web keeps the series (same label);
+#   - Podman: its Engine API answered by a recorded server (no podman here).
 if [ -z "${NST_SANDBOX:-}" ]; then   # never on the host's own network
 	exec unshare --net --mount --propagation private --pid --fork --mount-proc \
 		env NST_SANDBOX=1 bash -c 'mkdir -p /run/netns /run/nstrace &&
@@ -148,3 +149,48 @@ stop_watch
 
 docker_down
 eq docker_gone "$(ip -o link | grep -c "$BR\|veth")" 1
+
+# 5. Podman's side of the Engine API, recorded: a python server on a unix
+# socket answers as Podman 4 does (/version names "Podman Engine"), for a
+# process of ours in its own namespace and in a libpod cgroup.
+ID=$(printf '%064x' $((RANDOM * 65536 + RANDOM)))
+CGROOT=/sys/fs/cgroup/pids   # cgroup v1 (this VM); v2 alone: its root
+[ -d "$CGROOT" ] || CGROOT=/sys/fs/cgroup
+PCG=$CGROOT/nstrace-${P}podman/libpod-$ID.scope
+unshare -n sleep 300 &
+SPID=$!; PIDS+=("$SPID")
+mkdir -p "$PCG" && echo "$SPID" >"$PCG/cgroup.procs" || { fail podman/cgroup "cannot make $PCG"; exit 1; }
+trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; rmdir "$PCG" "$(dirname "$PCG")" 2>/dev/null; docker_down; cleanup' EXIT
+cat >"$TMP/podman.py" <<'PY'
+import http.server, json, os, socketserver, sys
+sock, cid, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/version":
+            body = {"Components": [{"Name": "Podman Engine", "Version": "4.3.1"}], "Version": "4.3.1"}
+        elif self.path in ("/containers/web2/json", "/containers/%s/json" % cid):
+            body = {"Id": cid, "Name": "web2", "State": {"Status": "running", "Pid": pid},
+                    "Config": {"Labels": {}}}
+        else:
+            self.send_response(404); self.end_headers()
+            self.wfile.write(b'{"cause":"no such container","message":"no container"}'); return
+        data = json.dumps(body).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    def log_message(self, *a): pass
+class S(socketserver.UnixStreamServer):
+    def get_request(self):
+        req, _ = super().get_request(); return req, ("local", 0)
+S(sock, H).serve_forever()
+PY
+python3 "$TMP/podman.py" "$TMP/podman.sock" "$ID" "$SPID" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$TMP/podman.sock" ] && break; sleep 0.1; done
+export CONTAINER_HOST=unix://$TMP/podman.sock
+unset DOCKER_HOST   # no Docker now: podman:web2 and plain web2 are Podman's
+"$NST" topo show --json podman:web2 >"$TMP/pm" 2>"$TMP/pm.err"
+eq podman/by_name "$(jq -r '.namespaces[0] | "\(.label) \(.container.runtime) \(.container.name) \(.pid)"' "$TMP/pm")" \
+	"web2 podman web2 $SPID"
+"$NST" topo show --json web2 >"$TMP/pm2" 2>&1
+eq podman/bare_name "$(jq -r '.namespaces[0].container.id' "$TMP/pm2")" "$ID"
+expect_exit podman/unknown 2 "podman has no container 'nosuch'" "$NST" doctor podman:nosuch
