@@ -24,8 +24,19 @@ static void problem(struct doctor *d, const char *kind, const char *fmt, ...)
 	va_end(ap);
 	d->nproblems++;
 	if (d->json) {
+		const char *fix = strstr(text, "(fix: ");
+		size_t n = fix ? strlen(fix + 6) : 0;
+
 		printf("{\"type\":\"finding\",\"kind\":\"%s\",\"text\":", kind);
 		json_str(stdout, text);
+		/* The fix alone, for a program to show or run. */
+		if (n && fix[6 + n - 1] == ')') {
+			char cmd[640];
+
+			snprintf(cmd, sizeof(cmd), "%.*s", (int)n - 1, fix + 6);
+			printf(",\"fix\":");
+			json_str(stdout, cmd);
+		}
 		printf("}\n");
 	} else {
 		printf("problem: %s\n", text);

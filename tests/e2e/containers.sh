@@ -121,6 +121,9 @@ case $fix in nsenter\ -t\ *\ -n\ ip\ link\ set\ eth0\ mtu\ 1500) pass doctor/fix
 	*) fail doctor/fix_is_nsenter "fix: '$fix'" ;; esac
 bash -c "$fix" && "$NST" doctor web >"$TMP/doc2" 2>&1 && pass doctor/fix_as_printed_repairs ||
 	{ fail doctor/fix_as_printed_repairs "still: $(cat "$TMP/doc2")"; }
+nsenter -t "$(pidof_c db)" -n ip link set eth0 mtu 1400
+eq doctor/json_fix "$("$NST" doctor --json web | jq -r .fix)" "$fix"
+bash -c "$fix"
 "$NST" doctor --pid "$(pidof_c web)" >"$TMP/doc3" 2>&1
 eq doctor/pid_form "$?" 0
 
