@@ -8,6 +8,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
+#include "why.h"
 
 /* A parser: 0, or -1 with the sentence (after "nstrace watch: ") in WHY. */
 typedef int (*opt_parse)(struct watch_opts *o, const char *arg, char *why, size_t len);
@@ -64,6 +65,20 @@ FLAG(hist)
 FLAG(no_latency)
 FLAG(clsact)
 FLAG(tcx)
+
+static int set_why(struct watch_opts *o, const char *a, char *w, size_t l)
+{
+	(void)a, (void)w, (void)l;
+	o->why = WHY_ON;
+	return 0;
+}
+
+static int set_no_why(struct watch_opts *o, const char *a, char *w, size_t l)
+{
+	(void)a, (void)w, (void)l;
+	o->why = WHY_OFF;
+	return 0;
+}
 
 static int set_verbose(struct watch_opts *o, const char *a, char *w, size_t l)
 {
@@ -217,6 +232,14 @@ static const struct opt opts[] = {
 	  "every wanted packet's path, port by port with times,\n"
 	  "to its delivery or its drop ('nstrace trace' is this);\n"
 	  "narrow it with the filters below" },
+	{ "why", 0, NULL, set_why,
+	  "name the nftables rule behind each NETFILTER_DROP from\n"
+	  "the start: adds table inet nstrace_trace_PID, which only\n"
+	  "sets nftrace on watched packets (20/s per address pair),\n"
+	  "to each watched namespace with a ruleset; removed at\n"
+	  "exit (by default: in a namespace after its first\n"
+	  "NETFILTER_DROP, with a NOTE)" },
+	{ "no-why", 0, NULL, set_no_why, "never add that table" },
 	{ "hist", 0, NULL, set_hist, "draw a log2 latency histogram under each latency row" },
 	{ "no-latency", 0, NULL, set_no_latency,
 	  "do not time hops (no per-packet stamps on the ports)" },

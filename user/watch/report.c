@@ -40,6 +40,7 @@ void event_words(const struct watch_view *v, const struct nst_event *e, struct e
 		names_dev(v->names, e->netns, (int)e->ifindex, w->dev, sizeof(w->dev));
 	names_where(v->names, e->netns, e->ifindex, w->place, sizeof(w->place));
 	names_flow(&e->flow, w->flow, sizeof(w->flow));
+	w->rule = NULL;
 	if (e->type == NST_EV_DROP)
 		drop_words(e->reason, e->location, &e->flow, &w->drop);
 }
@@ -127,6 +128,13 @@ static void drop_record(struct printer *p, const struct watch_view *v, const str
 	print_uint(p, PRINT_JSON, "segs", NULL, e->segs);
 	print_bool(p, PRINT_JSON, "benign", NULL, w->drop.benign);
 	print_str(p, PRINT_ANY, "hint", hint ? " (%s)" : "%s", hint ? hint : "");
+	if (w->rule) {
+		char rule[400];
+
+		why_rule_words(w->rule, rule, sizeof(rule));
+		print_text(p, " by %s", rule);
+		why_print_rule(p, w->rule);
+	}
 }
 
 static const char *icmp_what(const struct nst_event *e)

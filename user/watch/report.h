@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "model.h"
 #include "print.h"
+#include "why.h"
 
 #define REPORT_STORIES 64
 
@@ -26,6 +27,7 @@ struct event_words {
 	char place[96];            /* "blue:veth-blue", or "blue" */
 	char flow[160];
 	struct drop_words drop;    /* NST_EV_DROP only */
+	const struct why_rule *rule;   /* the nftables rule that dropped it, or NULL */
 };
 void event_words(const struct watch_view *v, const struct nst_event *e, struct event_words *w);
 

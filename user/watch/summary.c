@@ -5,6 +5,7 @@
 #include "latency.h"
 #include "report.h"
 #include "tables.h"
+#include "why.h"
 
 static void json_targets(struct printer *p, const struct watch_view *v)
 {
@@ -28,6 +29,8 @@ static void json_drops(struct printer *p, const struct watch_view *v)
 		print_uint(p, PRINT_JSON, "bytes", NULL, r->bytes);
 		print_bool(p, PRINT_JSON, "benign", NULL, r->words.benign);
 		print_str(p, PRINT_JSON, "hint", NULL, r->words.hint ? r->words.hint : "");
+		if (why_row_rule(v->why, &r->k))
+			why_print_rule(p, why_row_rule(v->why, &r->k));
 		print_close_object(p);
 	}
 }

@@ -1,0 +1,103 @@
+/* Why a packet was dropped, in words nstrace can back: the nftables rule
+ * behind a NETFILTER_DROP (from nftables' own tracing, nftrace.h), and
+ * the MTU behind an oversize frame a veth refused.
+ *
+ * When: with --why, from the start in every watched namespace that has
+ * an nftables ruleset; by default, in a watched namespace from its first
+ * NETFILTER_DROP on (a NOTE says so); never with --no-why. */
+#ifndef NST_WHY_H
+#define NST_WHY_H
+
+#include <stdint.h>
+#include "lease.h"
+#include "model.h"
+#include "nftrace.h"
+#include "print.h"
+
+enum why_mode { WHY_AUTO = 0, WHY_ON, WHY_OFF };
+
+struct report;
+
+/* A rule (or a chain's policy, HANDLE 0) that dropped traced packets. */
+struct why_rule {
+	uint64_t netns;
+	int family;                /* the table's NFPROTO_* */
+	char table[64], chain[64];
+	uint64_t handle;
+	char text[256];            /* as nft prints it ("" when it could not be listed) */
+	int topo_line;             /* `comment "line N"` of a topology's rule, else 0 */
+	int iptables;              /* made by iptables-nft */
+	int resolved;
+	uint64_t traced;           /* drops traced to it */
+};
+
+struct why_ns {
+	uint64_t netns;
+	void *nl;                  /* the NFNLGRP_NFTRACE socket, NULL: none */
+	int table;                 /* our marking table is there */
+	int failed;                /* tried, could not: do not try again */
+};
+
+#define WHY_SEEN 512
+
+/* A trace message read: the packet (by trace id) and its drop, if any. */
+struct why_seen {
+	double t;                  /* watch_now() when read */
+	uint64_t netns;
+	uint32_t id;
+	int has_flow;
+	struct nst_flow flow;
+	int rule;                  /* index in rules when it says "dropped here", else -1 */
+};
+
+struct why_row {
+	struct nst_drop_key k;
+	int rule;
+};
+
+struct why {
+	int mode;                  /* enum why_mode */
+	int efd;
+	char table[32];            /* nstrace_trace_PID */
+	struct why_ns *ns;
+	int nns;
+	struct why_rule *rules;
+	int nrules;
+	struct why_seen seen[WHY_SEEN];
+	unsigned int nseen;
+	struct why_row *rows;      /* drop rows -> the rule their latest story named */
+	int nrows;
+	struct lease lease;
+	uint64_t lost;             /* reads that found messages lost (ENOBUFS) */
+};
+
+void why_init(struct why *y, int mode, int efd);
+/* --why: mark in every planned namespace with a ruleset. */
+void why_start(struct why *y, struct report *r, const struct watch_view *v);
+/* Socket IDX (an epoll tag's index) is readable. */
+void why_read(struct why *y, int idx);
+/* Every socket, before the ring buffer is drained: a trace is sent
+ * before its packet is freed, so its drop story finds it. */
+void why_read_all(struct why *y);
+/* A drop story: the rule that dropped it (an index), or -1. A
+ * NETFILTER_DROP in a planned namespace turns tracing on there (auto). */
+int why_drop(struct why *y, struct report *r, const struct watch_view *v,
+	     const struct nst_event *e);
+/* Remove our tables, close the sockets, drop the lease. */
+void why_stop(struct why *y);
+
+const struct why_rule *why_rule_at(const struct why *y, int idx);
+/* The rule the latest story of drop row K named, or NULL. */
+const struct why_rule *why_row_rule(const struct why *y, const struct nst_drop_key *k);
+/* "nft rule inet nstrace forward handle 7: tcp dport 5432 counter drop
+ * comment "line 27" (topology line 27)". */
+void why_rule_words(const struct why_rule *rule, char *buf, size_t len);
+/* JSON: "rule": {family, table, chain, handle, text, topo_line, iptables}. */
+void why_print_rule(struct printer *p, const struct why_rule *rule);
+
+/* An oversize frame in words, "1500 bytes > blue:veth-blue's MTU 1400",
+ * for a drop where a veth hands a frame to its peer; 0 when E is not
+ * one (BUF untouched). */
+int why_mtu_words(const struct watch_view *v, const struct nst_event *e, char *buf, size_t len);
+
+#endif
