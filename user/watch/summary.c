@@ -138,6 +138,7 @@ static const struct {
 	{ "targets", json_targets }, { "drops", json_drops }, { "resets", json_resets },
 	{ "ports", json_ports }, { "icmp", json_icmp }, { "icmp_generated", json_generated },
 	{ "latency", json_latency }, { "findings", json_findings },
+	{ "nft_rules", why_json_rules },
 };
 
 static void summary_json(struct report *r, const struct watch_view *v)

@@ -139,6 +139,10 @@ void why_start(struct why *y, struct report *r, const struct watch_view *v)
 	}
 }
 
+static void resolve(struct why_rule *r);
+
+/* The rule M names, found or added (and listed once, as nft prints it,
+ * while it is likely still there). */
 static int rule_index(struct why *y, uint64_t netns, const struct nftrace_msg *m)
 {
 	uint64_t handle = m->type == NFT_TRACETYPE_POLICY ? 0 : m->handle;
@@ -160,6 +164,7 @@ static int rule_index(struct why *y, uint64_t netns, const struct nftrace_msg *m
 	v[y->nrules].handle = handle;
 	snprintf(v[y->nrules].table, sizeof(v->table), "%s", m->table);
 	snprintf(v[y->nrules].chain, sizeof(v->chain), "%s", m->chain);
+	resolve(&v[y->nrules]);
 	return y->nrules++;
 }
 
@@ -298,8 +303,6 @@ int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	}
 	if (found < 0 && plan_has_ns(v->plan, e->netns) && (s = ns_slot(y, e->netns)))
 		enable(y, r, v, s, 0);
-	if (found >= 0)
-		resolve(&y->rules[found]);
 	note_row(y, e, found);
 	return found;
 }
@@ -339,6 +342,28 @@ void why_stop(struct why *y)
 	y->rules = NULL;
 	y->rows = NULL;
 	y->nns = y->nrules = y->nrows = 0;
+}
+
+void why_json_rules(struct printer *p, const struct watch_view *v)
+{
+	const struct why *y = v->why;
+
+	for (int i = 0; y && i < y->nrules; i++) {
+		const struct why_rule *r = &y->rules[i];
+
+		print_open_object(p, NULL);
+		print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, r->netns, NAME_BUF));
+		print_str(p, PRINT_JSON, "family", NULL, nftrace_family(r->family));
+		print_str(p, PRINT_JSON, "table", NULL, r->table);
+		print_str(p, PRINT_JSON, "chain", NULL, r->chain);
+		print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
+		print_str(p, PRINT_JSON, "text", NULL, r->text);
+		print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo_line);
+		print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
+		print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
+		print_uint(p, PRINT_JSON, "traced", NULL, r->traced);
+		print_close_object(p);
+	}
 }
 
 const struct why_rule *why_rule_at(const struct why *y, int idx)

@@ -95,6 +95,10 @@ void why_rule_words(const struct why_rule *rule, char *buf, size_t len);
 /* JSON: "rule": {family, table, chain, handle, text, topo_line, iptables}. */
 void why_print_rule(struct printer *p, const struct why_rule *rule);
 
+/* The summary's "nft_rules": every rule traced dropping packets, with
+ * how many. */
+void why_json_rules(struct printer *p, const struct watch_view *v);
+
 /* An oversize frame in words, "1500 bytes > blue:veth-blue's MTU 1400",
  * for a drop where a veth hands a frame to its peer; 0 when E is not
  * one (BUF untouched). */
