@@ -113,6 +113,7 @@ static int tick(struct watch *w)
 	 * traces (sent before the packets they are about were freed). */
 	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
+	why_enable_pending(&w->why, &w->rep, &w->view);
 	if (w->o.journey)
 		journey_flush(&w->journeys, &w->rep, &w->view, (uint64_t)(watch_now() * 1e9),
 			      JOURNEY_IDLE_NS);

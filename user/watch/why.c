@@ -301,10 +301,22 @@ int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 			break;
 		}
 	}
-	if (found < 0 && plan_has_ns(v->plan, e->netns) && (s = ns_slot(y, e->netns)))
-		enable(y, r, v, s, 0);
+	/* Turned on after the story is told, so its note follows it. */
+	if (found < 0 && plan_has_ns(v->plan, e->netns) && (s = ns_slot(y, e->netns)) &&
+	    !s->table && !s->failed)
+		s->pending = 1;
+	(void)r;
 	note_row(y, e, found);
 	return found;
+}
+
+void why_enable_pending(struct why *y, struct report *r, const struct watch_view *v)
+{
+	for (int i = 0; i < y->nns; i++)
+		if (y->ns[i].pending) {
+			y->ns[i].pending = 0;
+			enable(y, r, v, &y->ns[i], 0);
+		}
 }
 
 void why_stop(struct why *y)

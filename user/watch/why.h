@@ -36,6 +36,7 @@ struct why_ns {
 	void *nl;                  /* the NFNLGRP_NFTRACE socket, NULL: none */
 	int table;                 /* our marking table is there */
 	int failed;                /* tried, could not: do not try again */
+	int pending;               /* a NETFILTER_DROP was told: turn it on (auto) */
 };
 
 #define WHY_SEEN 512
@@ -83,6 +84,8 @@ void why_read_all(struct why *y);
  * NETFILTER_DROP in a planned namespace turns tracing on there (auto). */
 int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	     const struct nst_event *e);
+/* Turn tracing on where a NETFILTER_DROP asked for it (after its story). */
+void why_enable_pending(struct why *y, struct report *r, const struct watch_view *v);
 /* Remove our tables, close the sockets, drop the lease. */
 void why_stop(struct why *y);
 
