@@ -1,6 +1,7 @@
 #!/bin/bash
-# The nftables rule behind a NETFILTER_DROP (watch --why, and by default
-# after a namespace's first one), from nftables' own tracing: named with
+# The nftables rule behind a NETFILTER_DROP (watch --why: from the start
+# where a ruleset is, else after a namespace's first NETFILTER_DROP), from
+# nftables' own tracing: named with
 # its table, chain, handle and text as nft itself lists them, the
 # topology line for rules topo made, iptables-nft's rules as such; the
 # traced count equals the rule's own counter. The user's ruleset is the
@@ -61,20 +62,21 @@ if ! topo_up topologies/pair.topo >"$TMP/up" 2>&1; then
 	fail pair_up "topo up failed"; detail <"$TMP/up"; exit 1
 fi
 B=${P}blue Rd=${P}red
+# Blue has no ruleset when watch starts: --why leaves it alone until the
+# first NETFILTER_DROP there, then says so.
+start_watch "$TMP/u" "$Rd" --why --interval 0 || fail watch_user "not ready"
+no_trace_table "$B" && pass why_not_where_no_ruleset || fail why_not_where_no_ruleset "table added at start"
 ip netns exec "$B" nft add table inet filter
 ip netns exec "$B" nft 'add chain inet filter input { type filter hook input priority 0; }'
 ip netns exec "$B" nft add rule inet filter input tcp dport 80 drop
 before=$(ruleset "$B")
-# By default: on from the first NETFILTER_DROP in blue, with a note.
-start_watch "$TMP/u" "$Rd" --interval 0 || fail watch_user "not ready"
-no_trace_table "$B" && pass auto_not_before_a_drop || fail auto_not_before_a_drop "table added at start"
 ip netns exec "$Rd" nc -z -w 3 10.0.0.2 80 && fail user_rule_drops "connected"
 stop_watch
 uh=$(ip netns exec "$B" nft -a list chain inet filter input | awk '/dport 80 drop/ {print $NF}')
 eq user_rule_named "$(story "$TMP/u" '.rule | [.table, .chain, .handle, .text, .iptables] | @tsv')" \
 	"$(printf 'filter\tinput\t%s\ttcp dport 80 drop\tfalse' "$uh")"
 grep '"type":"note"' "$TMP/u" | grep -q "drop in $B: added table inet nstrace_trace_" &&
-	pass auto_says_so || fail auto_says_so "no note"
+	pass why_says_so || fail why_says_so "no note"
 eq ruleset_same_after_watch "$(ruleset "$B" | md5sum)" "$(echo "$before" | md5sum)"
 
 # kill -9: the table stays, leased; nstrace cleanup removes it.
@@ -88,7 +90,7 @@ eq ruleset_same_after_cleanup "$(ruleset "$B" | md5sum)" "$(echo "$before" | md5
 # ... and the next watch does it too.
 start_watch "$TMP/k" "$Rd" --why || fail watch_kill2 "not ready"
 kill -9 "$WPID"; wait "$WPID" 2>/dev/null
-start_watch "$TMP/n" "$Rd" --no-why || fail watch_next "not ready"
+start_watch "$TMP/n" "$Rd" || fail watch_next "not ready"
 stop_watch
 grep -q "undid what an earlier nftrace" "$TMP/n.err" && pass next_watch_cleans ||
 	{ fail next_watch_cleans "no word of it"; detail <"$TMP/n.err"; }

@@ -33,7 +33,7 @@ struct watch_opts {
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
 	int clsact;                /* --clsact: clsact filters everywhere */
 	int tcx;                   /* --tcx: tcx links everywhere */
-	int why;                   /* enum why_mode: --why, --no-why, or auto */
+	int why;                   /* --why: name the nftables rules (why.h) */
 	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;

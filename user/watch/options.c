@@ -73,13 +73,6 @@ static int set_why(struct watch_opts *o, const char *a, char *w, size_t l)
 	return 0;
 }
 
-static int set_no_why(struct watch_opts *o, const char *a, char *w, size_t l)
-{
-	(void)a, (void)w, (void)l;
-	o->why = WHY_OFF;
-	return 0;
-}
-
 static int set_verbose(struct watch_opts *o, const char *a, char *w, size_t l)
 {
 	(void)o, (void)a, (void)w, (void)l;
@@ -233,13 +226,11 @@ static const struct opt opts[] = {
 	  "to its delivery or its drop ('nstrace trace' is this);\n"
 	  "narrow it with the filters below" },
 	{ "why", 0, NULL, set_why,
-	  "name the nftables rule behind each NETFILTER_DROP from\n"
-	  "the start: adds table inet nstrace_trace_PID, which only\n"
-	  "sets nftrace on watched packets (20/s per address pair),\n"
-	  "to each watched namespace with a ruleset; removed at\n"
-	  "exit (by default: in a namespace after its first\n"
-	  "NETFILTER_DROP, with a NOTE)" },
-	{ "no-why", 0, NULL, set_no_why, "never add that table" },
+	  "name the nftables rule behind each NETFILTER_DROP:\n"
+	  "adds table inet nstrace_trace_PID, which only sets\n"
+	  "nftrace on watched packets (20/s per address pair), to\n"
+	  "each watched namespace with a ruleset (and to one\n"
+	  "where a NETFILTER_DROP comes later); removed at exit" },
 	{ "hist", 0, NULL, set_hist, "draw a log2 latency histogram under each latency row" },
 	{ "no-latency", 0, NULL, set_no_latency,
 	  "do not time hops (no per-packet stamps on the ports)" },

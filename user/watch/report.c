@@ -134,6 +134,8 @@ static void drop_record(struct printer *p, const struct watch_view *v, const str
 		why_rule_words(w->rule, rule, sizeof(rule));
 		print_text(p, " by %s", rule);
 		why_print_rule(p, w->rule);
+	} else if (!v->o->why && why_nft_drop(e->reason, e->location)) {
+		print_text(p, " (--why names the rule)");
 	}
 }
 

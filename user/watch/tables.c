@@ -46,6 +46,8 @@ static void why_row_text(const struct watch_view *v, const struct nst_drop_key *
 	const struct why_rule *rule = why_row_rule(v->why, k);
 	char words[400], line[420];
 
+	if (!rule && !v->o->why && why_nft_drop(k->reason, k->location))
+		fprintf(o, "%.*s\n", width, "      (--why names the rule)");
 	if (!rule)
 		return;
 	why_rule_words(rule, words, sizeof(words));

@@ -83,6 +83,7 @@ static int enable(struct why *y, struct report *r, const struct watch_view *v, s
 	if (nsfd < 0)
 		return nsfd;
 	if (need_ruleset && !has_ruleset(nsfd)) {
+		s->failed = 0;   /* nothing to trace yet: a NETFILTER_DROP may ask again */
 		close(nsfd);
 		return 0;
 	}
@@ -114,7 +115,7 @@ static int enable(struct why *y, struct report *r, const struct watch_view *v, s
 	s->table = 1;
 	s->failed = 0;
 	snprintf(note, sizeof(note), "naming the nftables rules that drop in %s: added table inet %s "
-		 "there (it only sets nftrace on watched packets; removed at exit; --no-why: never)",
+		 "there (it only sets nftrace on watched packets; removed at exit)",
 		 label, y->table);
 	report_note(r, v, note);
 	close(nsfd);
@@ -274,12 +275,12 @@ static void note_row(struct why *y, const struct nst_event *e, int rule)
 	v[y->nrows++].rule = rule;
 }
 
-static int nft_drop(const struct nst_event *e)
+int why_nft_drop(uint32_t reason, uint64_t location)
 {
 	char loc[128];
 
-	names_location(e->location, loc, sizeof(loc));
-	return !strcmp(reason_name(e->reason), "NETFILTER_DROP") || !strcmp(loc, "nft_do_chain");
+	names_location(location, loc, sizeof(loc));
+	return !strcmp(reason_name(reason), "NETFILTER_DROP") || !strcmp(loc, "nft_do_chain");
 }
 
 int why_drop(struct why *y, struct report *r, const struct watch_view *v,
@@ -289,7 +290,7 @@ int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	struct why_ns *s;
 	int found = -1;
 
-	if (y->mode == WHY_OFF || !nft_drop(e))
+	if (y->mode == WHY_OFF || !why_nft_drop(e->reason, e->location))
 		return -1;
 	why_read_all(y);
 	for (unsigned int k = 0; k < WHY_SEEN && k < y->nseen; k++) {

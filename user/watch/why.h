@@ -2,9 +2,11 @@
  * behind a NETFILTER_DROP (from nftables' own tracing, nftrace.h), and
  * the MTU behind an oversize frame a veth refused.
  *
- * When: with --why, from the start in every watched namespace that has
- * an nftables ruleset; by default, in a watched namespace from its first
- * NETFILTER_DROP on (a NOTE says so); never with --no-why. */
+ * When: only with --why (it adds a table to the namespaces' rulesets, and
+ * every packet there then passes its chains): from the start in every
+ * watched namespace that has an nftables ruleset, and in any other
+ * watched namespace from its first NETFILTER_DROP on (a NOTE says so each
+ * time). Without it a NETFILTER_DROP story says that --why names it. */
 #ifndef NST_WHY_H
 #define NST_WHY_H
 
@@ -14,7 +16,7 @@
 #include "nftrace.h"
 #include "print.h"
 
-enum why_mode { WHY_AUTO = 0, WHY_ON, WHY_OFF };
+enum why_mode { WHY_OFF = 0, WHY_ON };
 
 struct report;
 
@@ -36,7 +38,7 @@ struct why_ns {
 	void *nl;                  /* the NFNLGRP_NFTRACE socket, NULL: none */
 	int table;                 /* our marking table is there */
 	int failed;                /* tried, could not: do not try again */
-	int pending;               /* a NETFILTER_DROP was told: turn it on (auto) */
+	int pending;               /* a NETFILTER_DROP was told: turn it on */
 };
 
 #define WHY_SEEN 512
@@ -81,7 +83,7 @@ void why_read(struct why *y, int idx);
  * before its packet is freed, so its drop story finds it. */
 void why_read_all(struct why *y);
 /* A drop story: the rule that dropped it (an index), or -1. A
- * NETFILTER_DROP in a planned namespace turns tracing on there (auto). */
+ * NETFILTER_DROP in a planned namespace turns tracing on there (--why). */
 int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	     const struct nst_event *e);
 /* Turn tracing on where a NETFILTER_DROP asked for it (after its story). */
@@ -97,6 +99,9 @@ const struct why_rule *why_row_rule(const struct why *y, const struct nst_drop_k
 void why_rule_words(const struct why_rule *rule, char *buf, size_t len);
 /* JSON: "rule": {family, table, chain, handle, text, topo_line, iptables}. */
 void why_print_rule(struct printer *p, const struct why_rule *rule);
+
+/* A NETFILTER_DROP (by its reason and location) that --why would name. */
+int why_nft_drop(uint32_t reason, uint64_t location);
 
 /* The summary's "nft_rules": every rule traced dropping packets, with
  * how many. */
