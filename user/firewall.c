@@ -195,6 +195,18 @@ static void put_filter(struct out *o, const struct topo *t, const struct topo_ru
 	}
 }
 
+/* The table says which file made it (FIREWALL_FILE_COMMENT), so that a
+ * rule's `comment "line N"` leads back to FILE:N (watch --why). */
+static void put_file(struct out *o, const char *file)
+{
+	char *abs = realpath(file, NULL);
+	const char *f = abs ? abs : file;
+
+	if (*f && !strpbrk(f, "\"\\\n") && strlen(f) < 200)
+		put(o, " { comment \"" FIREWALL_FILE_COMMENT "%s\"; }", f);
+	free(abs);
+}
+
 int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 		    int *lines, int maxlines)
 {
@@ -216,6 +228,7 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 	if (!nrules)
 		return 0;
 	put(&o, "add table " FIREWALL_TABLE);
+	put_file(&o, t->file);
 	end_cmd(&o, 0);
 	for (int c = 0; c < 3; c++)
 		if (used[c]) {

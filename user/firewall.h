@@ -7,6 +7,8 @@
 #include "topo.h"
 
 #define FIREWALL_TABLE "inet nstrace"
+/* The table's comment: this, then the topology file's absolute path. */
+#define FIREWALL_FILE_COMMENT "topology "
 /* Loaded with dlopen, only for topologies that need it. */
 #define FIREWALL_LIB "libnftables.so.1"
 #define FIREWALL_PKG "libnftables1"

@@ -416,6 +416,21 @@ static int find_rule(char *list, uint64_t handle, char *text, size_t len)
 	return -ENOENT;
 }
 
+/* find_rule within chain CHAIN's block of a table's listing (a policy
+ * line is the chain's own). */
+static int find_chain_rule(char *list, const char *chain, uint64_t handle, char *text,
+			   size_t len)
+{
+	char head[128], *start, *end;
+
+	snprintf(head, sizeof(head), "\tchain %s {", chain);
+	if (!(start = strstr(list, head)))
+		return -ENOENT;
+	if ((end = strstr(start, "\n\t}")))
+		end[1] = 0;
+	return find_rule(start, handle, text, len);
+}
+
 /* Tables iptables-nft makes (in its ip, ip6, arp and bridge families). */
 static int iptables_table(int family, const char *table)
 {
@@ -429,15 +444,29 @@ static int iptables_table(int family, const char *table)
 	return 0;
 }
 
-int nftrace_rule(int nsfd, int family, const char *table, const char *chain, uint64_t handle,
-		 char *text, size_t len, int *topo_line, int *iptables)
+/* The file named by the table's comment of LIST (topology tables). */
+static void topo_file(const char *list, char *file, size_t len)
 {
+	const char *c = strstr(list, "\tcomment \"" FIREWALL_FILE_COMMENT), *end;
+
+	file[0] = 0;
+	if (!c)
+		return;
+	c += strlen("\tcomment \"" FIREWALL_FILE_COMMENT);
+	if ((end = strchr(c, '"')))
+		snprintf(file, len, "%.*s", (int)(end - c), c);
+}
+
+int nftrace_rule(int nsfd, int family, const char *table, const char *chain, uint64_t handle,
+		 char *text, size_t len, struct nftrace_topo *topo, int *iptables)
+{
+	int ours = family == NFPROTO_INET && !strcmp(table, "nstrace");
 	size_t biglen = 1 << 18;
 	char cmd[256], err[512], *list = malloc(biglen), *c;
 	int ret;
 
 	text[0] = 0;
-	*topo_line = 0;
+	memset(topo, 0, sizeof(*topo));
 	*iptables = 0;
 	if (!list)
 		return -ENOMEM;
@@ -445,15 +474,22 @@ int nftrace_rule(int nsfd, int family, const char *table, const char *chain, uin
 		free(list);
 		return -EINVAL;
 	}
-	snprintf(cmd, sizeof(cmd), "list chain %s %s %s", nftrace_family(family), table, chain);
+	/* Our topology's table whole (it is small): its comment names the file. */
+	if (ours)
+		snprintf(cmd, sizeof(cmd), "list table inet nstrace");
+	else
+		snprintf(cmd, sizeof(cmd), "list chain %s %s %s", nftrace_family(family), table, chain);
 	ret = firewall_list(nsfd, cmd, 1, list, biglen, err, sizeof(err));
+	if (!ret && ours)
+		topo_file(list, topo->file, sizeof(topo->file));
 	if (!ret)
-		ret = find_rule(list, handle, text, len);
+		ret = ours ? find_chain_rule(list, chain, handle, text, len) :
+			     find_rule(list, handle, text, len);
 	free(list);
 	if (ret)
 		return ret;
 	*iptables = strstr(err, "managed by iptables-nft") || iptables_table(family, table);
-	if (!strcmp(table, "nstrace") && (c = strstr(text, "comment \"line ")))
-		*topo_line = atoi(c + strlen("comment \"line "));
+	if (ours && (c = strstr(text, "comment \"line ")))
+		topo->line = atoi(c + strlen("comment \"line "));
 	return 0;
 }

@@ -74,10 +74,15 @@ int nftrace_parse(const void *nlh, size_t len, struct nftrace_msg *m);
 
 /* A rule as nft prints it: the line of `list chain` with "# handle
  * HANDLE", counters shown as a bare "counter"; a policy (HANDLE 0) as
- * "policy drop". TOPO_LINE gets N from a `comment "line N"` (rules
- * nstrace topo made), else 0; IPTABLES 1 for a rule iptables-nft made.
- * 0 or -errno. */
+ * "policy drop". For rules nstrace topo made (table inet nstrace), the
+ * N of their `comment "line N"` into TOPO->line and the file their table's
+ * comment names into TOPO->file ("" when it names none); IPTABLES 1 for
+ * a rule iptables-nft made. 0 or -errno. */
+struct nftrace_topo {
+	int line;                  /* 0: not a topology's rule */
+	char file[256];
+};
 int nftrace_rule(int nsfd, int family, const char *table, const char *chain, uint64_t handle,
-		 char *text, size_t len, int *topo_line, int *iptables);
+		 char *text, size_t len, struct nftrace_topo *topo, int *iptables);
 
 #endif

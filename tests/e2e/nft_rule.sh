@@ -37,8 +37,8 @@ no_trace_table "$R" && pass table_removed_at_exit || fail table_removed_at_exit 
 
 line=$(grep -n '^firewall router forward drop' topologies/three-tier.topo | cut -d: -f1)
 handle=$(ip netns exec "$R" nft -a list chain inet nstrace forward | awk '/dport 5432/ && / drop / {print $NF}')
-eq topo_rule_named "$(story "$TMP/w" 'select(.dport == 5432) | .rule | [.family, .table, .chain, .handle, .topo_line] | @tsv')" \
-	"$(printf 'inet\tnstrace\tforward\t%s\t%s' "$handle" "$line")"
+eq topo_rule_named "$(story "$TMP/w" 'select(.dport == 5432) | .rule | [.family, .table, .chain, .handle, .topo_line, .topo_file] | @tsv')" \
+	"$(printf 'inet\tnstrace\tforward\t%s\t%s\t%s' "$handle" "$line" "$(realpath topologies/three-tier.topo)")"
 story "$TMP/w" 'select(.dport == 5432) | .rule.text' | grep -qx 'ip daddr 10.10.3.2 tcp dport 5432 counter drop comment "line '"$line"'"' &&
 	pass topo_rule_text_as_nft_prints_it || fail topo_rule_text_as_nft_prints_it "$(story "$TMP/w" '.rule.text')"
 ipt_handle=$(ip netns exec "$R" nft -a list chain ip filter FORWARD 2>/dev/null | awk '/dport 8080/ {print $NF}')

@@ -250,7 +250,7 @@ static void resolve(struct why_rule *r)
 	if (nsfd < 0)
 		return;
 	ret = nftrace_rule(nsfd, r->family, r->table, r->chain, r->handle, r->text, sizeof(r->text),
-			   &r->topo_line, &r->iptables);
+			   &r->topo, &r->iptables);
 	if (ret)
 		pr_info("cannot list rule %llu of chain %s %s %s: %s\n", (unsigned long long)r->handle,
 			nftrace_family(r->family), r->table, r->chain, strerror(-ret));
@@ -309,6 +309,16 @@ int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	(void)r;
 	note_row(y, e, found);
 	return found;
+}
+
+void why_forget(struct why *y, uint64_t netns)
+{
+	for (int i = 0; i < y->nns; i++)
+		if (y->ns[i].netns == netns && y->ns[i].nl) {
+			nftrace_close(y->ns[i].nl);
+			y->ns[i].nl = NULL;
+			y->ns[i].failed = 1;
+		}
 }
 
 void why_enable_pending(struct why *y, struct report *r, const struct watch_view *v)
@@ -371,7 +381,8 @@ void why_json_rules(struct printer *p, const struct watch_view *v)
 		print_str(p, PRINT_JSON, "chain", NULL, r->chain);
 		print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
 		print_str(p, PRINT_JSON, "text", NULL, r->text);
-		print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo_line);
+		print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo.line);
+	print_str(p, PRINT_JSON, "topo_file", NULL, r->topo.file);
 		print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
 		print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
 		print_uint(p, PRINT_JSON, "traced", NULL, r->traced);
@@ -407,8 +418,10 @@ void why_rule_words(const struct why_rule *r, char *buf, size_t len)
 			 r->table, r->chain, (unsigned long long)r->handle,
 			 r->text[0] ? r->text : "(no longer listed)");
 	pos = strlen(buf);
-	if (r->topo_line)
-		snprintf(buf + pos, len - pos, " (topology line %d)", r->topo_line);
+	if (r->topo.line && r->topo.file[0])
+		snprintf(buf + pos, len - pos, " (%s:%d)", r->topo.file, r->topo.line);
+	else if (r->topo.line)
+		snprintf(buf + pos, len - pos, " (topology line %d)", r->topo.line);
 	else if (r->iptables)
 		snprintf(buf + pos, len - pos, " (made by iptables-nft: nft's translation)");
 }
@@ -421,7 +434,8 @@ void why_print_rule(struct printer *p, const struct why_rule *r)
 	print_str(p, PRINT_JSON, "chain", NULL, r->chain);
 	print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
 	print_str(p, PRINT_JSON, "text", NULL, r->text);
-	print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo_line);
+	print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo.line);
+	print_str(p, PRINT_JSON, "topo_file", NULL, r->topo.file);
 	print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
 	print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
 	print_close_object(p);

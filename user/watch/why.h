@@ -27,7 +27,7 @@ struct why_rule {
 	char table[64], chain[64];
 	uint64_t handle;
 	char text[256];            /* as nft prints it ("" when it could not be listed) */
-	int topo_line;             /* `comment "line N"` of a topology's rule, else 0 */
+	struct nftrace_topo topo;  /* a topology's rule: its line (0: none) and file */
 	int iptables;              /* made by iptables-nft */
 	int resolved;
 	uint64_t traced;           /* drops traced to it */
@@ -88,6 +88,8 @@ int why_drop(struct why *y, struct report *r, const struct watch_view *v,
 	     const struct nst_event *e);
 /* Turn tracing on where a NETFILTER_DROP asked for it (after its story). */
 void why_enable_pending(struct why *y, struct report *r, const struct watch_view *v);
+/* NETNS is gone but for our socket: let go of it (never again). */
+void why_forget(struct why *y, uint64_t netns);
 /* Remove our tables, close the sockets, drop the lease. */
 void why_stop(struct why *y);
 
