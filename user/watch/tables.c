@@ -38,21 +38,22 @@ static void drop_detail(const struct drop_row *r, FILE *o, int width)
 /* Two lines a row, so it fits 80 columns:
  *   blue:veth-blue          NO_SOCKET               3     1.0/s  at tcp_v4_rcv
  *       tcp 10.0.0.1:38462 -> 10.0.0.2:81: nothing listens on that port */
-/* "      by nft rule inet nstrace forward handle 7: ..." under a drop row
- * whose latest story was traced to a rule. */
+/* "      by nft rule inet nstrace forward handle 7: ... (traced 3)" under
+ * a drop row, for each rule its stories were traced to. */
 static void why_row_text(const struct watch_view *v, const struct nst_drop_key *k, FILE *o,
 			 int width)
 {
-	const struct why_rule *rule = why_row_rule(v->why, k);
-	char words[400], line[420];
+	const struct why_rule *rule;
+	char words[400], line[440];
 
-	if (!rule && !v->o->why && why_nft_drop(k->reason, k->location))
+	if (!v->o->why && why_nft_drop(k->reason, k->location))
 		fprintf(o, "%.*s\n", width, "      (--why names the rule)");
-	if (!rule)
-		return;
-	why_rule_words(rule, words, sizeof(words));
-	snprintf(line, sizeof(line), "      by %s", words);
-	fprintf(o, "%.*s\n", width, line);
+	for (int i = 0; (rule = why_row_rule_at(v->why, k, i)); i++) {
+		why_rule_words(rule, words, sizeof(words));
+		snprintf(line, sizeof(line), "      by %s, traced %llu", words,
+			 (unsigned long long)rule->traced);
+		fprintf(o, "%.*s\n", width, line);
+	}
 }
 
 void drops_table(const struct watch_view *v, FILE *o, int max, int width, int live)

@@ -261,18 +261,25 @@ static void note_row(struct why *y, const struct nst_event *e, int rule)
 {
 	struct nst_drop_key k = { .netns = e->netns, .ifindex = e->ifindex, .reason = e->reason,
 				  .location = e->location };
-	struct why_row *v;
+	struct why_row *row = NULL, *v;
+	int known = 0;
 
-	for (int i = 0; i < y->nrows; i++)
-		if (!memcmp(&y->rows[i].k, &k, sizeof(k))) {
-			y->rows[i].rule = rule;
+	for (int i = 0; i < y->nrows && !row; i++)
+		if (!memcmp(&y->rows[i].k, &k, sizeof(k)))
+			row = &y->rows[i];
+	if (!row) {
+		if (!(v = realloc(y->rows, (y->nrows + 1) * sizeof(*v))))
 			return;
-		}
-	if (!(v = realloc(y->rows, (y->nrows + 1) * sizeof(*v))))
-		return;
-	y->rows = v;
-	v[y->nrows].k = k;
-	v[y->nrows++].rule = rule;
+		y->rows = v;
+		row = &v[y->nrows++];
+		memset(row, 0, sizeof(*row));
+		row->k = k;
+	}
+	row->rule = rule;
+	for (int i = 0; i < row->nrules; i++)
+		known |= row->rules[i] == rule;
+	if (rule >= 0 && !known && row->nrules < WHY_ROW_RULES)
+		row->rules[row->nrules++] = rule;
 }
 
 int why_nft_drop(uint32_t reason, uint64_t location)
@@ -395,15 +402,27 @@ const struct why_rule *why_rule_at(const struct why *y, int idx)
 	return y && idx >= 0 && idx < y->nrules ? &y->rules[idx] : NULL;
 }
 
-const struct why_rule *why_row_rule(const struct why *y, const struct nst_drop_key *k)
+static const struct why_row *find_row(const struct why *y, const struct nst_drop_key *k)
 {
-	if (!y)
-		return NULL;
-	for (int i = 0; i < y->nrows; i++)
+	for (int i = 0; y && i < y->nrows; i++)
 		if (y->rows[i].k.netns == k->netns && y->rows[i].k.ifindex == k->ifindex &&
 		    y->rows[i].k.reason == k->reason && y->rows[i].k.location == k->location)
-			return why_rule_at(y, y->rows[i].rule);
+			return &y->rows[i];
 	return NULL;
+}
+
+const struct why_rule *why_row_rule(const struct why *y, const struct nst_drop_key *k)
+{
+	const struct why_row *row = find_row(y, k);
+
+	return row ? why_rule_at(y, row->rule) : NULL;
+}
+
+const struct why_rule *why_row_rule_at(const struct why *y, const struct nst_drop_key *k, int i)
+{
+	const struct why_row *row = find_row(y, k);
+
+	return row && i < row->nrules ? why_rule_at(y, row->rules[i]) : NULL;
 }
 
 void why_rule_words(const struct why_rule *r, char *buf, size_t len)

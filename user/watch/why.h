@@ -53,9 +53,13 @@ struct why_seen {
 	int rule;                  /* index in rules when it says "dropped here", else -1 */
 };
 
+#define WHY_ROW_RULES 4
+
 struct why_row {
 	struct nst_drop_key k;
-	int rule;
+	int rule;                  /* the latest story's, or -1 */
+	int rules[WHY_ROW_RULES];  /* every rule its stories named, first seen first */
+	int nrules;
 };
 
 struct why {
@@ -96,6 +100,9 @@ void why_stop(struct why *y);
 const struct why_rule *why_rule_at(const struct why *y, int idx);
 /* The rule the latest story of drop row K named, or NULL. */
 const struct why_rule *why_row_rule(const struct why *y, const struct nst_drop_key *k);
+/* The I-th rule the stories of drop row K named (several rules may drop
+ * on one port), or NULL after the last. */
+const struct why_rule *why_row_rule_at(const struct why *y, const struct nst_drop_key *k, int i);
 /* "nft rule inet nstrace forward handle 7: tcp dport 5432 counter drop
  * comment "line 27" (topology line 27)". */
 void why_rule_words(const struct why_rule *rule, char *buf, size_t len);
