@@ -435,7 +435,7 @@ void why_rule_words(const struct why_rule *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "nft rule %s %s %s handle %llu: %s", nftrace_family(r->family),
 			 r->table, r->chain, (unsigned long long)r->handle,
-			 r->text[0] ? r->text : "(no longer listed)");
+			 r->text[0] ? r->text : "(its text could not be listed)");
 	pos = strlen(buf);
 	if (r->topo.line && r->topo.file[0])
 		snprintf(buf + pos, len - pos, " (%s:%d)", r->topo.file, r->topo.line);
