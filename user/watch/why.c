@@ -477,15 +477,16 @@ int why_mtu_words(const struct watch_view *v, const struct nst_event *e, char *b
 	unsigned int bytes;
 
 	names_location(e->location, loc, sizeof(loc));
-	if (strcmp(loc, "__dev_forward_skb2") && strcmp(loc, "__dev_forward_skb") &&
-	    strcmp(loc, "is_skb_forwardable"))
-		return 0;
-	if (!(me = find_link(v->lt, e->netns, (int)e->ifindex)) || !me->peer_ifindex ||
-	    !(peer = find_link(v->lt, me->peer_netns, me->peer_ifindex)))
+	if (!(me = find_link(v->lt, e->netns, (int)e->ifindex)))
 		return 0;
 	/* The frame still has its Ethernet header; the MTU counts from IP. */
 	bytes = e->len > 14 ? e->len - 14 : e->len;
-	if (bytes <= peer->mtu)
+	/* A veth handing the frame to its peer: the peer's MTU. */
+	if ((strcmp(loc, "__dev_forward_skb2") && strcmp(loc, "__dev_forward_skb") &&
+	     strcmp(loc, "is_skb_forwardable")) || !me->peer_ifindex ||
+	    !(peer = find_link(v->lt, me->peer_netns, me->peer_ifindex)))
+		return 0;
+	if (!peer->mtu || bytes <= peer->mtu)
 		return 0;
 	names_where(v->names, me->peer_netns, (uint32_t)peer->ifindex, who, sizeof(who));
 	snprintf(buf, len, "%u bytes > %s's MTU %u", bytes, who, peer->mtu);
