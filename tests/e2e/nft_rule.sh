@@ -14,13 +14,17 @@ no_trace_table() { ! ip netns exec "$1" nft list tables | grep -q nstrace_trace_
 # story OUT JQ: the drop stories of OUT that carry a rule, filtered.
 story() { grep '"type":"drop"' "$1" | jq -r "select(.rule) | $2" | sort -u; }
 
-# --- three-tier: the router's topology rule, and an iptables-nft rule ---
+# --- three-tier: the router's topology rule, and an iptables-nft rule in
+# a chain FORWARD jumps to (Docker's DOCKER-ISOLATION-STAGE-2 is one) ---
 if ! topo_up topologies/three-tier.topo >"$TMP/up" 2>&1; then
 	fail up "topo up failed"; detail <"$TMP/up"; exit 1
 fi
 W=${P}web A=${P}app D=${P}db R=${P}router
-ip netns exec "$R" iptables -A FORWARD -p tcp --dport 8080 -j DROP ||
-	fail iptables_rule "iptables -A FORWARD failed"
+# Docker's way: FORWARD jumps to a chain of its own that drops.
+{ ip netns exec "$R" iptables -N NST-ISOLATION &&
+  ip netns exec "$R" iptables -A FORWARD -j NST-ISOLATION &&
+  ip netns exec "$R" iptables -A NST-ISOLATION -p tcp --dport 8080 -j DROP; } ||
+	fail iptables_rule "iptables failed"
 ip netns exec "$A" timeout 60 nc -lk 8080 >/dev/null 2>&1 &
 PIDS+=($!)
 ip netns exec "$D" timeout 60 nc -lk 5432 >/dev/null 2>&1 &
@@ -41,19 +45,19 @@ eq topo_rule_named "$(story "$TMP/w" 'select(.dport == 5432) | .rule | [.family,
 	"$(printf 'inet\tnstrace\tforward\t%s\t%s\t%s' "$handle" "$line" "$(realpath topologies/three-tier.topo)")"
 story "$TMP/w" 'select(.dport == 5432) | .rule.text' | grep -qx 'ip daddr 10.10.3.2 tcp dport 5432 counter drop comment "line '"$line"'"' &&
 	pass topo_rule_text_as_nft_prints_it || fail topo_rule_text_as_nft_prints_it "$(story "$TMP/w" '.rule.text')"
-ipt_handle=$(ip netns exec "$R" nft -a list chain ip filter FORWARD 2>/dev/null | awk '/dport 8080/ {print $NF}')
+ipt_handle=$(ip netns exec "$R" nft -a list chain ip filter NST-ISOLATION 2>/dev/null | awk '/dport 8080/ {print $NF}')
 eq iptables_rule_named "$(story "$TMP/w" 'select(.dport == 8080) | .rule | [.family, .table, .chain, .handle, .iptables] | @tsv')" \
-	"$(printf 'ip\tfilter\tFORWARD\t%s\ttrue' "$ipt_handle")"
+	"$(printf 'ip\tfilter\tNST-ISOLATION\t%s\ttrue' "$ipt_handle")"
 # The witnesses: nft's and iptables' own counters.
 nft_count=$(ip netns exec "$R" nft list chain inet nstrace forward |
 	awk '/dport 5432 counter/ && / drop / {for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1)}')
-ipt_count=$(ip netns exec "$R" iptables -L FORWARD -v -x -n | awk '/dpt:8080/ {print $1}')
+ipt_count=$(ip netns exec "$R" iptables -L NST-ISOLATION -v -x -n | awk '/dpt:8080/ {print $1}')
 eq traced_equals_nft_counter "$(summary "$TMP/w" "[.nft_rules[] | select(.table == \"nstrace\" and .handle == $handle) | .traced] | add // 0")" "$nft_count"
 eq traced_equals_iptables_counter "$(summary "$TMP/w" "[.nft_rules[] | select(.table == \"filter\") | .traced] | add // 0")" "$ipt_count"
 eq drops_equal_both_counters "$(drops "$TMP/w" "$R" rt-web NETFILTER_DROP)" "$((nft_count + ipt_count))"
 [ "${nft_count:-0}" -gt 0 ] && [ "${ipt_count:-0}" -gt 0 ] && pass witnesses_counted ||
 	fail witnesses_counted "nft '$nft_count' iptables '$ipt_count'"
-summary "$TMP/w" '.drops[] | select(.reason == "NETFILTER_DROP") | .rule.chain' | grep -Eqx 'forward|FORWARD' &&
+summary "$TMP/w" '.drops[] | select(.reason == "NETFILTER_DROP") | .rule.chain' | grep -Eqx 'forward|NST-ISOLATION' &&
 	pass summary_row_names_rule || fail summary_row_names_rule "no rule in the drop row"
 "$NST" topo down --prefix "$P" topologies/three-tier.topo >/dev/null 2>&1
 
