@@ -165,7 +165,7 @@ static void icmp_story(const struct watch_view *v, struct fl *l, const struct ic
 		gname = names_ns(nm, x->gen_ns, gbuf, sizeof(gbuf));
 	else if (x->from)
 		gname = names_addr(x->family, x->from, gbuf, sizeof(gbuf));
-	icmp_error_name(v6, x->type, x->code, what, sizeof(what));
+	snprintf(what, sizeof(what), "%s", icmp_error_name(v6, x->type, x->code, NAME_BUF));
 	if (pmtu)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), " (MTU %u)", x->mtu);
 	if (refused && pmtu) {
