@@ -253,9 +253,6 @@ void report_comment(const struct nst_event *e, const struct event_words *w, char
 	default:
 		snprintf(buf, len, "seen %s %s", place, dir_name(e->dir));
 	}
-	n = strlen(buf);
-	if (e->data_kind == NST_DATA_NET)
-		snprintf(buf + n, len - n, "%s", " (captured from the IP header; MACs are zero)");
 }
 
 void report_note(struct report *r, const struct watch_view *v, const char *text)

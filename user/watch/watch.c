@@ -106,6 +106,9 @@ static int tick(struct watch *w)
 
 	/* Stories are submitted without wakeups: drain here. */
 	ring_buffer__consume(w->s.rb);
+	/* A packet's stories are drained together: what waited a tick is whole. */
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, (uint64_t)((watch_now() - 2.0 * TICK_MS / 1000) * 1e9));
 	if (w->o.journey)
 		journey_flush(&w->journeys, &w->rep, &w->view, (uint64_t)(watch_now() * 1e9),
 			      JOURNEY_IDLE_NS);
@@ -331,6 +334,8 @@ static int finish(struct watch *w, int ret)
 {
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, UINT64_MAX);
 	read_counters(w);
 	if (w->o.mode == REPORT_TTY) {
 		report_tty_end(&w->rep);
