@@ -58,7 +58,8 @@ out_counters() {   # NS: the ICMP Out counters, one "name value" a line
 }
 c0_rt=$(out_counters "$RT") c0_b=$(out_counters "$B")
 tcpdump_start
-start_watch "$TMP/w" "$R" "$RT" "$B" --interval 0 || fail watch "not ready"
+MPORT=$((20000 + RANDOM % 5000))
+start_watch "$TMP/w" "$R" "$RT" "$B" --interval 0 --metrics "127.0.0.1:$MPORT" || fail watch "not ready"
 ping_from() { ip netns exec "$R" ping -c3 -i0.2 -W1 -q "$@" >/dev/null 2>&1; }
 udp_to() { ip netns exec "$R" bash -c "for i in 1 2 3; do echo x >/dev/udp/$1/$2; sleep 0.05; done" 2>/dev/null; }
 ping_from -I 10.0.1.11 10.0.99.1       # no route: net-unreachable
@@ -75,7 +76,8 @@ ping_from fd42:4e53:93::1
 ping_from -t 1 fd42:4e53:2::1
 udp_to fd42:4e53:2::1 9
 udp_to fd42:4e53:2::1 7777
-sleep 0.3
+sleep 1.2   # the counters are read once a second
+curl -s "http://127.0.0.1:$MPORT/metrics" >"$TMP/metrics"
 stop_watch
 kill -INT "$TDPID"; wait "$TDPID" 2>/dev/null
 c1_rt=$(out_counters "$RT") c1_b=$(out_counters "$B")
@@ -131,3 +133,16 @@ eq ttl_exceeded_benign "$(summary "$TMP/w" "[.icmp[] | select(.type == 11 and .n
 # Stories: each seen error told once per port with its name and sender.
 grep -q '"type":"icmp","event":"seen".*"netns":"'"$R"'".*"icmp_type":3,"icmp_code":0,"name":"net-unreachable","mtu":0,"from":"10.0.1.254"' "$TMP/w" &&
 	pass story_names_sender || { fail story_names_sender "no story"; grep '"type":"icmp"' "$TMP/w" | head -3 | detail; }
+
+# Prometheus: the same counts at red's port, each error by its name.
+grep "^nstrace_icmp_errors_seen_total{netns=\"$R\",dev=\"veth-red\",direction=\"ingress\"" "$TMP/metrics" |
+	sed -E 's/.*family="([0-9])",type="([0-9]+)",code="([0-9]+)".* ([0-9]+)$/\1 \2 \3 \4/' |
+	awk '{n[$1" "$2" "$3] += $4} END {for (k in n) print k, n[k]}' | sort >"$TMP/prom"
+if diff "$TMP/want" "$TMP/prom" >"$TMP/diff"; then pass metrics_equal_tcpdump
+else fail metrics_equal_tcpdump "type/code/count differ (tcpdump <, metrics >)"; detail <"$TMP/diff"; fi
+grep -q "^nstrace_icmp_errors_seen_total{netns=\"$R\",dev=\"veth-red\",direction=\"ingress\",family=\"4\",type=\"3\",code=\"0\",name=\"net-unreachable\",benign=\"false\",mtu=\"0\"} 3$" "$TMP/metrics" &&
+	pass metrics_named || { fail metrics_named "no such sample"; grep icmp_errors_seen "$TMP/metrics" | detail 5; }
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$TMP/metrics" >"$TMP/promtool" 2>&1 && pass metrics_format ||
+		{ fail metrics_format "promtool complains"; detail <"$TMP/promtool"; }
+fi
