@@ -146,3 +146,7 @@ if command -v promtool >/dev/null; then
 	promtool check metrics <"$TMP/metrics" >"$TMP/promtool" 2>&1 && pass metrics_format ||
 		{ fail metrics_format "promtool complains"; detail <"$TMP/promtool"; }
 fi
+# The probe itself: freed in the router with IP_INHDR at ip_forward, once
+# per time exceeded, and benign as its answer is.
+eq ttl_drop_equals_time_exceeded "$(drops "$TMP/w" "$RT" rt-red IP_INHDR ip_forward)" "$(gen4 "$RT" 11)"
+eq ttl_drop_benign "$(summary "$TMP/w" "[.drops[] | select(.netns == \"$RT\" and .reason == \"IP_INHDR\") | .benign] | unique | join(\",\")")" true
