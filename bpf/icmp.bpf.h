@@ -67,8 +67,8 @@ static __noinline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 di
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr out, in;
-		__u8 proto, ihl;
+		struct iphdr in;
+		__u8 proto, vihl, ihl;
 
 		/* The common case is linear: read the protocol directly. */
 		if (data + ETH_HLEN + 10 <= data_end)
@@ -77,14 +77,16 @@ static __noinline void icmp_on_wire(struct __sk_buff *ctx, __u32 netns, __u32 di
 			return;
 		if (proto != NST_IPPROTO_ICMP)
 			return;
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &out, sizeof(out)))
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, &vihl, 1))
 			return;
-		ihl = out.ihl * 4;
+		ihl = (vihl & 0xf) * 4;
 		if (bpf_skb_load_bytes(ctx, ETH_HLEN + ihl, b, 8) || !icmp_is_error(0, b[0]))
 			return;
 		if (b[0] == 3 && b[1] == 4)
 			mtu = ((__u32)b[6] << 8) | b[7];
-		__builtin_memcpy(k.from, &out.saddr, 4);
+		/* Who sent it: the outer source address. */
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN + 12, k.from, 4))
+			return;
 		inner_off = ETH_HLEN + ihl + 8;
 		if (bpf_skb_load_bytes(ctx, inner_off, &in, sizeof(in)))
 			return;
