@@ -31,6 +31,7 @@ int main(void)
 	run(latency_tests, &pass, &fail);
 	run(netlink_tests, &pass, &fail);
 	run(reasons_tests, &pass, &fail);
+	run(icmp_tests, &pass, &fail);
 	run(nftrace_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }

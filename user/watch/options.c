@@ -205,8 +205,9 @@ static const struct opt opts[] = {
 	{ "quiet", 'q', NULL, set_quiet, "do not print the attach plan" },
 	{ "benign", 0, NULL, set_show_benign,
 	  "also tell the drops healthy traffic makes (multicast\n"
-	  "nobody joined, ping socket copies, ...); they are\n"
-	  "always counted, and always in --json" },
+	  "nobody joined, ping socket copies, ...) and the ICMP\n"
+	  "errors path probes ask for (traceroute's TTL exceeded);\n"
+	  "they are always counted, and always in --json" },
 	{ "duration", 0, "S", parse_duration,
 	  "stop after S seconds (default: on Ctrl-C or SIGTERM)" },
 	{ "ready-file", 0, "F", set_ready, "create F once everything is attached" },

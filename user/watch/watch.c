@@ -114,6 +114,9 @@ static int tick(struct watch *w)
 	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
 	why_enable_pending(&w->why, &w->rep, &w->view);
+	/* A packet's stories are drained together: what waited a tick is whole. */
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, (uint64_t)((watch_now() - 2.0 * TICK_MS / 1000) * 1e9));
 	if (w->o.journey)
 		journey_flush(&w->journeys, &w->rep, &w->view, (uint64_t)(watch_now() * 1e9),
 			      JOURNEY_IDLE_NS);
@@ -343,6 +346,8 @@ static int finish(struct watch *w, int ret)
 	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, UINT64_MAX);
 	read_counters(w);
 	if (w->o.mode == REPORT_TTY) {
 		report_tty_end(&w->rep);
