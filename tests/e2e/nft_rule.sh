@@ -30,7 +30,7 @@ PIDS+=($!)
 ip netns exec "$D" timeout 60 nc -lk 5432 >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.2
-start_watch "$TMP/w" "$W" --why --interval 0 || fail watch "not ready"
+start_watch "$TMP/w" "$W" --why --interval 0 --pcap "$TMP/d.pcapng" || fail watch "not ready"
 ip netns exec "$R" nft list tables | grep -q "table inet nstrace_trace_$WPID" &&
 	pass why_adds_its_table || fail why_adds_its_table "no nstrace_trace_$WPID in router"
 ip netns exec "$W" nc -z -w 2 10.10.3.2 5432 && fail web_blocked_from_db "connected"
@@ -45,6 +45,9 @@ eq topo_rule_named "$(story "$TMP/w" 'select(.dport == 5432) | .rule | [.family,
 	"$(printf 'inet\tnstrace\tforward\t%s\t%s\t%s' "$handle" "$line" "$(realpath topologies/three-tier.topo)")"
 story "$TMP/w" 'select(.dport == 5432) | .rule.text' | grep -qx 'ip daddr 10.10.3.2 tcp dport 5432 counter drop comment "line '"$line"'"' &&
 	pass topo_rule_text_as_nft_prints_it || fail topo_rule_text_as_nft_prints_it "$(story "$TMP/w" '.rule.text')"
+tshark -r "$TMP/d.pcapng" -Y 'tcp.dstport == 5432' -T fields -e frame.comment 2>/dev/null |
+	grep -q "by nft rule inet nstrace forward handle $handle" && pass pcap_comment_names_rule ||
+	fail pcap_comment_names_rule "$(tshark -r "$TMP/d.pcapng" -T fields -e frame.comment 2>&1 | head -3)"
 ipt_handle=$(ip netns exec "$R" nft -a list chain ip filter NST-ISOLATION 2>/dev/null | awk '/dport 8080/ {print $NF}')
 eq iptables_rule_named "$(story "$TMP/w" 'select(.dport == 8080) | .rule | [.family, .table, .chain, .handle, .iptables] | @tsv')" \
 	"$(printf 'ip\tfilter\tNST-ISOLATION\t%s\ttrue' "$ipt_handle")"
