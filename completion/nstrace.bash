@@ -73,7 +73,7 @@ _nstrace()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--pid --all --only --lines --json --quiet --benign
 				--duration --ready-file --interval --pcap --pcap-all --metrics --hist
-				--no-latency --journey --clsact --tcx --btf --host --net --port --proto
+				--no-latency --journey --why --clsact --tcx --btf --host --net --port --proto
 				--filter --verbose --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))

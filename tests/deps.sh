@@ -28,6 +28,7 @@ need_cmd ping iputils-ping
 need_cmd jq jq
 need_cmd tcpdump tcpdump
 need_cmd nft nftables
+need_cmd iptables-nft iptables
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
 need_cmd nstat iproute2

@@ -100,25 +100,30 @@ static unsigned int tcx_progs(int ifindex, int dir)
 	return cnt;
 }
 
+struct filter_count {
+	unsigned int below;   /* count filters with a priority below this */
+	int n;
+};
+
 static int count_filter(const struct nlmsghdr *nlh, void *data)
 {
 	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	struct filter_count *c = data;
 
-	if (nlh->nlmsg_type == RTM_NEWTFILTER && TC_H_MAJ(t->tcm_info) >> 16 < NST_TC_PRIO)
-		(*(int *)data)++;
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && TC_H_MAJ(t->tcm_info) >> 16 < c->below)
+		c->n++;
 	return MNL_CB_OK;
 }
 
-/* How many tc filters on IFINDEX in DIR (this namespace) come before our
- * priority: a TC_ACT_OK or a redirect there ends a packet's way before a
- * clsact filter of ours would see it. */
-static int filters_before_ours(int ifindex, int dir)
+/* How many tc filters on IFINDEX in DIR (this namespace) have a priority
+ * below BELOW. */
+static int filters_below(int ifindex, int dir, unsigned int below)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct filter_count c = { .below = below };
 	struct nlmsghdr *nlh;
 	struct tcmsg *t;
 	struct rtnl r;
-	int n = 0;
 
 	if (rtnl_open(&r, -1))
 		return 0;
@@ -128,10 +133,17 @@ static int filters_before_ours(int ifindex, int dir)
 	t->tcm_ifindex = ifindex;
 	t->tcm_parent = TC_H_MAKE(TC_H_CLSACT, dir == NST_INGRESS ? TC_H_MIN_INGRESS
 								 : TC_H_MIN_EGRESS);
-	if (rtnl_talk(&r, nlh, count_filter, &n))
-		n = 0;
+	if (rtnl_talk(&r, nlh, count_filter, &c))
+		c.n = 0;
 	rtnl_close(&r);
-	return n;
+	return c.n;
+}
+
+/* Filters before our priority: a TC_ACT_OK or a redirect there ends a
+ * packet's way before a clsact filter of ours would see it. */
+static int filters_before_ours(int ifindex, int dir)
+{
+	return filters_below(ifindex, dir, NST_TC_PRIO);
 }
 
 /* clsact filters attach and detach in well under a millisecond; every tcx
@@ -246,8 +258,11 @@ static int detach_clsact(const struct attachment *a, int dry)
 	ret = bpf_tc_detach(&hook, &opts);
 	if (ret)
 		return ret;
-	/* A clsact qdisc we created goes with us (see KNOWN_ISSUES.md). */
-	if (a->hook_created) {
+	/* A clsact qdisc we created goes with us, but only once no filter is
+	 * left on it: another watch's, or one a user added meanwhile, would
+	 * go with the qdisc (KNOWN_ISSUES.md). */
+	if (a->hook_created && !filters_below(a->ifindex, NST_INGRESS, ~0U) &&
+	    !filters_below(a->ifindex, NST_EGRESS, ~0U)) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
 	}

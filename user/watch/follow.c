@@ -96,6 +96,7 @@ void follow_check_namespaces(struct watch *w)
 		if (!mon->v[i].nl || (ni && netns_still_there(ni)))
 			continue;
 		monitor_close(mon, i);
+		why_forget(&w->why, mon->v[i].netns);   /* its trace socket would hold it too */
 		snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
 			 names_ns(&w->s.names, mon->v[i].netns, NAME_BUF),
 			 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" : "its process exited");

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include "hist.h"
+#include "icmp_names.h"
 #include "metrics.h"
 #include "model.h"
 
@@ -218,9 +219,9 @@ static const struct {
 	{ "nstrace_tcp_resets_total", "counter",
 	  "TCP resets a namespace sent or received, by the service port." },
 	{ "nstrace_icmp_errors_seen_total", "counter",
-	  "ICMP frag-needed and ICMPv6 Packet Too Big seen on a port, by type, code and MTU." },
+	  "ICMP and ICMPv6 errors seen on a port, by family, type, code, name and MTU." },
 	{ "nstrace_icmp_errors_generated_total", "counter",
-	  "ICMP errors a namespace generated, by type, code and route MTU." },
+	  "ICMP errors a namespace generated (IPv4), by type, code, name and route MTU." },
 	{ "nstrace_events_total", "counter", "Stories read from the kernel's ring buffer." },
 	{ "nstrace_events_not_shown_total", "counter",
 	  "Stories lost because the ring buffer was full (the counts stay exact)." },
@@ -267,6 +268,20 @@ static void place(char *buf, size_t len, const struct names *n, uint32_t netns, 
 	buf[0] = 0;
 	label(buf, len, "netns", names_ns(n, netns, NAME_BUF));
 	label(buf, len, "dev", ifindex ? names_dev(n, netns, (int)ifindex, NAME_BUF) : "");
+}
+
+/* family (4, 6), type, code, name ("net-unreachable"), and benign: a
+ * path probe's answer (traceroute's TTL exceeded). */
+static void icmp_labels(char *buf, size_t len, int family, unsigned int type, unsigned int code,
+			unsigned int orig_kind)
+{
+	int v6 = family_is_v6(family);
+
+	labelu(buf, len, "family", v6 ? 6 : 4);
+	labelu(buf, len, "type", type);
+	labelu(buf, len, "code", code);
+	label(buf, len, "name", icmp_error_name(v6, type, code, NAME_BUF));
+	label(buf, len, "benign", icmp_probe_answer(v6, type, code, orig_kind) ? "true" : "false");
 }
 
 static void add(struct samples *s, int family, const char *labels, double value)
@@ -331,8 +346,7 @@ static void collect(const struct watch_view *v, struct samples *s)
 
 		place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
 		label(l, sizeof(l), "direction", r->k.dir == NST_INGRESS ? "ingress" : "egress");
-		labelu(l, sizeof(l), "type", r->k.type);
-		labelu(l, sizeof(l), "code", r->k.code);
+		icmp_labels(l, sizeof(l), r->k.family, r->k.type, r->k.code, r->k.orig_kind);
 		labelu(l, sizeof(l), "mtu", r->k.mtu);
 		add(s, F_ICMP_SEEN, l, (double)r->count);
 	}
@@ -341,8 +355,7 @@ static void collect(const struct watch_view *v, struct samples *s)
 
 		l[0] = 0;
 		label(l, sizeof(l), "netns", names_ns(n, r->k.netns, NAME_BUF));
-		labelu(l, sizeof(l), "type", r->k.type);
-		labelu(l, sizeof(l), "code", r->k.code);
+		icmp_labels(l, sizeof(l), r->k.family, r->k.type, r->k.code, r->k.orig_kind);
 		labelu(l, sizeof(l), "mtu", r->k.mtu);
 		add(s, F_ICMP_GEN, l, (double)r->count);
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "model.h"
 #include "print.h"
+#include "why.h"
 
 #define REPORT_STORIES 64
 
@@ -26,10 +27,14 @@ struct event_words {
 	char place[96];            /* "blue:veth-blue", or "blue" */
 	char flow[160];
 	struct drop_words drop;    /* NST_EV_DROP only */
+	const struct why_rule *rule;   /* the nftables rule that dropped it, or NULL */
 };
 void event_words(const struct watch_view *v, const struct nst_event *e, struct event_words *w);
 
-/* One story. 0 when it was a benign drop kept quiet (the caller counts
+/* An ICMP story about the answer a path probe asked for (traceroute's
+ * TTL exceeded): told only with --benign, like healthy drops. */
+int report_icmp_benign(const struct nst_event *e);
+/* One story. 0 when it was a benign drop or probe answer kept quiet (the caller counts
  * it, see stats_note_untold), else 1. */
 int report_event(struct report *r, const struct watch_view *v, const struct nst_event *e,
 		 const struct event_words *w);

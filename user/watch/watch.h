@@ -10,6 +10,7 @@
 #include "report.h"
 #include "session.h"
 #include "stats.h"
+#include "why.h"
 
 struct watch {
 	struct watch_opts o;
@@ -19,6 +20,7 @@ struct watch {
 	struct journeys journeys;
 	struct metrics metrics;
 	struct pcap pcap;
+	struct why why;
 	struct watch_view view;
 	int ready_written;         /* the ready file is ours to remove */
 	int replan;                /* links changed: discover and re-plan */
