@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include "container.h"
 
 #define CURL_LIB "libcurl.so.4"
+#define API_TIMEOUT_MS 1000L   /* a local socket: a daemon slower than this is stuck */
 #define JSONC_LIB "libjson-c.so.5"
 
 #define CURL_FUNCS(X) X(curl_easy_init) X(curl_easy_setopt) X(curl_easy_perform) \
@@ -129,7 +131,7 @@ static int api_get(const char *sock, const char *path, char **out, char *why, si
 	p_curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
 	p_curl_easy_setopt(h, CURLOPT_URL, url);
 	p_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	p_curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+	p_curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, API_TIMEOUT_MS);
 	p_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	p_curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	rc = p_curl_easy_perform(h);
@@ -212,9 +214,16 @@ static int is_podman(const char *sock)
 	return podman;
 }
 
+/* A runtime that did not answer is not asked again for a while: every
+ * namespace listing asks about each new container, and a hung daemon must
+ * not stall watch's re-plans (each request may wait API_TIMEOUT_MS). */
+#define API_QUIET_S 10
+
 int container_api_inspect(const char *runtime, const char *id, struct container *c, int *pid,
 			  char *why, size_t whylen)
 {
+	static time_t quiet_until[2];
+	time_t *quiet = &quiet_until[!strcmp(runtime, "podman")];
 	char sock[256], path[320], *body, *esc;
 	int code;
 
@@ -228,11 +237,17 @@ int container_api_inspect(const char *runtime, const char *id, struct container 
 		snprintf(why, whylen, "%s", api_why);
 		return -ENOENT;
 	}
+	if (time(NULL) < *quiet) {
+		snprintf(why, whylen, "%s did not answer a moment ago", sock);
+		return -ECONNREFUSED;
+	}
 	if (!(esc = p_curl_easy_escape(NULL, id, 0)))
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/containers/%s/json", esc);
 	p_curl_free(esc);
 	code = api_get(sock, path, &body, why, whylen);
+	if (code < 0)
+		*quiet = time(NULL) + API_QUIET_S;
 	if (code == 200 && body && !container_parse_inspect(body, c, pid)) {
 		free(body);
 		/* DOCKER_HOST may well point at Podman's socket. */

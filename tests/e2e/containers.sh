@@ -197,3 +197,17 @@ eq podman/by_name "$(jq -r '.namespaces[0] | "\(.label) \(.container.runtime) \(
 "$NST" topo show --json web2 >"$TMP/pm2" 2>&1
 eq podman/bare_name "$(jq -r '.namespaces[0].container.id' "$TMP/pm2")" "$ID"
 expect_exit podman/unknown 2 "podman has no container 'nosuch'" "$NST" doctor podman:nosuch
+
+# A daemon that accepts and never answers: asked once, for a second at
+# most, then left alone; the container is still told apart by its id.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64); time.sleep(120)' "$TMP/hung.sock" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$TMP/hung.sock" ] && break; sleep 0.1; done
+export CONTAINER_HOST=unix://$TMP/hung.sock
+t0=$(date +%s%N)
+"$NST" topo show --json >"$TMP/hung" 2>&1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+eq hung_daemon/labelled_by_id "$(jq -r --arg p "$SPID" '.namespaces[] | select(.pid == ($p | tonumber)) | .label' "$TMP/hung")" \
+	"podman:$(printf %.12s "$ID")"
+[ "$ms" -lt 2500 ] && pass hung_daemon/does_not_stall || fail hung_daemon/does_not_stall "topo show took $ms ms"
