@@ -140,7 +140,7 @@ docker restart -t 0 web >/dev/null
 for _ in $(seq 60); do grep -q 'container web (re)started' "$TMP/m" && break; sleep 0.1; done
 grep -q 'container web (re)started' "$TMP/m" && pass metrics/followed_through_restart ||
 	fail metrics/followed_through_restart "no note of the restart"
-sleep 0.5
+sleep 1.5   # the re-plan attaches to its new ports (one refresh, under load)
 refuse "$(ipof web)" 3
 for _ in $(seq 20); do q | grep -q ' 5$' && break; sleep 0.2; done
 after=$(q)
