@@ -145,6 +145,7 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		window_size(w);
 		return 0;
 	case TAG_TIMER:
+		metrics_expire(&w->metrics, fds->efd);
 		return read(fds->tfd, &ticks, sizeof(ticks)) < 0 ? 0 : tick(w);
 	case TAG_MONITOR:
 		monitor_read(&w->s.mon, (int)i, follow_on_link, w);
@@ -157,7 +158,7 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		metrics_accept(&w->metrics, fds->efd, tag_make(TAG_METRICS_CLIENT, 0));
 		return 0;
 	case TAG_METRICS_CLIENT:
-		metrics_client(&w->metrics, (int)i, fds->efd, &w->view);
+		metrics_client(&w->metrics, (int)i, fds->efd, tag, &w->view);
 		return 0;
 	}
 	return 0;
