@@ -1,6 +1,7 @@
 #!/bin/bash
 # watch --metrics against hostile and slow local clients: 30 idle
-# connections do not lock a scrape out and are closed after the request
+# connections (or 300, more than the client slots, or as many as the fd
+# limit allows) do not lock a scrape out and are closed after the request
 # timeout; readers taking one byte a second stall neither the ring buffer
 # (a drop is still told within 1 s) nor the live view (it still refreshes
 # every second); 100 parallel scrapes are all answered in full.
@@ -81,7 +82,7 @@ elif mode == "parallel":    # N scrapes at once, each with a 3 s limit
                 data += b
             head, _, body = data.partition(b"\r\n\r\n")
             length = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
-            if head.startswith(b"HTTP/1.0 200") and length and int(length[0].split(b":")[1]) == len(body):
+            if head.split(b" ")[1:2] == [b"200"] and length and int(length[0].split(b":")[1]) == len(body):
                 ok.append(1)
                 times.append(time.monotonic() - t0)
         except OSError:
@@ -139,6 +140,15 @@ read -r _ nclosed _ _ _ first _ _ last _ <<<"$res"
 	'BEGIN { exit !(f >= t - 0.5 && l <= t + 1.5) }' && pass idle_closed_after_timeout ||
 	fail idle_closed_after_timeout "$res; want all 30 closed between $((REQ_TIMEOUT)) and $((REQ_TIMEOUT + 1)) s"
 
+# More idle connections than client slots (256): the oldest idle ones
+# make room, the scrape is answered.
+clients "127.0.0.1:$MPORT" idle 300 >"$TMP/idle300" &
+PIDS+=($!)
+wait_line "$TMP/idle300" open 50 || fail idle300_open "300 connections not opened"
+res=$(curl -s -m 1 -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$MPORT/metrics")
+echo "  scrape behind 300 idle connections: $res"
+eq scrape_behind_300_idle "${res%% *}" 200
+
 # Four readers taking one byte a second; a drop is still told within 1 s.
 slow_clients "10.0.0.254:$MPORT" slow 4 6 >"$TMP/slow" &
 PIDS+=($!)
@@ -159,6 +169,15 @@ fi
 read -r nok tmax <<<"$(clients "127.0.0.1:$MPORT" parallel 100)"
 echo "  100 parallel scrapes: $nok answered in full, slowest ${tmax} s"
 eq parallel_100_answered "$nok" 100
+# Out of file descriptors (80 allowed, 100 idle connections): the oldest
+# idle ones are closed for room, not the scrape.
+prlimit --nofile=80:4096 --pid "$WPID"
+clients "127.0.0.1:$MPORT" idle 100 >"$TMP/idle100" &
+PIDS+=($!)
+wait_line "$TMP/idle100" open 50 || fail idle100_open "100 connections not opened"
+res=$(curl -s -m 1 -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$MPORT/metrics")
+echo "  scrape behind 100 idle connections with 80 fds: $res"
+eq scrape_without_fds_to_spare "${res%% *}" 200
 stop_watch
 
 # The live view refreshes every second while four slow readers are being

@@ -10,6 +10,7 @@
  * of the body. Written here rather than with libmicrohttpd: see
  * docs/prometheus.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ int metrics_open(struct metrics *m, const char *spec, char *err, size_t errlen)
 		m->c[i].fd = -1;
 	if (metrics_parse(spec, &ss, err, errlen))
 		return -1;
+	m->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	{
 		char a[INET6_ADDRSTRLEN];
 		int v6 = ss.ss_family == AF_INET6;
@@ -185,7 +187,9 @@ void metrics_close(struct metrics *m)
 {
 	if (m->fd >= 0)
 		close(m->fd);
-	m->fd = -1;
+	if (m->spare >= 0)
+		close(m->spare);
+	m->fd = m->spare = -1;
 	for (int i = 0; i < METRICS_CLIENTS; i++) {
 		if (m->c[i].fd >= 0)
 			close(m->c[i].fd);
@@ -197,34 +201,69 @@ void metrics_close(struct metrics *m)
 	m->cached = NULL;
 }
 
-/* A free slot, else the one to evict: the oldest still sending nothing,
- * else the oldest of all. */
-static int slot_for(const struct metrics *m)
+/* The client to evict for room: the oldest that has not sent its
+ * request yet, else the oldest of all; -1 when there is none. */
+static int oldest(const struct metrics *m)
 {
 	int best = -1;
 
 	for (int i = 0; i < METRICS_CLIENTS; i++) {
 		const struct metrics_client *c = &m->c[i], *b = best >= 0 ? &m->c[best] : NULL;
 
-		if (c->fd < 0)
-			return i;
-		if (!b || (c->sending == READING) > (b->sending == READING) ||
-		    ((c->sending == READING) == (b->sending == READING) && c->since < b->since))
+		if (c->fd >= 0 && (!b || (c->sending == READING) > (b->sending == READING) ||
+				   ((c->sending == READING) == (b->sending == READING) &&
+				    c->since < b->since)))
 			best = i;
 	}
 	return best;
 }
 
+static int slot_for(const struct metrics *m)
+{
+	for (int i = 0; i < METRICS_CLIENTS; i++)
+		if (m->c[i].fd < 0)
+			return i;
+	return oldest(m);
+}
+
+/* Out of file descriptors with no client to evict, the connection would
+ * stay in the backlog and the listening socket readable: rather than spin,
+ * refuse it with the fd kept for this. */
+static void refuse(struct metrics *m)
+{
+	int fd;
+
+	if (m->spare < 0)
+		return;
+	close(m->spare);
+	fd = accept4(m->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	m->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 void metrics_accept(struct metrics *m, int efd, unsigned long long first_tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int fd;
 
-	for (int n = 0; n < ACCEPT_BURST &&
-	     (fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0; n++) {
-		int slot = slot_for(m);
-		struct metrics_client *c = &m->c[slot];
+	for (int n = 0; n < ACCEPT_BURST; n++) {
+		int fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), slot;
+		struct metrics_client *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			if ((slot = oldest(m)) < 0) {
+				refuse(m);
+				return;
+			}
+			drop(&m->c[slot], efd);
+			continue;
+		}
+		if (fd < 0 && errno == ECONNABORTED)
+			continue;
+		if (fd < 0)
+			return;
+		slot = slot_for(m);
+		c = &m->c[slot];
 		if (c->fd >= 0)
 			drop(c, efd);
 		ev.data.u64 = first_tag + slot;

@@ -22,6 +22,7 @@ struct metrics_resp;                     /* a response, shared, counted */
 
 struct metrics {
 	int fd;                          /* listening socket, -1: off */
+	int spare;                       /* /dev/null, given up to refuse at EMFILE */
 	char url[80];                    /* "127.0.0.1:9464", "[::1]:9464" */
 	struct metrics_resp *cached;     /* the exposition of ... */
 	double cached_refresh;           /* ... this refresh */
