@@ -118,10 +118,10 @@ for p in range(20000, 20300):
     s.close()'
 for _ in $(seq 30); do
 	size=$(curl -s -m 2 "http://127.0.0.1:$MPORT/metrics" | wc -c)
-	[ "$size" -gt 60000 ] && break
+	[ "$size" -gt 50000 ] && break
 	sleep 0.3
 done
-[ "$size" -gt 60000 ] && pass big_body || fail big_body "the exposition is $size bytes, want > 60000"
+[ "$size" -gt 50000 ] && pass big_body || fail big_body "the exposition is $size bytes, want > 50000"
 
 # 30 idle connections, then a scrape.
 clients "127.0.0.1:$MPORT" idle 30 >"$TMP/idle" &
