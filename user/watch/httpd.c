@@ -138,7 +138,9 @@ static struct metrics_resp *resp_new(const char *status, const char *type, const
 }
 
 /* The exposition of the last refresh: rendered by the first scrape after
- * it, shared by the others (counters only move at a refresh). */
+ * it and shared by the others until the next, so a flood of scrapes costs
+ * one rendering a second. Counters move at a refresh; what stories add in
+ * between (a flow, nstrace_events_total) shows a refresh later at most. */
 static struct metrics_resp *exposition(struct metrics *m, const struct watch_view *v)
 {
 	if (!m->cached || m->cached_refresh != v->st->last_refresh) {
