@@ -86,11 +86,15 @@ int metrics_open(struct metrics *m, const char *spec, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	int one = 1;
 
-	m->fd = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++)
-		m->c[i].fd = -1;
+	m->fd = m->spare = -1;
 	if (metrics_parse(spec, &ss, err, errlen))
 		return -1;
+	if (!(m->c = calloc(METRICS_CLIENTS, sizeof(*m->c)))) {
+		snprintf(err, errlen, "--metrics: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (int i = 0; i < METRICS_CLIENTS; i++)
+		m->c[i].fd = -1;
 	m->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	{
 		char a[INET6_ADDRSTRLEN];
@@ -192,13 +196,13 @@ void metrics_close(struct metrics *m)
 	if (m->spare >= 0)
 		close(m->spare);
 	m->fd = m->spare = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++) {
+	for (int i = 0; m->c && i < METRICS_CLIENTS; i++) {
 		if (m->c[i].fd >= 0)
 			close(m->c[i].fd);
-		m->c[i].fd = -1;
 		resp_put(m->c[i].resp);
-		m->c[i].resp = NULL;
 	}
+	free(m->c);
+	m->c = NULL;
 	resp_put(m->cached);
 	m->cached = NULL;
 }

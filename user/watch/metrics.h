@@ -33,7 +33,7 @@ struct metrics {
 		size_t len;              /* request bytes read, or response bytes sent */
 		struct metrics_resp *resp;
 		char req[METRICS_REQ_MAX];
-	} c[METRICS_CLIENTS];
+	} *c;                            /* METRICS_CLIENTS of them, NULL: off */
 };
 
 /* SPEC is PORT (loopback), ADDR:PORT or [V6ADDR]:PORT. 0, or -1 with a

@@ -421,8 +421,6 @@ int cmd_watch(int argc, char **argv)
 	w->rep.out = stdout;
 	w->o.sample_ms = 1000;
 	w->metrics.fd = w->metrics.spare = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++)
-		w->metrics.c[i].fd = -1;
 	w->o.mode = isatty(STDOUT_FILENO) ? REPORT_TTY : REPORT_LINES;
 	parsed = options_parse(argc, argv, &w->o);
 	if (parsed != OPTS_RUN) {
