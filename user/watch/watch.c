@@ -154,6 +154,7 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		window_size(w);
 		return 0;
 	case TAG_TIMER:
+		metrics_expire(&w->metrics, fds->efd);
 		return read(fds->tfd, &ticks, sizeof(ticks)) < 0 ? 0 : tick(w);
 	case TAG_MONITOR:
 		monitor_read(&w->s.mon, (int)i, follow_on_link, w);
@@ -166,7 +167,7 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		metrics_accept(&w->metrics, fds->efd, tag_make(TAG_METRICS_CLIENT, 0));
 		return 0;
 	case TAG_METRICS_CLIENT:
-		metrics_client(&w->metrics, (int)i, fds->efd, &w->view);
+		metrics_client(&w->metrics, (int)i, fds->efd, tag, &w->view);
 		return 0;
 	case TAG_NFTRACE:
 		why_read(&w->why, (int)i);
@@ -438,9 +439,7 @@ int cmd_watch(int argc, char **argv)
 	stop_signals(&stop);
 	w->rep.out = stdout;
 	w->o.sample_ms = 1000;
-	w->metrics.fd = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++)
-		w->metrics.c[i].fd = -1;
+	w->metrics.fd = w->metrics.spare = -1;
 	w->o.mode = isatty(STDOUT_FILENO) ? REPORT_TTY : REPORT_LINES;
 	parsed = options_parse(argc, argv, &w->o);
 	if (parsed != OPTS_RUN) {
