@@ -18,6 +18,23 @@ struct {
 	__type(value, __u8);
 } watched_addrs SEC(".maps");
 
+/* netns_mode's first test, for programs that run for every packet of the
+ * host (kfree_skb): an array slot, no hashing (see NST_NS_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NST_NS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} netns_fast SEC(".maps");
+
+/* Port counters by slot (see NST_PORT_SLOT); "ports" has the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_port_slot);
+} port_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);   /* fast to create: attach time counts */
@@ -108,6 +125,37 @@ static __always_inline void count_u64(void *map, const void *key)
 
 	if (v)
 		*v += 1;
+}
+
+/* How NETNS is watched (enum nst_ns_mode), 0 when it is not. */
+static __always_inline __u32 ns_mode(__u32 netns)
+{
+	__u32 slot = NST_NS_SLOT(netns), *mode;
+	__u64 *e = bpf_map_lookup_elem(&netns_fast, &slot), v;
+
+	if (!e)
+		return 0;
+	v = *e;
+	if ((__u32)v == netns)
+		return v >> 32;
+	if (v >> 32 != NST_NS_ASK)
+		return 0;
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	return mode ? *mode : 0;
+}
+
+/* The counters of port NETNS:IFINDEX in direction DIR: its own slot if it
+ * has one, else in "ports". */
+static __always_inline struct nst_port_val *port_counter(__u32 netns, __u32 ifindex, __u32 dir)
+{
+	struct nst_port_key k = { .netns = netns, .ifindex = ifindex, .dir = dir };
+	struct nst_port_val zero = {};
+	__u32 slot = NST_PORT_SLOT(netns, ifindex);
+	struct nst_port_slot *s = bpf_map_lookup_elem(&port_slots, &slot);
+
+	if (s && s->netns == netns && s->ifindex == ifindex)
+		return &s->v[dir & 1];
+	return counter(&ports, &k, &zero);
 }
 
 static __always_inline int addr_watched(__u32 family, const __u8 *addr)

@@ -337,16 +337,16 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	struct nst_stamp *s, st = {};
 	struct nst_stamp_key k = {};
 	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
-	__u32 *mode;
+	__u32 mode;
 	__u64 now;
 
 	if (tc_pid(ctx, &k.p))
 		return;
 	now = bpf_ktime_get_ns();
-	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	mode = ns_mode(netns);
 	if (!mode)
 		return;
-	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
+	if (mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
 	    !addr_watched(k.p.family, k.p.dst))
 		return;
 	k.netns = netns;

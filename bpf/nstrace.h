@@ -126,6 +126,27 @@ struct nst_port_val {
 	__u64 bytes;
 };
 
+/* The hot paths' first tests read arrays, not hashes. A watched
+ * namespace's mode is in slot NST_NS_SLOT(inode) of "netns_fast":
+ * (mode << 32 | inode) when it is the only watched one there, NST_NS_ASK
+ * << 32 when several share the slot (then "netns_mode" decides), 0 when
+ * none is watched there. */
+#define NST_NS_SLOTS 1024
+#define NST_NS_SLOT(ino) ((__u32)(ino) & (NST_NS_SLOTS - 1))
+#define NST_NS_ASK 0xffU
+
+/* A port's packet counters: slot NST_PORT_SLOT(netns, ifindex) of the
+ * per-CPU array "port_slots" when user space gave the slot to that port
+ * (the first port attached there); the others count in "ports". */
+#define NST_PORT_SLOTS 512
+#define NST_PORT_SLOT(netns, ifindex) \
+	((((__u32)(netns) ^ (__u32)(ifindex) * 0x9e3779b1U) * 0x85ebca6bU) >> 23)
+struct nst_port_slot {
+	__u32 netns;          /* the owner (0: free), set by user space */
+	__u32 ifindex;
+	struct nst_port_val v[2];   /* by enum nst_dir */
+};
+
 /* What a story is about, for telling one per interval (key of
  * "sampled"): a drop by its drop key, a reset by namespace, device and
  * type, an ICMP error by message, port and direction, --pcap-all by port

@@ -84,20 +84,20 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	struct nst_drop_key k = {};
 	struct nst_drop_val *v, zero = {};
 	struct nst_sample_key sk = {};
-	__u32 *mode, segs, len;
+	__u32 mode, segs, len;
 	int parsed = 0;
 	__u64 now;
 
 	k.netns = skb_netns(skb, NULL);
-	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
+	mode = ns_mode(k.netns);
 	if (!mode || not_a_packet(skb, dev))
 		return;
 	/* Headers only when a filter needs them or a story is due: in a drop
 	 * storm most drops are just counted. */
-	if (*mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
+	if (mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
 		skb_flow(skb, &f);
 		parsed = 1;
-		if (!flow_wanted(*mode, &f))
+		if (!flow_wanted(mode, &f))
 			return;
 	}
 	k.ifindex = dev ? dev->ifindex : 0;
@@ -242,25 +242,24 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 
 static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir, __u32 netns)
 {
-	struct nst_port_key k = { .netns = netns, .ifindex = ctx->ifindex, .dir = dir };
-	struct nst_port_val *v, zero = {};
+	struct nst_port_val *v;
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u8 proto = l4_proto(ctx, data, end);
 
-	v = counter(&ports, &k, &zero);
+	v = port_counter(netns, ctx->ifindex, dir);
 	if (v) {
 		v->packets += 1;
 		v->bytes += ctx->len;
 	}
 	/* Only ICMP (or what cannot be read in place) pays for a closer look. */
 	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || proto == 0xff)
-		icmp_on_wire(ctx, k.netns, dir);
+		icmp_on_wire(ctx, netns, dir);
 	if (cfg.capture == NST_CAP_ALL)
-		sample_seen(ctx, k.netns, dir);
+		sample_seen(ctx, netns, dir);
 	if (cfg.journey)
-		tell_hop(ctx, k.netns, dir);
+		tell_hop(ctx, netns, dir);
 	if (cfg.latency && lat_wanted(ctx, data, end))
-		time_port(ctx, k.netns, dir);
+		time_port(ctx, netns, dir);
 	return TC_ACT_UNSPEC;
 }
 

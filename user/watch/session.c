@@ -159,18 +159,37 @@ static int fill_latency_maps(struct session *s)
 	return 0;
 }
 
+/* netns_fast's slot for INO (see NST_NS_SLOT), after netns_mode has it:
+ * INO's own when free, else shared (netns_mode decides). */
+static int fill_ns_slot(int fd, uint32_t ino, uint32_t mode)
+{
+	uint32_t slot = NST_NS_SLOT(ino);
+	uint64_t v = 0;
+
+	if (bpf_map_lookup_elem(fd, &slot, &v))
+		return -errno;
+	if (v >> 32 == NST_NS_ASK)
+		return 0;
+	v = !v || (uint32_t)v == ino ? (uint64_t)mode << 32 | ino : (uint64_t)NST_NS_ASK << 32;
+	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY) ? -errno : 0;
+}
+
 /* The namespaces to filter on and the targets' addresses. */
 static int fill_maps(struct session *s)
 {
 	int nsfd = bpf_map__fd(s->skel->maps.netns_mode);
+	int fastfd = bpf_map__fd(s->skel->maps.netns_fast);
 	int afd = bpf_map__fd(s->skel->maps.watched_addrs);
 	unsigned char one = 1;
+	int ret;
 
 	for (int i = 0; i < s->plan.nns; i++) {
 		uint32_t ino = (uint32_t)s->plan.ns[i].inode, mode = s->plan.ns[i].mode;
 
 		if (bpf_map_update_elem(nsfd, &ino, &mode, BPF_ANY))
 			return -errno;
+		if ((ret = fill_ns_slot(fastfd, ino, mode)))
+			return ret;
 	}
 	for (int i = 0; i < s->plan.naddrs; i++) {
 		struct nst_addr_key k = { .family = s->plan.addrs[i].family };
@@ -204,6 +223,28 @@ static int stop_pending(void)
 				     sigismember(&set, SIGHUP));
 }
 
+/* Give port NETNS:IFINDEX its counters' slot (NST_PORT_SLOT) if no port
+ * has it yet. Its packets counted before (in "ports") stay there: user
+ * space adds both. */
+static void claim_port_slot(struct session *s, uint32_t netns, uint32_t ifindex)
+{
+	int fd = bpf_map__fd(s->skel->maps.port_slots), n = libbpf_num_possible_cpus();
+	uint32_t slot = NST_PORT_SLOT(netns, ifindex);
+
+	if (n <= 0)
+		return;
+	struct nst_port_slot v[n];
+
+	if (bpf_map_lookup_elem(fd, &slot, v) || v[0].netns)
+		return;
+	memset(v, 0, sizeof(v));
+	for (int c = 0; c < n; c++) {
+		v[c].netns = netns;
+		v[c].ifindex = ifindex;
+	}
+	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
+}
+
 static int attach_ports(struct session *s)
 {
 	int ret;
@@ -234,6 +275,8 @@ static int attach_ports(struct session *s)
 				return exit_code_for_errno(ret) == EXIT_NOPRIV ? EXIT_NOPRIV : EXIT_RUNTIME;
 			}
 		}
+		if (ni)
+			claim_port_slot(s, (uint32_t)p->netns, (uint32_t)p->ifindex);
 	}
 	return 0;
 }
@@ -362,6 +405,7 @@ void session_stat_maps(const struct session *s, struct stat_maps *m)
 {
 	m->drops = bpf_map__fd(s->skel->maps.drops);
 	m->ports = bpf_map__fd(s->skel->maps.ports);
+	m->port_slots = bpf_map__fd(s->skel->maps.port_slots);
 	m->resets = bpf_map__fd(s->skel->maps.resets);
 	m->icmp_wire = bpf_map__fd(s->skel->maps.icmp_wire);
 	m->icmp_gen = bpf_map__fd(s->skel->maps.icmp_gen);

@@ -142,6 +142,29 @@ static void read_ports(struct stats *st, int fd, const struct plan *plan)
 	}
 }
 
+/* Plus what the ports with a slot of their own counted there (every port
+ * that ever had one has a row: it was planned when it got it). */
+static void read_port_slots(struct stats *st, int fd)
+{
+	int n = ncpus();
+	struct nst_port_slot vals[n];
+
+	for (int i = 0; fd >= 0 && i < st->nports; i++) {
+		struct port_row *r = &st->ports[i];
+		uint32_t slot = NST_PORT_SLOT(r->k.netns, r->k.ifindex);
+
+		if (bpf_map_lookup_elem(fd, &slot, vals) || vals[0].netns != r->k.netns ||
+		    vals[0].ifindex != r->k.ifindex)
+			continue;
+		for (int c = 0; c < n; c++) {
+			r->rx_packets += vals[c].v[NST_INGRESS].packets;
+			r->rx_bytes += vals[c].v[NST_INGRESS].bytes;
+			r->tx_packets += vals[c].v[NST_EGRESS].packets;
+			r->tx_bytes += vals[c].v[NST_EGRESS].bytes;
+		}
+	}
+}
+
 /* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
  * each ROWSZ-byte row, the count at COUNT_OFF). */
 static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
@@ -224,6 +247,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 
 	read_drops(st, m->drops, dt);
 	read_ports(st, m->ports, plan);
+	read_port_slots(st, m->port_slots);
 	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
 		    sizeof(struct reset_row), offsetof(struct reset_row, count));
 	read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp, &st->nicmp,
