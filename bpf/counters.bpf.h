@@ -127,6 +127,9 @@ static __always_inline void count_u64(void *map, const void *key)
 		*v += 1;
 }
 
+/* A jiffy is 10 ms at most (HZ >= 100): what remains of a quiet time
+ * in ns is at least this many jiffies. */
+#define NS_PER_JIFFY_MAX 10000000ULL
 /* How NETNS is watched (enum nst_ns_mode), 0 when it is not. */
 static __always_inline __u32 ns_mode(__u32 netns)
 {

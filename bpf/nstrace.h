@@ -110,7 +110,7 @@ struct nst_drop_val {
 	__u64 segs;           /* segments they held (GSO) */
 	__u64 bytes;
 	/* BPF's own: on this CPU, no story about this key is due before this
-	 * time (ns), so a storm's drops skip the shared "sampled" map. */
+	 * time (jiffies), so a storm's drops skip the shared "sampled" map. */
 	__u64 quiet_until;
 };
 

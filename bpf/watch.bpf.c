@@ -86,7 +86,7 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	struct nst_sample_key sk = {};
 	__u32 mode, segs, len;
 	int parsed = 0;
-	__u64 now;
+	__u64 now, next;
 
 	k.netns = skb_netns(skb, NULL);
 	mode = ns_mode(k.netns);
@@ -119,28 +119,33 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 		if (f.proto == NST_IPPROTO_TCP && !(f.tcp_flags & NST_TCP_RST))
 			count_reset(NST_EV_RESET_SENT, k.netns, k.ifindex, &f, f.dport, skb);
 	}
-	now = bpf_ktime_get_ns();
 	if (cfg.journey) {
 		if (!parsed)
 			skb_flow(skb, &f);
 		if (flow_wanted(NST_NS_ALL, &f))
-			tell_journey_drop(skb, &k, &f, len, now);
+			tell_journey_drop(skb, &k, &f, len, bpf_ktime_get_ns());
 		return;
 	}
 	/* This CPU knows when the next story can be due: most drops of a
-	 * storm stop here, without a look in the shared "sampled" map. */
-	if (now < v->quiet_until)
+	 * storm stop here, without a look in the shared "sampled" map, and
+	 * on jiffies, a load (bpf_ktime_get_coarse_ns is not for tracing
+	 * programs; bpf_ktime_get_ns reads the clock source). */
+	if (bpf_jiffies64() < v->quiet_until)
 		return;
+	now = bpf_ktime_get_ns();
 	sk.type = NST_EV_DROP;
 	sk.netns = k.netns;
 	sk.ifindex = k.ifindex;
 	sk.reason = k.reason;
 	sk.location = k.location;
-	if (sample_due_next(&sk, now, &v->quiet_until)) {
+	if (sample_due_next(&sk, now, &next)) {
 		if (!parsed)
 			skb_flow(skb, &f);
 		emit(&sk, &f, len, segs, 0, now, skb);
 	}
+	/* In whole jiffies of the longest kind, rounded down: never late,
+	 * but the last 10 ms before the due time ask "sampled" again. */
+	v->quiet_until = bpf_jiffies64() + (next - now) / NS_PER_JIFFY_MAX;
 }
 
 SEC("tp_btf/kfree_skb")
@@ -245,20 +250,27 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir, __u32 ne
 	struct nst_port_val *v;
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u8 proto = l4_proto(ctx, data, end);
+	int look = 0;
 
 	v = port_counter(netns, ctx->ifindex, dir);
 	if (v) {
 		v->packets += 1;
 		v->bytes += ctx->len;
 	}
-	/* Only ICMP (or what cannot be read in place) pays for a closer look. */
-	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || proto == 0xff)
+	/* Headers not in the linear part (a packet socket's TX ring): one
+	 * copy tells whether it is ICMP and whether it is timed. */
+	if (proto == 0xff)
+		look = look_copied(ctx);
+	else if (cfg.latency && lat_wanted(ctx, data, end))
+		look = LOOK_TIME;
+	/* Only ICMP pays for a closer look. */
+	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || (look & LOOK_ICMP))
 		icmp_on_wire(ctx, netns, dir);
 	if (cfg.capture == NST_CAP_ALL)
 		sample_seen(ctx, netns, dir);
 	if (cfg.journey)
 		tell_hop(ctx, netns, dir);
-	if (cfg.latency && lat_wanted(ctx, data, end))
+	if (cfg.latency && (look & LOOK_TIME))
 		time_port(ctx, netns, dir);
 	return TC_ACT_UNSPEC;
 }
