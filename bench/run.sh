@@ -11,7 +11,9 @@
 # red and blue of topologies/bridge.topo built by nstrace itself; nothing
 # is left behind. PAIRS (default 5) and SECS (default 2) set the effort,
 # LC_RUNS (default 5) the start/stop runs; QUICK=1 is a short functional run
-# (PAIRS=1 SECS=1 LC_RUNS=2). Only a run with PAIRS >= 5 writes bench/RESULTS.md;
+# (PAIRS=1 SECS=1 LC_RUNS=2); LOADS="storm trafgen" measures only those
+# loads; COST_ONLY=1 only the per-program cost (see below). Only a run with
+# PAIRS >= 5 over every load writes bench/RESULTS.md;
 # RESULTS_OUT=/path writes any run's report there instead. trafgen sends with
 # --no-sock-mem (host sysctls untouched); kernel.bpf_stats_enabled is set only
 # during the cost passes and restored on exit.
@@ -141,12 +143,11 @@ if [ -n "${COST_ONLY:-}" ]; then
 	exit 0
 fi
 echo "bench: $PAIRS interleaved rounds of ${SECS}s per variant and load" >&2
-measure tcp
-measure udp64
-storm_setup
-measure storm
-storm_teardown
-measure trafgen
+for l in $LOADS; do
+	[ "$l" = storm ] && storm_setup
+	measure "$l"
+	[ "$l" = storm ] && storm_teardown
+done
 TG_WHERE=$(summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .location] | unique | join(\", \")")
 
 # ---- start, stop, first story ----
@@ -176,7 +177,7 @@ echo "bench: took ${BENCH_SECS}s" >&2
 # A full run (PAIRS >= 5) is the record: bench/RESULTS.md (RESULTS_OUT=FILE
 # writes any run's report to FILE instead).
 OUT=${RESULTS_OUT:-}
-[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && OUT=bench/RESULTS.md
+[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && [ "$LOADS" = "tcp udp64 storm trafgen" ] && OUT=bench/RESULTS.md
 if [ -n "$OUT" ]; then
 	{
 		echo "# make bench: $([ "$PAIRS" -ge 5 ] && echo "last full run" || echo "a short run (PAIRS=$PAIRS)")"

@@ -77,13 +77,23 @@ static __always_inline int not_a_packet(struct sk_buff *skb, struct net_device *
 	return family != NST_AF_INET && family != NST_AF_INET6;
 }
 
+/* F from SKB's headers, the first time it is needed (zeroed then, not on
+ * every drop: most drops of a storm never need it). */
+static __always_inline void flow_once(struct sk_buff *skb, struct nst_flow *f, int *parsed)
+{
+	if (*parsed)
+		return;
+	__builtin_memset(f, 0, sizeof(*f));
+	skb_flow(skb, f);
+	*parsed = 1;
+}
+
 static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason)
 {
 	struct net_device *dev = skb->dev;
-	struct nst_flow f = {};
+	struct nst_flow f;
 	struct nst_drop_key k = {};
 	struct nst_drop_val *v, zero = {};
-	struct nst_sample_key sk = {};
 	__u32 mode, segs, len;
 	int parsed = 0;
 	__u64 now, next;
@@ -95,8 +105,7 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	/* Headers only when a filter needs them or a story is due: in a drop
 	 * storm most drops are just counted. */
 	if (mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
-		skb_flow(skb, &f);
-		parsed = 1;
+		flow_once(skb, &f, &parsed);
 		if (!flow_wanted(mode, &f))
 			return;
 	}
@@ -113,15 +122,12 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	v->bytes += len;
 	if (cfg.reset_from_drop &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET)) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		parsed = 1;
+		flow_once(skb, &f, &parsed);
 		if (f.proto == NST_IPPROTO_TCP && !(f.tcp_flags & NST_TCP_RST))
 			count_reset(NST_EV_RESET_SENT, k.netns, k.ifindex, &f, f.dport, skb);
 	}
 	if (cfg.journey) {
-		if (!parsed)
-			skb_flow(skb, &f);
+		flow_once(skb, &f, &parsed);
 		if (flow_wanted(NST_NS_ALL, &f))
 			tell_journey_drop(skb, &k, &f, len, bpf_ktime_get_ns());
 		return;
@@ -133,15 +139,15 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	if (bpf_jiffies64() < v->quiet_until)
 		return;
 	now = bpf_ktime_get_ns();
-	sk.type = NST_EV_DROP;
-	sk.netns = k.netns;
-	sk.ifindex = k.ifindex;
-	sk.reason = k.reason;
-	sk.location = k.location;
-	if (sample_due_next(&sk, now, &next)) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		emit(&sk, &f, len, segs, 0, now, skb);
+	{
+		struct nst_sample_key sk = { .type = NST_EV_DROP, .netns = k.netns,
+					     .ifindex = k.ifindex, .reason = k.reason,
+					     .location = k.location };
+
+		if (sample_due_next(&sk, now, &next)) {
+			flow_once(skb, &f, &parsed);
+			emit(&sk, &f, len, segs, 0, now, skb);
+		}
 	}
 	/* In whole jiffies of the longest kind, rounded down: never late,
 	 * but the last 10 ms before the due time ask "sampled" again. */
