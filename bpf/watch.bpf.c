@@ -78,17 +78,33 @@ static __always_inline int not_a_packet(struct sk_buff *skb, struct net_device *
 }
 
 /* F from SKB's headers, the first time it is needed (zeroed then, not on
- * every drop: most drops of a storm never need it). */
-static __always_inline void flow_once(struct sk_buff *skb, struct nst_flow *f, int *parsed)
+ * every drop: most drops of a storm never need it). CAST: see skb_flow_k. */
+static __always_inline void flow_once(struct sk_buff *skb, struct nst_flow *f, int *parsed,
+				      int cast)
 {
 	if (*parsed)
 		return;
 	__builtin_memset(f, 0, sizeof(*f));
-	skb_flow(skb, f);
+	skb_flow_k(skb, f, cast);
 	*parsed = 1;
 }
 
-static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason)
+/* skb_segs without a helper call: the shared info cast to its type, read
+ * with plain (fault-safe) loads. bpf_probe_read_kernel costs most of a
+ * storm's kfree_skb otherwise (copy_from_kernel_nofault and its checks). */
+static __always_inline __u32 skb_segs_cast(const struct sk_buff *skb)
+{
+	struct skb_shared_info *sh = bpf_rdonly_cast(skb->head + skb->end,
+						     bpf_core_type_id_kernel(struct skb_shared_info));
+	__u16 segs;
+
+	if (!sh->gso_size)
+		return 1;
+	segs = sh->gso_segs;
+	return segs ? segs : 1;
+}
+
+static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason, int cast)
 {
 	struct net_device *dev = skb->dev;
 	struct nst_flow f;
@@ -105,14 +121,14 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	/* Headers only when a filter needs them or a story is due: in a drop
 	 * storm most drops are just counted. */
 	if (mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
-		flow_once(skb, &f, &parsed);
+		flow_once(skb, &f, &parsed, cast);
 		if (!flow_wanted(mode, &f))
 			return;
 	}
 	k.ifindex = dev ? dev->ifindex : 0;
 	k.reason = reason;
 	k.location = (__u64)location;
-	segs = skb_segs(skb);
+	segs = cast ? skb_segs_cast(skb) : skb_segs(skb);
 	len = skb->len;
 	v = counter(&drops, &k, &zero);
 	if (!v)
@@ -122,12 +138,12 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	v->bytes += len;
 	if (cfg.reset_from_drop &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET)) {
-		flow_once(skb, &f, &parsed);
+		flow_once(skb, &f, &parsed, cast);
 		if (f.proto == NST_IPPROTO_TCP && !(f.tcp_flags & NST_TCP_RST))
 			count_reset(NST_EV_RESET_SENT, k.netns, k.ifindex, &f, f.dport, skb);
 	}
 	if (cfg.journey) {
-		flow_once(skb, &f, &parsed);
+		flow_once(skb, &f, &parsed, cast);
 		if (flow_wanted(NST_NS_ALL, &f))
 			tell_journey_drop(skb, &k, &f, len, bpf_ktime_get_ns());
 		return;
@@ -145,7 +161,7 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 					     .location = k.location };
 
 		if (sample_due_next(&sk, now, &next)) {
-			flow_once(skb, &f, &parsed);
+			flow_once(skb, &f, &parsed, cast);
 			emit(&sk, &f, len, segs, 0, now, skb);
 		}
 	}
@@ -155,10 +171,19 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 }
 
 SEC("tp_btf/kfree_skb")
+int BPF_PROG(watch_kfree_skb_kctx, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	on_drop(skb, location, reason, 1);
+	return 0;
+}
+
+/* 5.17-6.1: the reason, but no bpf_rdonly_cast. */
+SEC("tp_btf/kfree_skb")
 int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)
 {
-	on_drop(skb, location, reason);
+	on_drop(skb, location, reason, 0);
 	return 0;
 }
 
@@ -166,7 +191,7 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(watch_kfree_skb_noreason, struct sk_buff *skb, void *location)
 {
-	on_drop(skb, location, NST_REASON_NONE);
+	on_drop(skb, location, NST_REASON_NONE, 0);
 	return 0;
 }
 
