@@ -27,6 +27,14 @@ struct {
 	__type(value, __u64);
 } netns_fast SEC(".maps");
 
+/* watched_addrs' first test (see NST_ADDR_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NST_ADDR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_addr_slot);
+} addr_fast SEC(".maps");
+
 /* Port counters by slot (see NST_PORT_SLOT); "ports" has the others. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -164,8 +172,21 @@ static __always_inline struct nst_port_val *port_counter(__u32 netns, __u32 ifin
 static __always_inline int addr_watched(__u32 family, const __u8 *addr)
 {
 	struct nst_addr_key k = { .family = family };
+	struct nst_addr_slot *e;
+	__u32 w[4], slot;
 
-	__builtin_memcpy(k.addr, addr, 16);
+	__builtin_memcpy(w, addr, 16);
+	slot = NST_ADDR_SLOT(family, w[0], w[1], w[2], w[3]);
+	e = bpf_map_lookup_elem(&addr_fast, &slot);
+	if (!e || e->state == NST_ADDR_FREE)
+		return 0;
+	if (e->state == NST_ADDR_OWN) {
+		const __u32 *o = (const __u32 *)e->k.addr;
+
+		return e->k.family == family && o[0] == w[0] && o[1] == w[1] && o[2] == w[2] &&
+		       o[3] == w[3];
+	}
+	__builtin_memcpy(k.addr, w, 16);
 	return bpf_map_lookup_elem(&watched_addrs, &k) != NULL;
 }
 

@@ -177,6 +177,20 @@ struct nst_addr_key {
 	__u8 addr[16];
 };
 
+/* The watched-address filter's first test (namespaces watched by
+ * address), like NST_NS_SLOT: slot NST_ADDR_SLOT(key) of "addr_fast" holds
+ * the one watched address there (NST_ADDR_OWN), or says several share it
+ * (NST_ADDR_ASK: "watched_addrs" decides); an owned slot keeps its key. */
+#define NST_ADDR_SLOTS 256
+#define NST_ADDR_SLOT(fam, w0, w1, w2, w3) \
+	((((__u32)(fam) ^ (__u32)(w0) ^ (__u32)(w1) * 0x85ebca6bU ^ (__u32)(w2) * 0xc2b2ae35U ^ \
+	   (__u32)(w3) * 0x27d4eb2fU) * 0x9e3779b1U) >> 24)
+enum nst_addr_state { NST_ADDR_FREE = 0, NST_ADDR_OWN = 1, NST_ADDR_ASK = 2 };
+struct nst_addr_slot {
+	struct nst_addr_key k;
+	__u32 state;          /* enum nst_addr_state */
+};
+
 /* ICMP frag-needed (v4 3/4) or Packet Too Big (v6 2/0) seen on a port,
  * with the MTU it carries and the packet it refers to. */
 struct nst_icmp_key {

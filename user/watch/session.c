@@ -174,12 +174,34 @@ static int fill_ns_slot(int fd, uint32_t ino, uint32_t mode)
 	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY) ? -errno : 0;
 }
 
+/* addr_fast's slot for K (see NST_ADDR_SLOT), after watched_addrs has
+ * it: K's own when free, else shared; an owned slot's key stays (only its
+ * state changes), so a program reading it meanwhile never sees half a key. */
+static int fill_addr_slot(int fd, const struct nst_addr_key *k)
+{
+	struct nst_addr_slot e;
+	uint32_t w[4], slot;
+
+	memcpy(w, k->addr, 16);
+	slot = NST_ADDR_SLOT(k->family, w[0], w[1], w[2], w[3]);
+	if (bpf_map_lookup_elem(fd, &slot, &e))
+		return -errno;
+	if (e.state == NST_ADDR_ASK || (e.state == NST_ADDR_OWN && !memcmp(&e.k, k, sizeof(*k))))
+		return 0;
+	if (e.state == NST_ADDR_OWN)
+		e.state = NST_ADDR_ASK;
+	else
+		e = (struct nst_addr_slot){ .k = *k, .state = NST_ADDR_OWN };
+	return bpf_map_update_elem(fd, &slot, &e, BPF_ANY) ? -errno : 0;
+}
+
 /* The namespaces to filter on and the targets' addresses. */
 static int fill_maps(struct session *s)
 {
 	int nsfd = bpf_map__fd(s->skel->maps.netns_mode);
 	int fastfd = bpf_map__fd(s->skel->maps.netns_fast);
 	int afd = bpf_map__fd(s->skel->maps.watched_addrs);
+	int addrfastfd = bpf_map__fd(s->skel->maps.addr_fast);
 	unsigned char one = 1;
 	int ret;
 
@@ -197,6 +219,8 @@ static int fill_maps(struct session *s)
 		memcpy(k.addr, s->plan.addrs[i].a, 16);
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
 			return -errno;
+		if ((ret = fill_addr_slot(addrfastfd, &k)))
+			return ret;
 	}
 	return fill_latency_maps(s);
 }
