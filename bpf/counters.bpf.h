@@ -27,6 +27,14 @@ struct {
 	__type(value, __u64);
 } netns_fast SEC(".maps");
 
+/* Drop counters by slot, per CPU (see NST_DROP_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_DROP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_drop_slot);
+} drop_slots SEC(".maps");
+
 /* watched_addrs' first test (see NST_ADDR_SLOT). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -153,6 +161,25 @@ static __always_inline __u32 ns_mode(__u32 netns)
 		return 0;
 	mode = bpf_map_lookup_elem(&netns_mode, &netns);
 	return mode ? *mode : 0;
+}
+
+/* The counters of drop key K on this CPU: its slot if this CPU gave it
+ * one (or does now: the slot is free), else in "drops". */
+static __always_inline struct nst_drop_val *drop_counter(const struct nst_drop_key *k,
+							 const struct nst_drop_val *zero)
+{
+	__u32 slot = NST_DROP_SLOT(k->netns, k->ifindex, k->reason, k->location);
+	struct nst_drop_slot *s = bpf_map_lookup_elem(&drop_slots, &slot);
+
+	if (!s)
+		return counter(&drops, k, zero);
+	if (s->k.location == k->location && s->k.netns == k->netns &&
+	    s->k.ifindex == k->ifindex && s->k.reason == k->reason)
+		return &s->v;
+	if (s->k.location || !counter(&drops, k, zero))
+		return counter(&drops, k, zero);
+	s->k = *k;
+	return &s->v;
 }
 
 /* The counters of port NETNS:IFINDEX in direction DIR: its own slot if it

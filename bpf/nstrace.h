@@ -114,6 +114,20 @@ struct nst_drop_val {
 	__u64 quiet_until;
 };
 
+/* A drop key's counters on one CPU, without hashing: slot
+ * NST_DROP_SLOT(key) of the per-CPU array "drop_slots" holds the first key
+ * that CPU counted there, written once and after "drops" has the key (with
+ * zeros); the other keys count in "drops". User space adds to each key of
+ * "drops" the slots that hold it. A key's location is never 0: a free slot. */
+#define NST_DROP_SLOTS 256
+#define NST_DROP_SLOT(netns, ifindex, reason, loc) \
+	((((__u32)(netns) ^ (__u32)(ifindex) * 0x85ebca6bU ^ (__u32)(reason) * 0xc2b2ae35U ^ \
+	   (__u32)(loc) * 0x27d4eb2fU ^ (__u32)((__u64)(loc) >> 32)) * 0x9e3779b1U) >> 24)
+struct nst_drop_slot {
+	struct nst_drop_key k;
+	struct nst_drop_val v;
+};
+
 struct nst_port_key {
 	__u32 netns;
 	__u32 ifindex;

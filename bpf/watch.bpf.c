@@ -130,7 +130,7 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	k.location = (__u64)location;
 	segs = cast ? skb_segs_cast(skb) : skb_segs(skb);
 	len = skb->len;
-	v = counter(&drops, &k, &zero);
+	v = drop_counter(&k, &zero);
 	if (!v)
 		return;
 	v->packets += 1;

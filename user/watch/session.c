@@ -428,6 +428,7 @@ void session_stop(struct session *s)
 void session_stat_maps(const struct session *s, struct stat_maps *m)
 {
 	m->drops = bpf_map__fd(s->skel->maps.drops);
+	m->drop_slots = bpf_map__fd(s->skel->maps.drop_slots);
 	m->ports = bpf_map__fd(s->skel->maps.ports);
 	m->port_slots = bpf_map__fd(s->skel->maps.port_slots);
 	m->resets = bpf_map__fd(s->skel->maps.resets);

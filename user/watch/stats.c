@@ -81,7 +81,26 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-static void read_drops(struct stats *st, int fd, double dt)
+/* Plus what the CPUs that gave key K a slot counted there (a slot read
+ * while its key is being written does not match: counted next time). */
+static void add_drop_slots(int fd, const struct nst_drop_key *k, struct drop_row *r)
+{
+	int n = ncpus();
+	uint32_t slot = NST_DROP_SLOT(k->netns, k->ifindex, k->reason, k->location);
+	struct nst_drop_slot vals[n];
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &slot, vals))
+		return;
+	for (int c = 0; c < n; c++) {
+		if (memcmp(&vals[c].k, k, sizeof(*k)))
+			continue;
+		r->packets += vals[c].v.packets;
+		r->segs += vals[c].v.segs;
+		r->bytes += vals[c].v.bytes;
+	}
+}
+
+static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
 {
 	int n = ncpus();
 	struct nst_drop_key key, next, *prev = NULL;
@@ -100,6 +119,7 @@ static void read_drops(struct stats *st, int fd, double dt)
 			r->segs += vals[c].segs;
 			r->bytes += vals[c].bytes;
 		}
+		add_drop_slots(slots_fd, &key, r);
 		if (dt > 0) {
 			r->rate = (r->packets - r->prev_packets) / dt;
 			r->prev_packets = r->packets;
@@ -245,7 +265,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 {
 	double now = watch_now(), dt = now - st->last_refresh;
 
-	read_drops(st, m->drops, dt);
+	read_drops(st, m->drops, m->drop_slots, dt);
 	read_ports(st, m->ports, plan);
 	read_port_slots(st, m->port_slots);
 	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
