@@ -137,7 +137,7 @@ if [ -n "${COST_ONLY:-}" ]; then
 	cost_table
 	for l in storm trafgen; do
 		for v in $COST_VARIANTS; do
-			[ -n "${EXACT[$l.$v]:-}" ] && echo "- $l: $(exact_line "$l" "$v" counted witness)"
+			[ -n "${EXACT[$l.$v]:-}" ] && echo "- $l: $(exact_line "$l" "$v" drops "the witness")"
 		done
 	done
 	exit 0

@@ -176,8 +176,10 @@ static __always_inline struct nst_drop_val *drop_counter(const struct nst_drop_k
 	if (s->k.location == k->location && s->k.netns == k->netns &&
 	    s->k.ifindex == k->ifindex && s->k.reason == k->reason)
 		return &s->v;
-	if (s->k.location || !counter(&drops, k, zero))
+	if (s->k.location)
 		return counter(&drops, k, zero);
+	if (!counter(&drops, k, zero))   /* user space finds the slot from there */
+		return NULL;
 	s->k = *k;
 	return &s->v;
 }

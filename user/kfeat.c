@@ -105,8 +105,8 @@ static int caps(const struct kfeat *k, struct cap *c)
 		"clsact filters, tcx links where another program runs first",
 		"clsact filters only, so a tc filter before ours can hide packets",
 		"no tcx links before 6.6" };
-	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx",
-		"namespace of a port read with bpf_probe_read_kernel, slower",
+	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx, bpf_rdonly_cast",
+		"a port's namespace, a drop's segments and headers read with bpf_probe_read_kernel, slower",
 		"no bpf_cast_to_kern_ctx before 6.2" };
 	c[n++] = (struct cap){ "reasons", k->drop_reason, "kfree_skb with the drop reason",
 		"freeing function only, no reason", "kfree_skb has no reason before 5.17" };
