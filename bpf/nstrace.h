@@ -114,11 +114,11 @@ struct nst_drop_val {
 	__u64 quiet_until;
 };
 
-/* A drop key's counters on one CPU, without hashing: slot
+/* A drop key's counters on one CPU, without hashing or allocating: slot
  * NST_DROP_SLOT(key) of the per-CPU array "drop_slots" holds the first key
- * that CPU counted there, written once and after "drops" has the key (with
- * zeros); the other keys count in "drops". User space adds to each key of
- * "drops" the slots that hold it. A key's location is never 0: a free slot. */
+ * that CPU counted there (written once); the other keys count in "drops".
+ * User space reads every slot and adds each CPU's key to its row. A key's
+ * location is never 0: 0 is a free slot. */
 #define NST_DROP_SLOTS 256
 #define NST_DROP_SLOT(netns, ifindex, reason, loc) \
 	((((__u32)(netns) ^ (__u32)(ifindex) * 0x85ebca6bU ^ (__u32)(reason) * 0xc2b2ae35U ^ \

@@ -81,22 +81,27 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-/* Plus what the CPUs that gave key K a slot counted there (a slot read
- * while its key is being written does not match: counted next time). */
-static void add_drop_slots(int fd, const struct nst_drop_key *k, struct drop_row *r)
+/* Plus the keys the CPUs gave a slot (see NST_DROP_SLOT), whether or not
+ * "drops" has them. Each slot is read twice: a CPU's key counts when both
+ * reads agree (a key being written meanwhile is counted at the next read). */
+static void read_drop_slots(struct stats *st, int fd)
 {
 	int n = ncpus();
-	uint32_t slot = NST_DROP_SLOT(k->netns, k->ifindex, k->reason, k->location);
-	struct nst_drop_slot vals[n];
+	struct nst_drop_slot a[n], b[n];
 
-	if (fd < 0 || bpf_map_lookup_elem(fd, &slot, vals))
-		return;
-	for (int c = 0; c < n; c++) {
-		if (memcmp(&vals[c].k, k, sizeof(*k)))
+	for (uint32_t slot = 0; fd >= 0 && slot < NST_DROP_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, a) || bpf_map_lookup_elem(fd, &slot, b))
 			continue;
-		r->packets += vals[c].v.packets;
-		r->segs += vals[c].v.segs;
-		r->bytes += vals[c].v.bytes;
+		for (int c = 0; c < n; c++) {
+			struct drop_row *r;
+
+			if (!b[c].k.location || memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) ||
+			    !(r = drop_row(st, &b[c].k)))
+				continue;
+			r->packets += b[c].v.packets;
+			r->segs += b[c].v.segs;
+			r->bytes += b[c].v.bytes;
+		}
 	}
 }
 
@@ -106,6 +111,8 @@ static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
 	struct nst_drop_key key, next, *prev = NULL;
 	struct nst_drop_val vals[n];
 
+	for (int i = 0; i < st->ndrops; i++)
+		st->drops[i].packets = st->drops[i].segs = st->drops[i].bytes = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
 
@@ -113,17 +120,18 @@ static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
-		r->packets = r->segs = r->bytes = 0;
 		for (int c = 0; c < n; c++) {
 			r->packets += vals[c].packets;
 			r->segs += vals[c].segs;
 			r->bytes += vals[c].bytes;
 		}
-		add_drop_slots(slots_fd, &key, r);
-		if (dt > 0) {
-			r->rate = (r->packets - r->prev_packets) / dt;
-			r->prev_packets = r->packets;
-		}
+	}
+	read_drop_slots(st, slots_fd);
+	for (int i = 0; dt > 0 && i < st->ndrops; i++) {
+		struct drop_row *r = &st->drops[i];
+
+		r->rate = (r->packets - r->prev_packets) / dt;
+		r->prev_packets = r->packets;
 	}
 }
 
