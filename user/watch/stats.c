@@ -81,12 +81,38 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-static void read_drops(struct stats *st, int fd, double dt)
+/* Plus the keys the CPUs gave a slot (see NST_DROP_SLOT), whether or not
+ * "drops" has them. Each slot is read twice: a CPU's key counts when both
+ * reads agree (a key being written meanwhile is counted at the next read). */
+static void read_drop_slots(struct stats *st, int fd)
+{
+	int n = ncpus();
+	struct nst_drop_slot a[n], b[n];
+
+	for (uint32_t slot = 0; fd >= 0 && slot < NST_DROP_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, a) || bpf_map_lookup_elem(fd, &slot, b))
+			continue;
+		for (int c = 0; c < n; c++) {
+			struct drop_row *r;
+
+			if (!b[c].k.location || memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) ||
+			    !(r = drop_row(st, &b[c].k)))
+				continue;
+			r->packets += b[c].v.packets;
+			r->segs += b[c].v.segs;
+			r->bytes += b[c].v.bytes;
+		}
+	}
+}
+
+static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
 {
 	int n = ncpus();
 	struct nst_drop_key key, next, *prev = NULL;
 	struct nst_drop_val vals[n];
 
+	for (int i = 0; i < st->ndrops; i++)
+		st->drops[i].packets = st->drops[i].segs = st->drops[i].bytes = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
 
@@ -94,16 +120,18 @@ static void read_drops(struct stats *st, int fd, double dt)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
-		r->packets = r->segs = r->bytes = 0;
 		for (int c = 0; c < n; c++) {
 			r->packets += vals[c].packets;
 			r->segs += vals[c].segs;
 			r->bytes += vals[c].bytes;
 		}
-		if (dt > 0) {
-			r->rate = (r->packets - r->prev_packets) / dt;
-			r->prev_packets = r->packets;
-		}
+	}
+	read_drop_slots(st, slots_fd);
+	for (int i = 0; dt > 0 && i < st->ndrops; i++) {
+		struct drop_row *r = &st->drops[i];
+
+		r->rate = (r->packets - r->prev_packets) / dt;
+		r->prev_packets = r->packets;
 	}
 }
 
@@ -138,6 +166,29 @@ static void read_ports(struct stats *st, int fd, const struct plan *plan)
 		} else {
 			r->tx_packets = p;
 			r->tx_bytes = b;
+		}
+	}
+}
+
+/* Plus what the ports with a slot of their own counted there (every port
+ * that ever had one has a row: it was planned when it got it). */
+static void read_port_slots(struct stats *st, int fd)
+{
+	int n = ncpus();
+	struct nst_port_slot vals[n];
+
+	for (int i = 0; fd >= 0 && i < st->nports; i++) {
+		struct port_row *r = &st->ports[i];
+		uint32_t slot = NST_PORT_SLOT(r->k.netns, r->k.ifindex);
+
+		if (bpf_map_lookup_elem(fd, &slot, vals) || vals[0].netns != r->k.netns ||
+		    vals[0].ifindex != r->k.ifindex)
+			continue;
+		for (int c = 0; c < n; c++) {
+			r->rx_packets += vals[c].v[NST_INGRESS].packets;
+			r->rx_bytes += vals[c].v[NST_INGRESS].bytes;
+			r->tx_packets += vals[c].v[NST_EGRESS].packets;
+			r->tx_bytes += vals[c].v[NST_EGRESS].bytes;
 		}
 	}
 }
@@ -222,8 +273,9 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 {
 	double now = watch_now(), dt = now - st->last_refresh;
 
-	read_drops(st, m->drops, dt);
+	read_drops(st, m->drops, m->drop_slots, dt);
 	read_ports(st, m->ports, plan);
+	read_port_slots(st, m->port_slots);
 	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
 		    sizeof(struct reset_row), offsetof(struct reset_row, count));
 	read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp, &st->nicmp,

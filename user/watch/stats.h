@@ -8,7 +8,7 @@
 
 /* The counter maps' fds. */
 struct stat_maps {
-	int drops, ports, resets, icmp_wire, icmp_gen, hop_hist, pair_hist, stats;
+	int drops, drop_slots, ports, port_slots, resets, icmp_wire, icmp_gen, hop_hist, pair_hist, stats;
 };
 
 /* Read every map (histograms only when LATENCY); every planned port gets
