@@ -24,11 +24,16 @@ filters() {   # our tc filters on every port of the topology, and tc/tcx entries
 settle() {   # the kernel frees a dead process's links a moment later
 	for i in $(seq 40); do [ "$(ours)" = 0 ] && return; sleep 0.05; done
 }
-kill_at() {   # SECONDS|lease ARGS...: start watch, SIGKILL it after SECONDS or once its lease exists
-	"$NST" watch "${@:2}" --lines -q --duration 60 >/dev/null 2>&1 &
+kill_at() {   # SECONDS|lease|ready ARGS...: start watch, SIGKILL it after SECONDS,
+	      # once its lease exists, or half a second into streaming
+	rm -f "$TMP/kill.ready"
+	"$NST" watch "${@:2}" --lines -q --duration 60 --ready-file "$TMP/kill.ready" >/dev/null 2>&1 &
 	local p=$! i
 	if [ "$1" = lease ]; then   # attach has begun: the lease is written before the first filter
 		for i in $(seq 3000); do ls /run/nstrace/watch-*.lease >/dev/null 2>&1 && break; sleep 0.01; done
+	elif [ "$1" = ready ]; then   # streaming (emulated kernels take seconds to get there)
+		for i in $(seq 600); do [ -e "$TMP/kill.ready" ] && break; sleep 0.1; done
+		sleep 0.5
 	else
 		sleep "$1"
 	fi
@@ -56,14 +61,14 @@ settle
 eq attach_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
 # 2. tcx, killed while streaming.
-kill_at 2.5 "${P}k1" --tcx $ONLY
+kill_at ready "${P}k1" --tcx $ONLY
 undo_if_clsact
 settle
 eq streaming_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
 # 3. clsact (the default), killed while streaming: filters stay until the
 #    lease is undone.
-kill_at 1.5 "${P}k1"
+kill_at ready "${P}k1"
 n=$(for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${P}"); do
 	tc filter show dev "$l" ingress; tc filter show dev "$l" egress; done | grep -c 'handle 0x4e53 watch_tc')
 n=$((n + $(for ns in $(ip netns list | awk '{print $1}' | grep "^$P"); do

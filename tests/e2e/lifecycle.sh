@@ -37,11 +37,13 @@ WPID=$(pgrep -f -n "ready-file $TMP/pipe.ready")
 # not before ip netns exec has started a shell.
 ip netns exec "$R" bash -c 'echo x >/dev/udp/10.0.0.2/9' 2>/dev/null
 t0=$(now_ms)
-for i in $(seq 40); do grep -q '"reason":"NO_SOCKET"' "$TMP/pipe" && break; sleep 0.025; done
+# Arriving while watch runs is the behaviour (the time is make bench's
+# first-story figure): a generous second, for a loaded machine.
+for i in $(seq 100); do grep -q '"reason":"NO_SOCKET"' "$TMP/pipe" && break; sleep 0.025; done
 got=$(grep -m1 '"reason":"NO_SOCKET"' "$TMP/pipe" | cut -d' ' -f1)
 alive=$(kill -0 "$WPID" 2>/dev/null && echo running || echo gone)
 kill -INT "$WPID" 2>/dev/null
-if [ -n "$got" ] && [ $((got - t0)) -le 300 ] && [ "$alive" = running ]; then
+if [ -n "$got" ] && [ $((got - t0)) -le 1000 ] && [ "$alive" = running ]; then
 	pass pipe/drop_read_live
 else
 	fail pipe/drop_read_live "drop object after $((${got:-0} - t0)) ms, watch $alive"; detail <"$TMP/pipe.err"
