@@ -353,7 +353,16 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
 	s = bpf_map_lookup_elem(&stamps, &k);
 	if (s && now - s->ts < (dir == NST_INGRESS ? STAMP_MAX_NS : STAMP_MAX_NS_INSIDE)) {
-		hop_add(s, netns, ctx->ifindex, dir, now);
+		/* A frame a bridge floods (group destination MAC) leaves by
+		 * every port: one hop "ingress port > flooded" (to ifindex 0),
+		 * not one per pair of ports, so N ports make N keys, not N². */
+		__u8 *eth = (void *)(long)ctx->data;
+		__u32 to = ctx->ifindex;
+
+		if (dir == NST_EGRESS && (void *)(eth + 1) <= (void *)(long)ctx->data_end &&
+		    (eth[0] & 1))
+			to = 0;
+		hop_add(s, netns, to, dir, now);
 		st.first_ts = s->first_ts;
 		st.first_netns = s->first_netns;
 	} else {

@@ -83,6 +83,12 @@ struct lat_row {
 	struct nst_hist h;         /* summed over CPUs */
 };
 
+/* The counter maps, for saying which one is full (names as in bpf/). */
+enum stat_map { SM_DROPS, SM_PORTS, SM_RESETS, SM_ICMP_WIRE, SM_ICMP_GEN, SM_HOP_HIST,
+		SM_PAIR_HIST, STAT_MAPS };
+extern const char *const stat_map_names[STAT_MAPS];
+extern const char *const stat_map_what[STAT_MAPS];
+
 /* The exact numbers, and the orders the tables show them in. Rows keep
  * the order they were first seen in (JSON and metrics list them so);
  * the *_order arrays index them by what needs attention first. */
@@ -104,6 +110,7 @@ struct stats {
 	int *drop_order;           /* real drops before benign ones, then by count */
 	int *hop_order, *pair_order;   /* busiest first */
 	uint64_t rb_full, map_full;
+	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
 	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
 	uint64_t stories;          /* events read from the ring buffer */
 	uint64_t untold;           /* of those, benign drops not printed */

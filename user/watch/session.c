@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "kfeat.h"
 #include "log.h"
+#include "mapsize.h"
 #include "reasons.h"
 #include "session.h"
 #include "tags.h"
@@ -105,6 +106,10 @@ static int load(struct session *s)
 		return EXIT_RUNTIME;
 	}
 	configure(s->skel, s->o);
+	if ((ret = mapsize_apply(s->skel, &s->plan, &s->lt))) {
+		fprintf(stderr, "nstrace watch: cannot size the BPF maps: %s\n", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
 	ret = watch_bpf__load(s->skel);
 	if (ret) {
 		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
@@ -179,6 +184,7 @@ static int fill_maps(struct session *s)
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
 			return -errno;
 	}
+	mapsize_prune(s->skel, &s->plan, &s->lt);
 	return fill_latency_maps(s);
 }
 
@@ -258,13 +264,10 @@ static void monitor_plan(struct session *s)
 	}
 }
 
-/* Discover, plan, learn the names, fill the maps, attach what is new,
- * follow it. Earlier attachments stay (tcx links of deleted devices go
- * with them). */
-int session_plan(struct session *s)
+/* Discover and plan (before the programs load: the maps are sized from
+ * the plan). */
+static int plan_now(struct session *s)
 {
-	int ret;
-
 	live_free(&s->lt);
 	netns_list_free(&s->nl);
 	plan_free(&s->plan);
@@ -274,6 +277,15 @@ int session_plan(struct session *s)
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+/* Learn the names, fill the maps, attach what is new, follow it. Earlier
+ * attachments stay (tcx links of deleted devices go with them). */
+static int apply_plan(struct session *s)
+{
+	int ret;
+
 	names_learn(&s->names);
 	if ((ret = fill_maps(s))) {
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
@@ -284,6 +296,22 @@ int session_plan(struct session *s)
 	monitor_plan(s);
 	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
 	return 0;
+}
+
+/* Discover, plan, and apply the plan. */
+int session_plan(struct session *s)
+{
+	char maps[256];
+	int ret = plan_now(s);
+
+	if (ret)
+		return ret;
+	if (!s->outgrown_told && mapsize_outgrown(s->skel, &s->plan, &s->lt, maps, sizeof(maps))) {
+		pr_warn("the host outgrew the BPF maps sized at start (%s): counts may be lost "
+			"from now on (said in the summary); restart watch to size them afresh\n", maps);
+		s->outgrown_told = 1;
+	}
+	return apply_plan(s);
 }
 
 /* For detaching clsact filters at exit: the fds were let go of. */
@@ -303,6 +331,13 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 	if ((ret = read_btf(s->o)))
 		return ret;
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	s->starting = 1;
+	ret = plan_now(s);
+	s->starting = 0;
+	if (ret)
+		return ret;
+	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
+		 s->plan.nports);
 	if ((ret = load(s)))
 		goto out_programs;
 	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
@@ -320,11 +355,11 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 		goto out_ring;
 	}
 	s->starting = 1;
-	ret = session_plan(s);
+	ret = apply_plan(s);
 	s->starting = 0;
 	if (ret)
 		goto out_ports;
-	pr_debug("%.1f ms: topology discovered, %d ports planned and attached\n",
+	pr_debug("%.1f ms: %d ports attached\n",
 		 (watch_now() - t0) * 1e3, s->plan.nports);
 	return 0;
 
@@ -368,4 +403,11 @@ void session_stat_maps(const struct session *s, struct stat_maps *m)
 	m->hop_hist = bpf_map__fd(s->skel->maps.hop_hist);
 	m->pair_hist = bpf_map__fd(s->skel->maps.pair_hist);
 	m->stats = bpf_map__fd(s->skel->maps.stats);
+	m->max[SM_DROPS] = bpf_map__max_entries(s->skel->maps.drops);
+	m->max[SM_PORTS] = bpf_map__max_entries(s->skel->maps.ports);
+	m->max[SM_RESETS] = bpf_map__max_entries(s->skel->maps.resets);
+	m->max[SM_ICMP_WIRE] = bpf_map__max_entries(s->skel->maps.icmp_wire);
+	m->max[SM_ICMP_GEN] = bpf_map__max_entries(s->skel->maps.icmp_gen);
+	m->max[SM_HOP_HIST] = bpf_map__max_entries(s->skel->maps.hop_hist);
+	m->max[SM_PAIR_HIST] = bpf_map__max_entries(s->skel->maps.pair_hist);
 }

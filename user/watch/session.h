@@ -43,6 +43,7 @@ struct session {
 	int starting;              /* in session_start: a stop signal ends attaching */
 	int stopped;               /* a stop signal came while attaching */
 	int nattached;             /* ports attached when it came */
+	int outgrown_told;         /* the host outgrew the maps: said once */
 };
 
 /* Before anything else: the session's defaults. */

@@ -18,6 +18,14 @@ double watch_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+const char *const stat_map_names[STAT_MAPS] = {
+	"drops", "ports", "resets", "icmp_wire", "icmp_gen", "hop_hist", "pair_hist",
+};
+const char *const stat_map_what[STAT_MAPS] = {
+	"drops", "port packets", "resets", "ICMP seen on ports", "ICMP generated",
+	"latency by hop", "latency between namespaces",
+};
+
 static int ncpus(void)
 {
 	static int n;
@@ -81,8 +89,9 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-static void read_drops(struct stats *st, int fd, double dt)
+static uint32_t read_drops(struct stats *st, int fd, double dt)
 {
+	uint32_t used = 0;
 	int n = ncpus();
 	struct nst_drop_key key, next, *prev = NULL;
 	struct nst_drop_val vals[n];
@@ -92,6 +101,7 @@ static void read_drops(struct stats *st, int fd, double dt)
 
 		key = next;
 		prev = &key;
+		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
 		r->packets = r->segs = r->bytes = 0;
@@ -105,10 +115,12 @@ static void read_drops(struct stats *st, int fd, double dt)
 			r->prev_packets = r->packets;
 		}
 	}
+	return used;
 }
 
-static void read_ports(struct stats *st, int fd, const struct plan *plan)
+static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 {
+	uint32_t used = 0;
 	int n = ncpus();
 	struct nst_port_key key, next, *prev = NULL;
 	struct nst_port_val vals[n];
@@ -125,6 +137,7 @@ static void read_ports(struct stats *st, int fd, const struct plan *plan)
 
 		key = next;
 		prev = &key;
+		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) ||
 		    !(r = port_row(st, key.netns, key.ifindex)))
 			continue;
@@ -140,13 +153,15 @@ static void read_ports(struct stats *st, int fd, const struct plan *plan)
 			r->tx_bytes = b;
 		}
 	}
+	return used;
 }
 
 /* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
  * each ROWSZ-byte row, the count at COUNT_OFF). */
-static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
-			size_t count_off)
+static uint32_t read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
+			    size_t count_off)
 {
+	uint32_t used = 0;
 	int n = ncpus();
 	unsigned char key[128], next[128];
 	uint64_t vals[n];
@@ -158,6 +173,7 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 
 		memcpy(key, next, ksz);
 		prev = key;
+		used++;
 		if (bpf_map_lookup_elem(fd, key, vals))
 			continue;
 		for (int c = 0; c < n; c++)
@@ -166,23 +182,26 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 		if (row)
 			memcpy(row + count_off, &sum, sizeof(sum));
 	}
+	return used;
 }
 
 /* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. */
-static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
+static uint32_t read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
 {
 	int n = ncpus();
 	unsigned char key[64], next[64];
 	struct nst_hist *vals = calloc(n, sizeof(*vals));
 	void *prev = NULL;
+	uint32_t used = 0;
 
 	if (!vals)
-		return;
+		return 0;
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		struct lat_row *r = NULL, *v;
 
 		memcpy(key, next, ksz);
 		prev = key;
+		used++;
 		if (bpf_map_lookup_elem(fd, key, vals))
 			continue;
 		for (int i = 0; i < *nrows && !r; i++)
@@ -202,6 +221,7 @@ static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, si
 			hist_merge(&r->h, &vals[c]);
 	}
 	free(vals);
+	return used;
 }
 
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
@@ -222,19 +242,24 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 {
 	double now = watch_now(), dt = now - st->last_refresh;
 
-	read_drops(st, m->drops, dt);
-	read_ports(st, m->ports, plan);
-	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
-		    sizeof(struct reset_row), offsetof(struct reset_row, count));
-	read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp, &st->nicmp,
-		    sizeof(struct icmp_row), offsetof(struct icmp_row, count));
-	read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen, &st->ngen,
-		    sizeof(struct gen_row), offsetof(struct gen_row, count));
+	uint32_t *u = st->map_used;
+
+	memcpy(st->map_max, m->max, sizeof(st->map_max));
+	u[SM_DROPS] = read_drops(st, m->drops, dt);
+	u[SM_PORTS] = read_ports(st, m->ports, plan);
+	u[SM_RESETS] = read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets,
+				   &st->nresets, sizeof(struct reset_row),
+				   offsetof(struct reset_row, count));
+	u[SM_ICMP_WIRE] = read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp,
+				      &st->nicmp, sizeof(struct icmp_row),
+				      offsetof(struct icmp_row, count));
+	u[SM_ICMP_GEN] = read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen,
+				     &st->ngen, sizeof(struct gen_row), offsetof(struct gen_row, count));
 	if (latency) {
-		read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops, &st->nhops,
-			   offsetof(struct lat_row, hop));
-		read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs, &st->npairs,
-			   offsetof(struct lat_row, pair));
+		u[SM_HOP_HIST] = read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
+					    &st->nhops, offsetof(struct lat_row, hop));
+		u[SM_PAIR_HIST] = read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs,
+					     &st->npairs, offsetof(struct lat_row, pair));
 	}
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
 	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);

@@ -152,6 +152,15 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "events", NULL, st->stories);
 	print_uint(&p, PRINT_JSON, "events_not_shown", NULL, st->rb_full);
 	print_uint(&p, PRINT_JSON, "counts_lost", NULL, st->map_full);
+	print_open_array(&p, "maps_full");
+	for (int i = 0; i < STAT_MAPS; i++)
+		if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
+			print_str(&p, PRINT_JSON, NULL, NULL, stat_map_names[i]);
+	print_close_array(&p);
+	print_open_object(&p, "map_entries");
+	for (int i = 0; i < STAT_MAPS; i++)
+		print_uint(&p, PRINT_JSON, stat_map_names[i], NULL, st->map_used[i]);
+	print_close_object(&p);
 	if (v->pcap_packets)
 		print_uint(&p, PRINT_JSON, "pcap_packets", NULL, *v->pcap_packets);
 	print_end(&p, 1);
@@ -177,8 +186,13 @@ static void summary_text(struct report *r, const struct watch_view *v)
 	if (st->untold)
 		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)st->untold);
 	fprintf(o, ", events not shown: %llu", (unsigned long long)st->rb_full);
-	if (st->map_full)
+	if (st->map_full) {
 		fprintf(o, ", counts lost (counter maps full): %llu", (unsigned long long)st->map_full);
+		for (int i = 0, n = 0; i < STAT_MAPS; i++)
+			if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
+				fprintf(o, "%s%s (%s, %u entries)", n++ ? ", " : "\n  full: ",
+					stat_map_names[i], stat_map_what[i], st->map_max[i]);
+	}
 	fputc('\n', o);
 	if (v->pcap_packets)
 		fprintf(o, "pcap: %llu packets written to %s\n", (unsigned long long)*v->pcap_packets,
