@@ -102,6 +102,8 @@ void latency_text(const struct watch_view *v, FILE *o, int width, int max, int h
 			if (hist)
 				hist_draw(o, &r->h, 4, 30);
 		}
+		if (n > max)
+			fprintf(o, "  and %d quieter %s\n", n - max, table ? "hops" : "pairs");
 	}
 }
 

@@ -166,22 +166,30 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_end(&p, 1);
 }
 
+#define SUMMARY_ROWS 20
+
 static void summary_text(struct report *r, const struct watch_view *v)
 {
 	const struct stats *st = v->st;
 	FILE *o = r->out;
 
+	/* A small watch shows every row; a large host the ones that need
+	 * attention (JSON has every one). */
+	int rows = st->nports > SUMMARY_ROWS + 5 ? SUMMARY_ROWS : 1000;
+	int width = r->cols > 40 ? r->cols : 80;
+
 	fprintf(o, "\nnstrace: summary after %.1f s\n", watch_now() - v->start);
 	findings_text(v, o, 4096);
 	fprintf(o, "DROPS (exact counts)       REASON                 COUNT\n");
-	drops_table(v, o, 1000, 4096, 0);
+	drops_table(v, o, st->ndrops > SUMMARY_ROWS + 5 ? SUMMARY_ROWS : 1000, width, 0);
 	if (st->nresets) {
 		fprintf(o, "TCP RESETS\n");
 		resets_table(v, o, 4096);
 	}
 	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
-	ports_table(v, o, 1000, 4096);
-	latency_text(v, o, r->cols > 40 ? r->cols : 80, 1000, v->o->hist);
+	ports_table(v, o, rows, width);
+	latency_text(v, o, r->cols > 40 ? r->cols : 80, st->nhops > SUMMARY_ROWS + 5 ?
+		     SUMMARY_ROWS : 1000, v->o->hist);
 	fprintf(o, "stories read: %llu", (unsigned long long)st->stories);
 	if (st->untold)
 		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)st->untold);
