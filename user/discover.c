@@ -307,6 +307,7 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		if (discover_one(ns, ni, nl)) {
 			free(ns->links);
 			free(ns->routes);
+			memset(ns, 0, sizeof(*ns));   /* the slot is the next one's: no stale links */
 			lt->nns--;
 		}
 	}

@@ -143,7 +143,8 @@ int lease_list(struct lease_info **out)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_info);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_info);
 	*out = v;
 	return n;
 }

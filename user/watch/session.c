@@ -232,6 +232,13 @@ static int attach_ports(struct session *s)
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
 			ret = attach_port(&s->att, ni->fd, p->netns, p->ifindex, dir, fd);
+			/* Gone since discovery (containers come and go): not an
+			 * error; the re-plan its deletion causes forgets it. */
+			if (ret == -ENODEV) {
+				pr_debug("port %d of %s vanished before it was attached\n",
+					 p->ifindex, ni->label);
+				break;
+			}
 			if (ret) {
 				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
 					ni->label, names_dev(&s->names, p->netns, p->ifindex, NAME_BUF),
