@@ -95,13 +95,25 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return (msb - 2) * NST_HIST_SUB + ((ns >> (msb - 3)) & (NST_HIST_SUB - 1));
 }
 
+/* A sample, not a count: a histogram the kernel cannot allocate now (a
+ * new key's 2 KB per CPU, in softirq, when many are new at once) loses
+ * the sample, counted apart from the exact counters' losses. */
 static __always_inline void hist_add(void *map, const void *key, __u64 ns)
 {
 	__u32 z = 0;
 	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
 
-	if (!zero || !(h = counter(map, key, zero)))
+	if (!zero)
 		return;
+	h = bpf_map_lookup_elem(map, key);
+	if (!h) {
+		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(map, key);
+	}
+	if (!h) {
+		stat_inc(NST_STAT_LAT_LOST);
+		return;
+	}
 	h->count += 1;
 	h->sum_ns += ns;
 	if (ns > h->max_ns)

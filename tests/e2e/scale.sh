@@ -22,10 +22,10 @@ fi
 echo "    topo up of $N namespaces: $((($(date +%s%N) - t0) / 1000000)) ms"
 A=${P}h7 B=${P}h9 BADDR=10.77.0.10
 
-# 1. Exact at scale. --no-latency: the latency histograms (2 KB per CPU a
-#    key, allocated on use) can lose samples to the kernel's allocator
-#    under a burst of new keys (KNOWN_ISSUES.md); counts never.
-start_watch "$TMP/w" --all --no-latency || { fail exact/ready "not ready"; exit 1; }
+# 1. Exact at scale: no count lost. (Latency samples may be: a histogram
+#    is 2 KB per CPU, allocated on first use, and the kernel refuses many
+#    at once in softirq; those are counted apart, KNOWN_ISSUES.md.)
+start_watch "$TMP/w" --all || { fail exact/ready "not ready"; exit 1; }
 before=$(nsstat "$B" TcpOutRsts)
 for i in 1 2 3; do ip netns exec "$A" bash -c "echo > /dev/tcp/$BADDR/81" 2>/dev/null; done
 after=$(nsstat "$B" TcpOutRsts)
@@ -33,6 +33,7 @@ sleep 0.5
 stop_watch
 eq exact/no_socket "$(drops "$TMP/w" "$B" eth0 NO_SOCKET)" "$((after - before))"
 eq exact/counts_lost "$(summary "$TMP/w" '.counts_lost')" 0
+echo "    latency samples lost: $(summary "$TMP/w" '.latency_samples_lost'), map entries: $(summary "$TMP/w" '.map_entries' | jq -c .)"
 nports=$(grep '"type":"plan"' "$TMP/w" | jq '.ports | length')
 [ "$nports" -ge $((2 * N)) ] && pass plan/all_ports || fail plan/all_ports "$nports ports planned"
 

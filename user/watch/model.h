@@ -110,6 +110,7 @@ struct stats {
 	int *drop_order;           /* real drops before benign ones, then by count */
 	int *hop_order, *pair_order;   /* busiest first */
 	uint64_t rb_full, map_full;
+	uint64_t lat_lost;         /* latency samples whose histogram could not be made */
 	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
 	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
 	uint64_t stories;          /* events read from the ring buffer */

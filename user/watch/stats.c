@@ -264,6 +264,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
 	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);
 	st->map_full = read_stat(m->stats, NST_STAT_MAP_FULL, 0);
+	st->lat_lost = read_stat(m->stats, NST_STAT_LAT_LOST, 0);
 	if (dt > 0) {
 		st->story_rate = (st->stories - st->last_stories) / dt;
 		st->last_stories = st->stories;

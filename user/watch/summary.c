@@ -152,6 +152,7 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "events", NULL, st->stories);
 	print_uint(&p, PRINT_JSON, "events_not_shown", NULL, st->rb_full);
 	print_uint(&p, PRINT_JSON, "counts_lost", NULL, st->map_full);
+	print_uint(&p, PRINT_JSON, "latency_samples_lost", NULL, st->lat_lost);
 	print_open_array(&p, "maps_full");
 	for (int i = 0; i < STAT_MAPS; i++)
 		if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
@@ -202,6 +203,9 @@ static void summary_text(struct report *r, const struct watch_view *v)
 					stat_map_names[i], stat_map_what[i], st->map_max[i]);
 	}
 	fputc('\n', o);
+	if (st->lat_lost)
+		fprintf(o, "latency samples lost (histograms full or not allocatable): %llu\n",
+			(unsigned long long)st->lat_lost);
 	if (v->pcap_packets)
 		fprintf(o, "pcap: %llu packets written to %s\n", (unsigned long long)*v->pcap_packets,
 			v->o->pcap);
