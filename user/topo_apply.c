@@ -190,6 +190,7 @@ int topo_up(const struct topo *t, char *err, size_t errlen)
 
 	if (!a)
 		return EXIT_RUNTIME;
+	netns_raise_fd_limit();   /* a socket and an fd per namespace */
 	/* An earlier topo up of these names that was killed: finish its
 	 * rollback first (it is the only one that could have made them). */
 	cleanup_dead("topo", overlaps, (void *)t, "topo up");
