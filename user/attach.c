@@ -38,7 +38,9 @@ static int attach_tcx(int ifindex, int dir, int prog_fd)
 			       &opts);
 }
 
-static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
+/* HOOK_EXISTS: the other direction was just attached with clsact on this
+ * device, so its qdisc is there (one RTNL round trip less a port). */
+static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease, int hook_exists)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -50,7 +52,7 @@ static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
 
 	if ((ret = bpf_obj_get_info_by_fd(prog_fd, &info, &len)))
 		return ret;
-	ret = bpf_tc_hook_create(&hook);
+	ret = hook_exists ? -EEXIST : bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST)
 		return ret;
 	a->hook_created = ret == 0;
@@ -134,18 +136,70 @@ static int filters_before_ours(int ifindex, int dir)
 	return n;
 }
 
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct attach_set *s = data;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	int *v;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || mnl_nlmsg_get_payload_len(nlh) < sizeof(*t) ||
+	    (t->tcm_parent != TC_H_CLSACT && t->tcm_parent != TC_H_INGRESS))
+		return MNL_CB_OK;
+	v = realloc(s->qd_dev, (s->qd_n + 1) * sizeof(*v));
+	if (!v)
+		return MNL_CB_ERROR;
+	s->qd_dev = v;
+	v[s->qd_n++] = t->tcm_ifindex;
+	return MNL_CB_OK;
+}
+
+/* Can IFINDEX (this namespace, NETNS) have tc filters at all? One qdisc
+ * dump per namespace and pass tells; when it cannot be read, assume so. */
+static int may_have_filters(struct attach_set *s, uint64_t netns, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct tcmsg *t;
+	struct rtnl r;
+
+	if (!s->qd_valid || s->qd_netns != netns) {
+		s->qd_n = 0;
+		s->qd_valid = 0;
+		if (rtnl_open(&r, -1))
+			return 1;
+		nlh = rtnl_msg(&r, buf, RTM_GETQDISC, NLM_F_DUMP);
+		t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+		t->tcm_family = AF_UNSPEC;
+		s->qd_valid = !rtnl_talk(&r, nlh, qdisc_cb, s);
+		s->qd_netns = netns;
+		rtnl_close(&r);
+		if (!s->qd_valid)
+			return 1;
+	}
+	for (int i = 0; i < s->qd_n; i++)
+		if (s->qd_dev[i] == ifindex)
+			return 1;
+	return 0;
+}
+
+void attach_pass_begin(struct attach_set *s)
+{
+	s->qd_valid = 0;
+	s->qd_n = 0;
+}
+
 /* clsact filters attach and detach in well under a millisecond; every tcx
  * link waits for an RCU grace period under RTNL (8-16 ms idle, more on a
  * busy host: KNOWN_ISSUES.md). So clsact, except where other programs run
  * on the device before our filter would (tcx programs run before every
  * clsact filter, and filters at a lower priority before ours): there only
  * a tcx link placed first sees every packet. */
-static int use_tcx(const struct attach_set *s, int ifindex, int dir)
+static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir)
 {
 	if (s->mode == ATTACH_CLSACT || tcx_unsupported || !kfeat_get()->tcx)
 		return 0;
 	return s->mode == ATTACH_TCX || tcx_progs(ifindex, dir) > 0 ||
-	       filters_before_ours(ifindex, dir) > 0;
+	       (may_have_filters(s, netns, ifindex) && filters_before_ours(ifindex, dir) > 0);
 }
 
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
@@ -162,7 +216,7 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
-	tcx = use_tcx(s, ifindex, dir);
+	tcx = use_tcx(s, netns, ifindex, dir);
 	if (tcx) {
 		fd = attach_tcx(ifindex, dir, prog_fd);
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
@@ -172,7 +226,10 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		}
 	}
 	if (!tcx) {
-		ret = attach_clsact(&a, prog_fd, &s->lease);
+		const struct attachment *prev = s->n ? &s->v[s->n - 1] : NULL;
+
+		ret = attach_clsact(&a, prog_fd, &s->lease, prev && prev->legacy &&
+				    prev->netns == netns && prev->ifindex == ifindex);
 		s->used_legacy |= !ret;
 	} else if (fd >= 0) {
 		a.link_fd = fd;
@@ -200,17 +257,20 @@ static int detach_clsact(const struct attachment *a, int dry)
 		return 0;
 	if (dry)
 		return 1;
+	/* A clsact qdisc we created goes with us (see KNOWN_ISSUES.md), and
+	 * its filters with it: one round trip under RTNL, not three. */
+	if (a->hook_created) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		ret = bpf_tc_hook_destroy(&hook);
+		if (!ret || ret == -ENOENT || ret == -EINVAL)
+			return 1;
+	}
 	opts.prog_id = 0;
 	opts.prog_fd = 0;
 	opts.flags = 0;
 	ret = bpf_tc_detach(&hook, &opts);
 	if (ret)
 		return ret;
-	/* A clsact qdisc we created goes with us (see KNOWN_ISSUES.md). */
-	if (a->hook_created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
 	return 1;
 }
 
@@ -280,16 +340,29 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 	/* Last first: a clsact qdisc goes with the filter that created it,
 	 * after the filters attached to it later. */
 	for (int i = s->n - 1; i >= 0; i--) {
-		struct attachment *a = &s->v[i];
+		struct attachment *a = &s->v[i], *first = i ? &s->v[i - 1] : NULL;
 		int fd;
 
+		/* The other direction created the device's clsact qdisc: its
+		 * removal, next, takes this filter too. */
+		if (first && first->legacy && first->hook_created && first->netns == a->netns &&
+		    first->ifindex == a->ifindex && !a->hook_created)
+			continue;
 		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
 			continue;
-		attach_detach_legacy(fd, a, 0);
+		/* Not removed with its qdisc (our ingress filter was replaced
+		 * meanwhile, the qdisc stays): the egress one on its own. */
+		if (attach_detach_legacy(fd, a, 0) != 1 && a->hook_created && i + 1 < s->n &&
+		    s->v[i + 1].legacy && s->v[i + 1].netns == a->netns &&
+		    s->v[i + 1].ifindex == a->ifindex)
+			attach_detach_legacy(fd, &s->v[i + 1], 0);
 		close(fd);
 	}
 	lease_drop(&s->lease);
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+	free(s->qd_dev);
+	s->qd_dev = NULL;
+	s->qd_n = s->qd_valid = 0;
 }

@@ -72,7 +72,7 @@ for k in $(seq 1 "$CHURN"); do
 	ip link del "${P}cv$k"
 	ip netns del "$c"
 done
-sleep 0.5
+sleep 1.5   # a deleted namespace is noticed within a second (its monitor closed)
 fd1=$(ls /proc/"$WPID"/fd | wc -l)
 rss1=$(awk '/VmRSS/ {print $2}' /proc/"$WPID"/status)
 stop_watch

@@ -214,6 +214,7 @@ static int attach_ports(struct session *s)
 {
 	int ret;
 
+	attach_pass_begin(&s->att);
 	for (int i = 0; i < s->plan.nports; i++) {
 		const struct plan_port *p = &s->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
