@@ -99,6 +99,7 @@ churn_run() {
 		fi
 		sleep "$gap"
 	done
+	sleep 1.5   # the last one's datagram
 	for k in "${alive[@]}"; do ip link del "${P}kv$k" 2>/dev/null; ip netns del "${P}k$k" 2>/dev/null; done
 	sleep 2
 	fd1=$(ls /proc/"$lc_pid"/fd | wc -l)

@@ -138,54 +138,71 @@ static int filters_before_ours(int ifindex, int dir)
 
 static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct attach_set *s = data;
+	struct attach_qdiscs *q = data;
 	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
 	int *v;
 
 	if (nlh->nlmsg_type != RTM_NEWQDISC || mnl_nlmsg_get_payload_len(nlh) < sizeof(*t) ||
 	    (t->tcm_parent != TC_H_CLSACT && t->tcm_parent != TC_H_INGRESS))
 		return MNL_CB_OK;
-	v = realloc(s->qd_dev, (s->qd_n + 1) * sizeof(*v));
+	v = realloc(q->dev, (q->n + 1) * sizeof(*v));
 	if (!v)
 		return MNL_CB_ERROR;
-	s->qd_dev = v;
-	v[s->qd_n++] = t->tcm_ifindex;
+	q->dev = v;
+	v[q->n++] = t->tcm_ifindex;
 	return MNL_CB_OK;
 }
 
-/* Can IFINDEX (this namespace, NETNS) have tc filters at all? One qdisc
- * dump per namespace and pass tells; when it cannot be read, assume so. */
-static int may_have_filters(struct attach_set *s, uint64_t netns, int ifindex)
+/* This namespace's (NETNS, the current one) qdiscs, dumped once a pass. */
+static struct attach_qdiscs *qdiscs_of(struct attach_set *s, uint64_t netns)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct attach_qdiscs *q;
 	struct nlmsghdr *nlh;
 	struct tcmsg *t;
 	struct rtnl r;
 
-	if (!s->qd_valid || s->qd_netns != netns) {
-		s->qd_n = 0;
-		s->qd_valid = 0;
-		if (rtnl_open(&r, -1))
-			return 1;
-		nlh = rtnl_msg(&r, buf, RTM_GETQDISC, NLM_F_DUMP);
-		t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
-		t->tcm_family = AF_UNSPEC;
-		s->qd_valid = !rtnl_talk(&r, nlh, qdisc_cb, s);
-		s->qd_netns = netns;
-		rtnl_close(&r);
-		if (!s->qd_valid)
-			return 1;
-	}
-	for (int i = 0; i < s->qd_n; i++)
-		if (s->qd_dev[i] == ifindex)
+	for (int i = 0; i < s->nqd; i++)
+		if (s->qd[i].netns == netns)
+			return &s->qd[i];
+	q = realloc(s->qd, (s->nqd + 1) * sizeof(*q));
+	if (!q)
+		return NULL;
+	s->qd = q;
+	q = &s->qd[s->nqd++];
+	memset(q, 0, sizeof(*q));
+	q->netns = netns;
+	if (rtnl_open(&r, -1))
+		return q;
+	nlh = rtnl_msg(&r, buf, RTM_GETQDISC, NLM_F_DUMP);
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	q->valid = !rtnl_talk(&r, nlh, qdisc_cb, q);
+	rtnl_close(&r);
+	return q;
+}
+
+/* Can IFINDEX (in NETNS, the current namespace) have tc filters at all?
+ * When its namespace's qdiscs cannot be read, assume so. */
+static int may_have_filters(struct attach_set *s, uint64_t netns, int ifindex)
+{
+	const struct attach_qdiscs *q = qdiscs_of(s, netns);
+
+	if (!q || !q->valid)
+		return 1;
+	for (int i = 0; i < q->n; i++)
+		if (q->dev[i] == ifindex)
 			return 1;
 	return 0;
 }
 
 void attach_pass_begin(struct attach_set *s)
 {
-	s->qd_valid = 0;
-	s->qd_n = 0;
+	for (int i = 0; i < s->nqd; i++)
+		free(s->qd[i].dev);
+	free(s->qd);
+	s->qd = NULL;
+	s->nqd = 0;
 }
 
 /* clsact filters attach and detach in well under a millisecond; every tcx
@@ -362,7 +379,5 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
-	free(s->qd_dev);
-	s->qd_dev = NULL;
-	s->qd_n = s->qd_valid = 0;
+	attach_pass_begin(s);
 }

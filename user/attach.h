@@ -41,10 +41,15 @@ struct attach_set {
 	 * qdisc, from one dump: only those can hold tc filters that run
 	 * before ours (at 2,000 ports, one dump a namespace instead of one
 	 * a port and direction). Valid for one attach pass. */
-	uint64_t qd_netns;
-	int qd_valid;
-	int *qd_dev;
-	int qd_n;
+	struct attach_qdiscs *qd;
+	int nqd;
+};
+
+struct attach_qdiscs {
+	uint64_t netns;
+	int valid;            /* the dump worked */
+	int *dev;             /* ifindexes with a clsact or ingress qdisc */
+	int n;
 };
 
 /* Forget what the last attach pass learned of the namespaces' qdiscs. */

@@ -210,15 +210,23 @@ static int stop_pending(void)
 				     sigismember(&set, SIGHUP));
 }
 
-static int attach_ports(struct session *s)
+/* The planned ports from s->attach_next on, until DEADLINE (watch_now()
+ * seconds) passes: then s->attach_pending says more are to come. An exit
+ * code. */
+static int attach_ports(struct session *s, double deadline)
 {
 	int ret;
 
-	attach_pass_begin(&s->att);
-	for (int i = 0; i < s->plan.nports; i++) {
+	s->attach_pending = 0;
+	for (int i = s->attach_next; i < s->plan.nports; i++) {
 		const struct plan_port *p = &s->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
 
+		if (watch_now() > deadline) {
+			s->attach_next = i;
+			s->attach_pending = 1;
+			return 0;
+		}
 		/* Told to stop while attaching (each tcx link can take tens of
 		 * milliseconds): stop here, not after every port. */
 		if (s->starting && stop_pending()) {
@@ -249,7 +257,21 @@ static int attach_ports(struct session *s)
 			}
 		}
 	}
+	s->attach_next = s->plan.nports;
+	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
 	return 0;
+}
+
+int session_attach_some(struct session *s, double budget)
+{
+	int ret;
+
+	if (!s->attach_pending)
+		return 0;
+	ret = attach_ports(s, watch_now() + budget);
+	if (ret)
+		s->attach_pending = 0;   /* said; the ports attached so far stay watched */
+	return ret;
 }
 
 /* Follow link changes in every planned namespace. */
@@ -299,11 +321,13 @@ static int apply_plan(struct session *s)
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	if ((ret = attach_ports(s)))
-		return ret;
 	monitor_plan(s);
-	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
-	return 0;
+	/* A large host's ports are attached a batch at a time from the event
+	 * loop (session_attach_some): stories and counts of what is attached
+	 * flow meanwhile, and the ready file waits for the last port. */
+	attach_pass_begin(&s->att);
+	s->attach_next = 0;
+	return attach_ports(s, s->attach_budget > 0 ? watch_now() + s->attach_budget : 1e300);
 }
 
 /* Discover, plan, and apply the plan. */
