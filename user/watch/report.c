@@ -308,8 +308,11 @@ static void plan_json(struct report *r, const struct watch_view *v)
 	print_end(&p, 1);
 }
 
-/* A namespace's line of the plan in WIDTH columns: its ports while they
- * fit, then "+ 400 ports" ("root  br0 + 400 ports"). */
+/* A namespace's line of the plan: every port, or with more than a few,
+ * in WIDTH columns: its ports while they fit, then "+ 400 ports" ("root
+ * br0 + 400 ports"). */
+#define PLAN_PORTS_INLINE 8
+
 static void plan_ns_line(FILE *o, const struct watch_view *v, uint64_t ino, int mode, int width)
 {
 	const struct plan *pl = v->plan;
@@ -319,6 +322,8 @@ static void plan_ns_line(FILE *o, const struct watch_view *v, uint64_t ino, int 
 
 	for (int k = 0; k < pl->nports; k++)
 		n += pl->ports[k].netns == ino;
+	if (n <= PLAN_PORTS_INLINE)
+		width = (int)sizeof(line) - 1;
 	len = snprintf(line, sizeof(line), "  %-16s", names_ns(v->names, ino, NAME_BUF));
 	for (int k = 0; k < pl->nports && len < (int)sizeof(line); k++) {
 		const char *dev;
@@ -337,7 +342,7 @@ static void plan_ns_line(FILE *o, const struct watch_view *v, uint64_t ino, int 
 	if (shown < n && len < (int)sizeof(line))
 		snprintf(line + len, sizeof(line) - len, " + %d port%s", n - shown,
 			 n - shown == 1 ? "" : "s");
-	fprintf(o, "%.*s%s\n", width - (int)strlen(tail), line, tail);
+	fprintf(o, "%s%s\n", line, tail);
 }
 
 /* More namespaces than this: the first ones, then how many more. */
