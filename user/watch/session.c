@@ -285,6 +285,13 @@ static void monitor_plan(struct session *s)
 		if (!ni || monitor_has(&s->mon, ni->inode))
 			continue;
 		fd = monitor_add(&s->mon, ni->fd, ni->inode);
+		for (int j = s->mon.n - 1; (fd >= 0 || fd == -EALREADY) && j >= 0; j--)
+			if (!s->mon.v[j].shared && s->mon.v[j].netns == ni->inode) {
+				snprintf(s->mon.v[j].name, sizeof(s->mon.v[j].name), "%s", ni->name);
+				break;
+			}
+		if (fd == -EALREADY)   /* heard through the shared socket */
+			continue;
 		if (fd < 0) {
 			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
 			continue;
