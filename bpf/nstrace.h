@@ -36,7 +36,7 @@ enum nst_event_type {
 	NST_EV_DROP = 1,
 	NST_EV_RESET_SENT = 2,   /* this namespace sent a TCP reset */
 	NST_EV_RESET_RECV = 3,   /* this namespace received one */
-	NST_EV_ICMP_WIRE = 4,    /* frag-needed / Packet Too Big seen on a port */
+	NST_EV_ICMP_WIRE = 4,    /* an ICMP error seen on a port */
 	NST_EV_ICMP_SENT = 5,    /* an ICMP error this namespace generated */
 	NST_EV_SEEN = 6,         /* a packet on a port, sampled for --pcap-all */
 	NST_EV_HOP = 7,          /* a traced packet passed a port (--journey) */
@@ -157,23 +157,34 @@ struct nst_addr_key {
 	__u8 addr[16];
 };
 
-/* ICMP frag-needed (v4 3/4) or Packet Too Big (v6 2/0) seen on a port,
- * with the MTU it carries and the packet it refers to. */
+/* An ICMP error seen on a port (v4: destination unreachable, redirect,
+ * time exceeded, parameter problem; v6: types 1-4), with the MTU it
+ * carries (frag-needed, Packet Too Big; else 0), the packet it refers to
+ * and who sent it (the outer source: the router or host that refused). */
 struct nst_icmp_key {
 	__u32 netns;
 	__u32 ifindex;
 	__u32 dir;
 	__u32 mtu;
-	__u8 type, code, family, pad;
+	__u8 type, code, family, orig_kind;
 	__u8 orig_src[16];
 	__u8 orig_dst[16];
+	__u8 from[16];
+};
+
+/* What the packet an ICMP error quotes looks like, for telling a path
+ * probe's expected answer from an incident (orig_kind). */
+enum nst_orig_kind {
+	NST_ORIG_OTHER = 0,
+	NST_ORIG_ECHO = 1,        /* an echo request (ping -t, traceroute -I, mtr) */
+	NST_ORIG_TRACEROUTE = 2,  /* UDP to traceroute's ports, 33434-33534 */
 };
 
 /* ICMP errors a namespace generated (icmp_send), per offending flow. */
 struct nst_icmp_gen_key {
 	__u32 netns;
 	__u32 mtu;            /* for frag-needed: the MTU of the route, else 0 */
-	__u8 type, code, family, pad;
+	__u8 type, code, family, orig_kind;
 	__u8 orig_src[16];
 	__u8 orig_dst[16];
 };
@@ -288,7 +299,9 @@ struct nst_event {
 	__u32 port;           /* resets: as in nst_reset_key */
 	__u32 mtu;            /* ICMP stories: the MTU carried or routed */
 	__u32 dir;            /* ICMP_WIRE, SEEN, HOP: enum nst_dir */
-	__u8 icmp_type, icmp_code, pad[2];
+	__u8 icmp_type, icmp_code;
+	__u8 orig_kind;       /* ICMP stories: enum nst_orig_kind of the flow */
+	__u8 pad;
 	struct nst_flow flow; /* ICMP stories: the offending (inner) packet */
 	/* The packet's first bytes, for --pcap: from its Ethernet header (tc)
 	 * or its network header (tracepoints), CAPLEN of WIRELEN. */
@@ -298,6 +311,7 @@ struct nst_event {
 	__u32 pad2;
 	__u8 data[NST_SNAPLEN];
 	struct nst_pid pid;   /* HOP, and drops in --journey: which packet */
+	__u8 from[16];        /* ICMP_WIRE: who sent the error (outer source) */
 };
 
 #endif

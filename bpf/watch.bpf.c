@@ -227,6 +227,7 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 	k.type = type;
 	k.code = code;
 	k.family = f.family;
+	k.orig_kind = orig_kind(&f);
 	__builtin_memcpy(k.orig_src, f.src, 16);
 	__builtin_memcpy(k.orig_dst, f.dst, 16);
 	if (type == 3 && code == 4) {
@@ -236,7 +237,7 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 			k.mtu = BPF_CORE_READ(dst, dev, mtu);
 	}
 	count_u64(&icmp_gen, &k);
-	emit_icmp(NST_EV_ICMP_SENT, netns, 0, 0, type, code, k.mtu, &f, skb, NULL);
+	emit_icmp(NST_EV_ICMP_SENT, netns, 0, 0, type, code, k.mtu, &f, skb, NULL, NULL);
 	return 0;
 }
 

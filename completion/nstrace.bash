@@ -1,11 +1,24 @@
 # bash completion for nstrace: commands, options, namespace names (from
-# /run/netns, plus root) and topology files (*.topo).
+# /run/netns, plus root), running containers (docker/podman ps) and the
+# container target forms, and topology files (*.topo).
 # Installed by 'make install' to /usr/share/bash-completion/completions/nstrace.
 
 _nstrace_namespaces()
 {
 	local d=/run/netns
-	{ echo root; [ -d $d ] && ls -1 $d 2>/dev/null; } | sort -u
+	{ echo root; [ -d $d ] && ls -1 $d 2>/dev/null; _nstrace_containers; } | sort -u
+}
+
+# Running Docker/Podman containers by name, when their CLI answers quickly;
+# and the explicit target forms.
+_nstrace_containers()
+{
+	local c
+	for c in docker podman; do
+		command -v $c >/dev/null 2>&1 &&
+			timeout 1 $c ps --format '{{.Names}}' 2>/dev/null | sed "p; s/^/$c:/"
+	done
+	echo docker: podman: pod: id: pid:
 }
 
 _nstrace()
@@ -60,14 +73,14 @@ _nstrace()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--pid --all --only --lines --json --quiet --benign
 				--duration --ready-file --interval --pcap --pcap-all --metrics --hist
-				--no-latency --journey --clsact --tcx --btf --host --net --port --proto
+				--no-latency --journey --why --clsact --tcx --btf --host --net --port --proto
 				--filter --verbose --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))
 		fi ;;
 	doctor)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--topo --prefix --json --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--pid --topo --prefix --json --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_nstrace_namespaces)" -- "$cur"))
 		fi ;;

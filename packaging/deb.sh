@@ -59,7 +59,7 @@ Architecture: $arch
 Maintainer: $maint
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $depends
-Recommends: libnftables1
+Recommends: libnftables1, libcurl4, libjson-c5
 ${built_using:+Built-Using: $built_using
 }Section: net
 Priority: optional
@@ -70,7 +70,8 @@ Description: where, between which network namespaces, and why packets are lost
  drop reason, the namespace, the port and the flow, plus per-hop latency.
  .
  libbpf, libelf and zlib are linked in. libnftables (Recommends) is loaded
- only for topology files with firewall, nat or nft statements.
+ only for topology files with firewall, nat or nft statements; libcurl and
+ json-c (Recommends) only to name Docker and Podman containers.
 EOF
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
-echo "deb: $deb ($(du -k "$deb" | cut -f1) KiB; Depends: $depends; Recommends: libnftables1)"
+echo "deb: $deb ($(du -k "$deb" | cut -f1) KiB; Depends: $depends; Recommends: libnftables1, libcurl4, libjson-c5)"

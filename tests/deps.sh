@@ -12,6 +12,8 @@ need_pc libelf libelf-dev
 need_pc zlib zlib1g-dev
 need_pc libmnl libmnl-dev
 need_pc libnftables libnftables-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc json-c libjson-c-dev
 need_cmd bpftool bpftool
 need_cmd clang clang
 need_cmd llvm-strip llvm
@@ -26,6 +28,7 @@ need_cmd ping iputils-ping
 need_cmd jq jq
 need_cmd tcpdump tcpdump
 need_cmd nft nftables
+need_cmd iptables-nft iptables
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
 need_cmd nstat iproute2
@@ -38,6 +41,11 @@ need_cmd tmux tmux
 need_cmd dpkg-shlibdeps dpkg-dev
 need_cmd debootstrap debootstrap
 need_cmd nsenter util-linux
+# tests/e2e/containers.sh: a real Docker (its own dockerd inside the test
+# sandbox; systemd does not run here, so installing starts no daemon) and
+# a static busybox for an image made offline.
+need_cmd dockerd docker.io
+need_cmd busybox busybox-static
 # What make bench uses.
 need_cmd iperf3 iperf3
 need_cmd bc bc

@@ -102,25 +102,30 @@ static unsigned int tcx_progs(int ifindex, int dir)
 	return cnt;
 }
 
+struct filter_count {
+	unsigned int below;   /* count filters with a priority below this */
+	int n;
+};
+
 static int count_filter(const struct nlmsghdr *nlh, void *data)
 {
 	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	struct filter_count *c = data;
 
-	if (nlh->nlmsg_type == RTM_NEWTFILTER && TC_H_MAJ(t->tcm_info) >> 16 < NST_TC_PRIO)
-		(*(int *)data)++;
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && TC_H_MAJ(t->tcm_info) >> 16 < c->below)
+		c->n++;
 	return MNL_CB_OK;
 }
 
-/* How many tc filters on IFINDEX in DIR (this namespace) come before our
- * priority: a TC_ACT_OK or a redirect there ends a packet's way before a
- * clsact filter of ours would see it. */
-static int filters_before_ours(int ifindex, int dir)
+/* How many tc filters on IFINDEX in DIR (this namespace) have a priority
+ * below BELOW. */
+static int filters_below(int ifindex, int dir, unsigned int below)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct filter_count c = { .below = below };
 	struct nlmsghdr *nlh;
 	struct tcmsg *t;
 	struct rtnl r;
-	int n = 0;
 
 	if (rtnl_open(&r, -1))
 		return 0;
@@ -130,10 +135,17 @@ static int filters_before_ours(int ifindex, int dir)
 	t->tcm_ifindex = ifindex;
 	t->tcm_parent = TC_H_MAKE(TC_H_CLSACT, dir == NST_INGRESS ? TC_H_MIN_INGRESS
 								 : TC_H_MIN_EGRESS);
-	if (rtnl_talk(&r, nlh, count_filter, &n))
-		n = 0;
+	if (rtnl_talk(&r, nlh, count_filter, &c))
+		c.n = 0;
 	rtnl_close(&r);
-	return n;
+	return c.n;
+}
+
+/* Filters before our priority: a TC_ACT_OK or a redirect there ends a
+ * packet's way before a clsact filter of ours would see it. */
+static int filters_before_ours(int ifindex, int dir)
+{
+	return filters_below(ifindex, dir, NST_TC_PRIO);
 }
 
 static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
@@ -219,6 +231,46 @@ static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir)
 	       (may_have_filters(s, netns, ifindex) && filters_before_ours(ifindex, dir) > 0);
 }
 
+/* Does PROG_FD run on A's port already? A device moved into another
+ * namespace (a container's veth, renamed eth0) takes its filters and
+ * links along: it is adopted then, not attached twice. */
+static int already_ours(struct attach_set *s, struct attachment *a, int prog_fd,
+			struct lease *lease)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[8], cnt = 8, flags = 0;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	if (!bpf_prog_query(a->ifindex, a->dir == NST_INGRESS ? NST_BPF_TCX_INGRESS :
+			    NST_BPF_TCX_EGRESS, 0, &flags, ids, &cnt))
+		for (__u32 i = 0; i < cnt; i++)
+			if (ids[i] == info.id)
+				return 1;   /* its tcx link is released where it was made */
+	/* No clsact qdisc, no filter: 16 queries a port and direction less
+	 * (a netlink dump each: minutes at 2,000 ports). */
+	if (!may_have_filters(s, a->netns, a->ifindex))
+		return 0;
+	for (int i = 0; i < NST_TC_PRIOS; i++) {
+		LIBBPF_OPTS(bpf_tc_opts, opts, .priority = NST_TC_PRIO + i, .handle = NST_TC_HANDLE);
+
+		if (bpf_tc_query(&hook, &opts) || opts.prog_id != info.id)
+			continue;
+		a->legacy = 1;
+		a->prio = opts.priority;
+		a->handle = opts.handle;
+		a->prog_id = info.id;
+		/* Leased again under its new namespace, for cleanup after a kill. */
+		if (lease->f)
+			lease_add(lease, ATTACH_LEASE_LINE, (unsigned long long)a->netns, a->ifindex,
+				  a->dir, a->prio, a->handle, a->prog_id, 0);
+		return 1;
+	}
+	return 0;
+}
+
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		int dir, int prog_fd)
 {
@@ -233,6 +285,11 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
+	if (already_ours(s, &a, prog_fd, &s->lease)) {
+		netns_leave(saved);
+		s->v[s->n++] = a;
+		return 0;
+	}
 	tcx = use_tcx(s, netns, ifindex, dir);
 	if (tcx) {
 		fd = attach_tcx(ifindex, dir, prog_fd);
@@ -274,20 +331,20 @@ static int detach_clsact(const struct attachment *a, int dry)
 		return 0;
 	if (dry)
 		return 1;
-	/* A clsact qdisc we created goes with us (see KNOWN_ISSUES.md), and
-	 * its filters with it: one round trip under RTNL, not three. */
-	if (a->hook_created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		ret = bpf_tc_hook_destroy(&hook);
-		if (!ret || ret == -ENOENT || ret == -EINVAL)
-			return 1;
-	}
 	opts.prog_id = 0;
 	opts.prog_fd = 0;
 	opts.flags = 0;
 	ret = bpf_tc_detach(&hook, &opts);
 	if (ret)
 		return ret;
+	/* A clsact qdisc we created goes with us, but only once no filter is
+	 * left on it: another watch's, or one a user added meanwhile, would
+	 * go with the qdisc (KNOWN_ISSUES.md). */
+	if (a->hook_created && !filters_below(a->ifindex, NST_INGRESS, ~0U) &&
+	    !filters_below(a->ifindex, NST_EGRESS, ~0U)) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
 	return 1;
 }
 
@@ -357,22 +414,12 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 	/* Last first: a clsact qdisc goes with the filter that created it,
 	 * after the filters attached to it later. */
 	for (int i = s->n - 1; i >= 0; i--) {
-		struct attachment *a = &s->v[i], *first = i ? &s->v[i - 1] : NULL;
+		struct attachment *a = &s->v[i];
 		int fd;
 
-		/* The other direction created the device's clsact qdisc: its
-		 * removal, next, takes this filter too. */
-		if (first && first->legacy && first->hook_created && first->netns == a->netns &&
-		    first->ifindex == a->ifindex && !a->hook_created)
-			continue;
 		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
 			continue;
-		/* Not removed with its qdisc (our ingress filter was replaced
-		 * meanwhile, the qdisc stays): the egress one on its own. */
-		if (attach_detach_legacy(fd, a, 0) != 1 && a->hook_created && i + 1 < s->n &&
-		    s->v[i + 1].legacy && s->v[i + 1].netns == a->netns &&
-		    s->v[i + 1].ifindex == a->ifindex)
-			attach_detach_legacy(fd, &s->v[i + 1], 0);
+		attach_detach_legacy(fd, a, 0);
 		close(fd);
 	}
 	lease_drop(&s->lease);

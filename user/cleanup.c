@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "netns.h"
+#include "nftrace.h"
 
 /* "3 links (a, b, c)", "120 namespaces (k1, k2, k3, ...)" */
 static void tally(char *buf, size_t len, int n, const char *what, const char *names)
@@ -125,10 +126,49 @@ static int undo_watch(const struct lease_info *li, int dry, char *done, size_t l
 	return ret ? ret : u.ret;
 }
 
+struct undo_nftrace {
+	int dry, removed, ret;
+};
+
+static int undo_nftrace_line(const char *line, void *ctx)
+{
+	struct undo_nftrace *u = ctx;
+	unsigned long long netns;
+	char table[64], err[160];
+	int fd, r = 0;
+
+	if (sscanf(line, NFTRACE_LEASE_LINE, &netns, table) != 2 ||
+	    strncmp(table, NFTRACE_TABLE_PREFIX, strlen(NFTRACE_TABLE_PREFIX)))
+		return 0;
+	fd = netns_open_inode(netns, err, sizeof(err));
+	if (fd < 0)   /* the namespace is gone, and the table with it */
+		return 0;
+	if (!u->dry)
+		r = nftrace_remove(fd, table);
+	close(fd);
+	if (r)
+		u->ret = r;
+	else
+		u->removed++;
+	return 0;
+}
+
+/* Remove the nftables tracing tables a dead watch listed (only ours:
+ * their names carry its pid). */
+static int undo_nftrace(const struct lease_info *li, int dry, char *done, size_t len)
+{
+	struct undo_nftrace u = { .dry = dry };
+	int ret = lease_each(li, 1, undo_nftrace_line, &u);
+
+	snprintf(done, len, "%d nftables tracing table%s", u.removed, u.removed == 1 ? "" : "s");
+	return ret ? ret : u.ret;
+}
+
 int cleanup_lease(const struct lease_info *li, int dry, char *done, size_t len)
 {
 	int ret = !strcmp(li->kind, "topo") ? undo_topo(li, dry, done, len) :
-		  !strcmp(li->kind, "watch") ? undo_watch(li, dry, done, len) : -EINVAL;
+		  !strcmp(li->kind, "watch") ? undo_watch(li, dry, done, len) :
+		  !strcmp(li->kind, "nftrace") ? undo_nftrace(li, dry, done, len) : -EINVAL;
 
 	if (!ret && !dry) {
 		unlink(li->path);
@@ -167,8 +207,9 @@ static void cleanup_usage(FILE *f)
 "Lists what runs of nstrace that died (SIGKILL, OOM, a crash) left behind,\n"
 "from their leases in " LEASE_DIR ", and removes it: the namespaces and\n"
 "links of an interrupted 'topo up', the clsact filters of a 'watch' (tcx\n"
-"links need no cleanup: the kernel removes them). A filter is removed only\n"
-"if it still runs the program nstrace gave it. Leases of running processes\n"
+"links need no cleanup: the kernel removes them) and its nftables tracing\n"
+"tables (table inet nstrace_trace_PID, see watch --why). A filter is removed\n"
+"only if it still runs the program nstrace gave it. Leases of running processes\n"
 "are listed and left alone.\n"
 "\n"
 "  --dry-run   list only\n"

@@ -302,12 +302,15 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		ns->pid = ni->pid;
 		snprintf(ns->name, sizeof(ns->name), "%s", ni->name);
 		snprintf(ns->label, sizeof(ns->label), "%s", ni->label);
+		ns->ct = ni->ct;
 		lt->nns++;
 		/* A namespace that vanished meanwhile is simply not shown. */
 		if (discover_one(ns, ni, nl)) {
 			free(ns->links);
 			free(ns->routes);
-			memset(ns, 0, sizeof(*ns));   /* the slot is the next one's: no stale links */
+			/* The slot is the next namespace's: nothing freed left in it
+			 * (a container stopping mid-discovery made it a double free). */
+			memset(ns, 0, sizeof(*ns));
 			lt->nns--;
 		}
 	}

@@ -44,7 +44,8 @@ struct live_ns {
 	int is_root;
 	int pid;
 	char name[NETNS_NAME_MAX];
-	char label[NETNS_NAME_MAX + 32];
+	char label[NETNS_LABEL_MAX];
+	struct container ct;      /* the container holding it, ct.runtime "" if none */
 	int nlinks, nroutes;
 	struct live_link *links;
 	struct live_route *routes;

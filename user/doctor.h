@@ -3,6 +3,7 @@
 #ifndef NST_DOCTOR_H
 #define NST_DOCTOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "discover.h"
 
@@ -25,11 +26,16 @@ struct doc_endpoint {
 	const struct ipaddr *addr;
 };
 
+struct plan;
+
 struct doctor {
 	struct live_topo lt;
 	struct netns_list nl;
 	uint64_t *only;           /* namespaces asked about; NULL: all */
 	int nonly;
+	/* Their paths, as watch would follow them (veth peers, bridges and
+	 * the namespaces on them): checked too. NULL with --topo or no NS. */
+	const struct plan *near;
 	int json, nproblems;
 	struct doc_port *ports;
 	int nports;
@@ -41,6 +47,11 @@ struct doctor {
 int doctor_asked(const struct doctor *d, uint64_t ino);
 /* Ports, endpoints and L2 domains from D->lt. 0 or -ENOMEM. */
 int doctor_flatten(struct doctor *d);
+
+/* How to run CMD ("link set eth0 mtu 1500") in NS, as printed: "ip -n red
+ * ...", "ip ..." in root, "nsenter -t PID -n ip ..." for a namespace only a
+ * process holds (a container). */
+const char *doctor_ip(const struct live_ns *ns, char *buf, size_t len);
 
 /* ---- doctor_checks.c ---- */
 /* Every check, each problem printed as text or JSON and counted. */

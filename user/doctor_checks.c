@@ -5,6 +5,9 @@
 #include <string.h>
 #include <net/if.h>
 #include "doctor.h"
+
+/* A scratch buffer for doctor_ip() within one expression. */
+#define IP_BUF (char[96]){ 0 }, 96
 #include "json.h"
 #include "sysctl.h"
 
@@ -21,8 +24,19 @@ static void problem(struct doctor *d, const char *kind, const char *fmt, ...)
 	va_end(ap);
 	d->nproblems++;
 	if (d->json) {
+		const char *fix = strstr(text, "(fix: ");
+		size_t n = fix ? strlen(fix + 6) : 0;
+
 		printf("{\"type\":\"finding\",\"kind\":\"%s\",\"text\":", kind);
 		json_str(stdout, text);
+		/* The fix alone, for a program to show or run. */
+		if (n && fix[6 + n - 1] == ')') {
+			char cmd[640];
+
+			snprintf(cmd, sizeof(cmd), "%.*s", (int)n - 1, fix + 6);
+			printf(",\"fix\":");
+			json_str(stdout, cmd);
+		}
 		printf("}\n");
 	} else {
 		printf("problem: %s\n", text);
@@ -46,9 +60,9 @@ static void check_veth_mtu(struct doctor *d)
 			continue;
 		problem(d, "veth_mtu_mismatch",
 			"veth MTU mismatch: %s:%s (%u) <-> %s:%s (%u): frames over %u bytes from %s "
-			"are dropped silently in __dev_forward_skb2 (fix: ip -n %s link set %s mtu %u)",
+			"are dropped silently in __dev_forward_skb2 (fix: %s link set %s mtu %u)",
 			a->ns->label, l->name, l->mtu, b->ns->label, p->name, p->mtu, p->mtu,
-			a->ns->label, b->ns->label, p->name, l->mtu);
+			a->ns->label, doctor_ip(b->ns, IP_BUF), p->name, l->mtu);
 	}
 }
 
@@ -69,9 +83,8 @@ static void bridge_ports(struct doctor *d, const struct doc_port *b, char *ports
 				      l->name, l->mtu);
 		if (!(l->flags & IFF_UP))
 			problem(d, "bridge_port_down", "bridge port %s:%s of %s is down: "
-				"frames for it are flooded or dropped (fix: ip%s%s link set %s up)",
-				ns->label, l->name, b->link->name, ns->is_root ? "" : " -n ",
-				ns->is_root ? "" : ns->label, l->name);
+				"frames for it are flooded or dropped (fix: %s link set %s up)",
+				ns->label, l->name, b->link->name, doctor_ip(ns, IP_BUF), l->name);
 	}
 }
 
@@ -102,11 +115,11 @@ static void check_down(struct doctor *d)
 			continue;   /* bridge ports: check_bridges */
 		if (lo && !ns->is_root)
 			problem(d, "lo_down", "lo is down in %s: services on 127.0.0.1 are "
-				"unreachable there (fix: ip -n %s link set lo up)", ns->label, ns->label);
+				"unreachable there (fix: %s link set lo up)", ns->label,
+				doctor_ip(ns, IP_BUF));
 		else if (!strcmp(l->kind, "veth") || !strcmp(l->kind, "bridge"))
-			problem(d, "link_down", "%s:%s is down (fix: ip%s%s link set %s up)",
-				ns->label, l->name, ns->is_root ? "" : " -n ",
-				ns->is_root ? "" : ns->label, l->name);
+			problem(d, "link_down", "%s:%s is down (fix: %s link set %s up)",
+				ns->label, l->name, doctor_ip(ns, IP_BUF), l->name);
 	}
 }
 
@@ -251,6 +264,19 @@ static void routed_through(const struct doctor *d, int gw, int *need4, int *need
 		}
 }
 
+/* The prefix that runs a command in NS: "ip netns exec red ", "nsenter -t
+ * PID -n ", or nothing in root. */
+static const char *exec_in(const struct live_ns *ns, char *buf, size_t len)
+{
+	if (ns->is_root)
+		snprintf(buf, len, "%s", "");
+	else if (ns->name[0])
+		snprintf(buf, len, "ip netns exec %s ", ns->name);
+	else
+		snprintf(buf, len, "nsenter -t %d -n ", ns->pid);
+	return buf;
+}
+
 /* A namespace others route through must forward. */
 static void check_forwarding(struct doctor *d)
 {
@@ -266,13 +292,13 @@ static void check_forwarding(struct doctor *d)
 		if (need4 && !sysctl_get(ni->fd, "net.ipv4.ip_forward", val, sizeof(val)) &&
 		    !strcmp(val, "0"))
 			problem(d, "forwarding_off", "%s routes for %s but net.ipv4.ip_forward is 0: it "
-				"drops what it should forward (fix: ip netns exec %s sysctl -w "
-				"net.ipv4.ip_forward=1)", gw->label, users, gw->label);
+				"drops what it should forward (fix: %ssysctl -w "
+				"net.ipv4.ip_forward=1)", gw->label, users, exec_in(gw, IP_BUF));
 		if (need6 && !sysctl_get(ni->fd, "net.ipv6.conf.all.forwarding", val, sizeof(val)) &&
 		    !strcmp(val, "0"))
 			problem(d, "forwarding_off", "%s routes IPv6 for %s but "
-				"net.ipv6.conf.all.forwarding is 0 (fix: ip netns exec %s sysctl -w "
-				"net.ipv6.conf.all.forwarding=1)", gw->label, users, gw->label);
+				"net.ipv6.conf.all.forwarding is 0 (fix: %ssysctl -w "
+				"net.ipv6.conf.all.forwarding=1)", gw->label, users, exec_in(gw, IP_BUF));
 	}
 }
 

@@ -3,7 +3,9 @@
  * port's veth peer and L2 domain. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include "doctor.h"
+#include "plan.h"
 
 int doctor_asked(const struct doctor *d, uint64_t ino)
 {
@@ -12,7 +14,33 @@ int doctor_asked(const struct doctor *d, uint64_t ino)
 	for (int i = 0; i < d->nonly; i++)
 		if (d->only[i] == ino)
 			return 1;
+	return d->near && plan_has_ns(d->near, ino);
+}
+
+/* A port on the targets' paths: in a namespace asked about, or one watch
+ * would attach to (a bridge host's other links are not on the path). */
+static int port_asked(const struct doctor *d, const struct live_ns *ns, const struct live_link *l)
+{
+	for (int i = 0; i < d->nonly; i++)
+		if (d->only[i] == ns->inode)
+			return 1;
+	if (!d->only)
+		return 1;
+	for (int i = 0; d->near && i < d->near->nports; i++)
+		if (d->near->ports[i].netns == ns->inode && d->near->ports[i].ifindex == l->ifindex)
+			return 1;
 	return 0;
+}
+
+const char *doctor_ip(const struct live_ns *ns, char *buf, size_t len)
+{
+	if (ns->is_root)
+		snprintf(buf, len, "ip");
+	else if (ns->name[0])
+		snprintf(buf, len, "ip -n %s", ns->name);
+	else
+		snprintf(buf, len, "nsenter -t %d -n ip", ns->pid);
+	return buf;
 }
 
 /* The port of the link with IFINDEX in the namespace with inode INO. */
@@ -45,7 +73,7 @@ static void add_port(struct doctor *d, int nsi, const struct live_link *l)
 	p->ns = &d->lt.ns[nsi];
 	p->link = l;
 	p->nsi = nsi;
-	p->asked = doctor_asked(d, p->ns->inode);
+	p->asked = port_asked(d, p->ns, p->link);
 	p->peer = -1;
 	p->domain = d->nports;
 	p->ep = d->neps;

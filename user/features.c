@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "cmd.h"
 #include "kfeat.h"
+#include "container.h"
 #include "firewall.h"
 #include "log.h"
 #include "nstrace.h"
@@ -57,6 +58,7 @@ int cmd_features(int argc, char **argv)
 	uname(&u);
 	printf("kernel      %s\n", u.release);
 	printf("nftables    %s\n", firewall_status());   /* optional: topo firewalls */
+	printf("containers  %s\n", container_api_status());   /* optional: their names */
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		printf("btf         missing: /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF)\n");
 		return EXIT_NOPRIV;

@@ -27,7 +27,7 @@
  * the real prototype. */
 #define NFT_FUNCS(X) X(nft_ctx_new) X(nft_ctx_free) X(nft_ctx_buffer_output) \
 	X(nft_ctx_buffer_error) X(nft_ctx_get_error_buffer) X(nft_ctx_set_dry_run) \
-	X(nft_run_cmd_from_buffer)
+	X(nft_run_cmd_from_buffer) X(nft_ctx_output_set_flags) X(nft_ctx_get_output_buffer)
 #define NFT_PTR(f) static __typeof__(f) *p_##f;
 NFT_FUNCS(NFT_PTR)
 static char nft_why[256];
@@ -195,6 +195,18 @@ static void put_filter(struct out *o, const struct topo *t, const struct topo_ru
 	}
 }
 
+/* The table says which file made it (FIREWALL_FILE_COMMENT), so that a
+ * rule's `comment "line N"` leads back to FILE:N (watch --why). */
+static void put_file(struct out *o, const char *file)
+{
+	char *abs = realpath(file, NULL);
+	const char *f = abs ? abs : file;
+
+	if (*f && !strpbrk(f, "\"\\\n") && strlen(f) < 200)
+		put(o, " { comment \"" FIREWALL_FILE_COMMENT "%s\"; }", f);
+	free(abs);
+}
+
 int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 		    int *lines, int maxlines)
 {
@@ -216,6 +228,7 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 	if (!nrules)
 		return 0;
 	put(&o, "add table " FIREWALL_TABLE);
+	put_file(&o, t->file);
 	end_cmd(&o, 0);
 	for (int c = 0; c < 3; c++)
 		if (used[c]) {
@@ -303,6 +316,38 @@ int firewall_apply(int nsfd, const char *script, int *cmd, char *err, size_t err
 				*cmd = failing_cmd(nft, script);
 			ret = -EINVAL;
 		}
+		p_nft_ctx_free(nft);
+	}
+	netns_leave(saved);
+	return ret;
+}
+
+int firewall_list(int nsfd, const char *cmd, int handles, char *out, size_t len,
+		  char *err, size_t errlen)
+{
+	struct nft_ctx *nft;
+	int saved, ret;
+
+	out[0] = 0;
+	if (err)
+		err[0] = 0;
+	if (firewall_load())
+		return -EOPNOTSUPP;
+	if ((ret = netns_enter(nsfd, &saved)))
+		return ret;
+	nft = p_nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft) {
+		ret = -ENOMEM;
+	} else {
+		p_nft_ctx_buffer_output(nft);
+		p_nft_ctx_buffer_error(nft);
+		if (handles)
+			p_nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_HANDLE);
+		ret = p_nft_run_cmd_from_buffer(nft, cmd) ? -ENOENT : 0;
+		if (!ret)
+			snprintf(out, len, "%s", p_nft_ctx_get_output_buffer(nft));
+		if (err)
+			snprintf(err, errlen, "%s", p_nft_ctx_get_error_buffer(nft));
 		p_nft_ctx_free(nft);
 	}
 	netns_leave(saved);

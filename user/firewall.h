@@ -7,6 +7,8 @@
 #include "topo.h"
 
 #define FIREWALL_TABLE "inet nstrace"
+/* The table's comment: this, then the topology file's absolute path. */
+#define FIREWALL_FILE_COMMENT "topology "
 /* Loaded with dlopen, only for topologies that need it. */
 #define FIREWALL_LIB "libnftables.so.1"
 #define FIREWALL_PKG "libnftables1"
@@ -33,5 +35,13 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
  * nothing. On failure, -EINVAL, nft's error line in ERR and the number
  * (1-based) of the command that fails in *CMD, 0 when unknown. */
 int firewall_apply(int nsfd, const char *script, int *cmd, char *err, size_t errlen);
+
+/* Run the listing command CMD ("list chain inet filter input") inside the
+ * namespace NSFD; nft's text (with "# handle N" comments when HANDLES)
+ * into OUT, its warnings and errors into ERR (may be NULL: "table ip
+ * filter is managed by iptables-nft"). 0, -ENOENT when nft refused it,
+ * -EOPNOTSUPP without libnftables. */
+int firewall_list(int nsfd, const char *cmd, int handles, char *out, size_t len,
+		  char *err, size_t errlen);
 
 #endif

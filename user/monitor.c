@@ -210,6 +210,12 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 		strncpy(c.name, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(c.name) - 1);
 	if (tb[IFLA_MTU] && mnl_attr_get_payload_len(tb[IFLA_MTU]) >= 4)
 		c.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	/* A device moving to another namespace is deleted here with its
+	 * new namespace's id (a container's veth on its way to be eth0). */
+	c.moved = c.deleted && tb[IFLA_NEW_NETNSID] != NULL;
+	c.new_ifindex = c.ifindex;
+	if (c.moved && tb[IFLA_NEW_IFINDEX] && mnl_attr_get_payload_len(tb[IFLA_NEW_IFINDEX]) >= 4)
+		c.new_ifindex = (int)mnl_attr_get_u32(tb[IFLA_NEW_IFINDEX]);
 	rc->cb(rc->ctx, rc->netns, &c);
 	return MNL_CB_OK;
 }

@@ -15,6 +15,8 @@ struct link_change {
 	char name[16];
 	unsigned int mtu;
 	unsigned int flags;    /* IFF_* */
+	int moved;             /* deleted here because moved to another namespace */
+	int new_ifindex;       /* its ifindex there (IFLA_NEW_IFINDEX, else the same) */
 };
 
 struct monitor_sock {

@@ -6,9 +6,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "container.h"
 
 #define NETNS_RUN_DIR "/run/netns"
 #define NETNS_NAME_MAX 64
+#define NETNS_LABEL_MAX 128
 
 struct netns_info {
 	int fd;                 /* open namespace file, or -1 */
@@ -16,7 +18,11 @@ struct netns_info {
 	int pid;                /* a process inside it, 0 if only named */
 	int is_root;            /* the namespace nstrace runs in */
 	char name[NETNS_NAME_MAX];  /* ip netns name, "" if unnamed */
-	char label[NETNS_NAME_MAX + 32];  /* name, "root", "pid N (comm)" or inode */
+	/* name, "root", a container's ("web", "pod:default/web"), "pid N (comm)"
+	 * or inode */
+	char label[NETNS_LABEL_MAX];
+	int label_passing;      /* a label for now only: runc's init, not a name yet */
+	struct container ct;    /* the container holding it (ct.runtime "" if none) */
 };
 
 struct netns_list {
@@ -40,7 +46,9 @@ int netns_exists(const char *name);
 
 /* ---- netns_resolve.c ---- */
 int netns_open_inode(uint64_t inode, char *err, size_t errlen);
-/* A name, "pid:N", a path (contains '/'), or "inode:N" / a bare number. */
+/* A name, "pid:N", a path (contains '/'), "inode:N" / a bare number, or a
+ * container ("web" when no ip netns has that name, "docker:web",
+ * "podman:web", "pod:NS/NAME", "id:PREFIX"). */
 int netns_resolve(const char *spec, char *err, size_t errlen);
 
 /* ---- netns.c ---- */

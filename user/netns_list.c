@@ -103,6 +103,26 @@ static void add_by_pid(struct netns_list *l)
 	closedir(d);
 }
 
+/* A container's name, else "pid N (comm)". While runc's init process is
+ * all there is, the container has no name yet: say so, and say that the
+ * label is passing. */
+static void label_pid(struct netns_info *ni)
+{
+	char comm[32], ct[NETNS_LABEL_MAX];
+
+	if (!container_of_pid(ni->pid, &ni->ct) &&
+	    *container_label(&ni->ct, netns_exists(ni->ct.name), ct, sizeof(ct))) {
+		snprintf(ni->label, sizeof(ni->label), "%s", ct);
+		return;
+	}
+	read_comm(ni->pid, comm, sizeof(comm));
+	ni->label_passing = !strncmp(comm, "runc:[", 6);
+	if (ni->label_passing)
+		snprintf(ni->label, sizeof(ni->label), "pid %d (a container starting)", ni->pid);
+	else
+		snprintf(ni->label, sizeof(ni->label), "pid %d (%s)", ni->pid, comm);
+}
+
 /* Root first, then named namespaces by name, then the rest by pid. */
 static int cmp_ns(const void *a, const void *b)
 {
@@ -131,16 +151,16 @@ int netns_enumerate(struct netns_list *out)
 		root.st_ino = 0;
 	for (int i = 0; i < out->n; i++) {
 		struct netns_info *ni = &out->v[i];
-		char comm[32];
 
 		ni->is_root = ni->inode == root.st_ino;
 		if (ni->name[0]) {
 			snprintf(ni->label, sizeof(ni->label), "%s", ni->name);
+			if (ni->pid && !ni->is_root)
+				container_of_pid(ni->pid, &ni->ct);
 		} else if (ni->is_root) {
 			snprintf(ni->label, sizeof(ni->label), "root");
 		} else if (ni->pid) {
-			read_comm(ni->pid, comm, sizeof(comm));
-			snprintf(ni->label, sizeof(ni->label), "pid %d (%s)", ni->pid, comm);
+			label_pid(ni);
 		} else {
 			snprintf(ni->label, sizeof(ni->label), "netns %llu",
 				 (unsigned long long)ni->inode);

@@ -65,9 +65,17 @@ int pcap_open(struct pcap *p, const char *path, double mono_to_real)
 
 	memset(p, 0, sizeof(*p));
 	p->mono_to_real = mono_to_real;
+	p->pending = calloc(PCAP_PENDING, sizeof(*p->pending));
+	if (!p->pending)
+		return -ENOMEM;
 	p->f = fopen(path, "we");
-	if (!p->f)
-		return -errno;
+	if (!p->f) {
+		int err = errno;
+
+		free(p->pending);
+		p->pending = NULL;
+		return -err;
+	}
 	put32(p->f, BT_SHB);
 	put32(p->f, len);
 	put32(p->f, 0x1A2B3C4D);                 /* byte-order magic */
@@ -110,17 +118,21 @@ static int iface_id(struct pcap *p, uint64_t netns, uint32_t ifindex, const char
 	return p->nifs++;
 }
 
-int pcap_write(struct pcap *p, const struct nst_event *e, const char *name,
-	       const char *comment)
+/* Write one packet block now. */
+static int put_packet(struct pcap *p, const struct nst_event *e, const char *name,
+		      const char *comment)
 {
 	uint8_t frame[SNAPLEN];
 	uint32_t caplen = e->caplen, wirelen = e->wirelen, len;
 	uint64_t ts;
-	size_t clen = strlen(comment);
+	char note[sizeof(((struct pcap_pending *)0)->comment) + 64];
+	size_t clen;
 	int id;
 
-	if (!p->f || e->data_kind == NST_DATA_NONE || !caplen || caplen > NST_SNAPLEN)
-		return 1;
+	snprintf(note, sizeof(note), "%s%s", comment,
+		 e->data_kind == NST_DATA_NET ? " (captured from the IP header; MACs are zero)" : "");
+	comment = note;
+	clen = strlen(comment);
 	if (e->data_kind == NST_DATA_NET) {
 		uint16_t type = e->flow.l3proto;
 
@@ -157,14 +169,126 @@ int pcap_write(struct pcap *p, const struct nst_event *e, const char *name,
 	return ferror(p->f) ? -EIO : 0;
 }
 
+/* The network header of E's bytes and how many there are; NULL if none. */
+static const uint8_t *net_bytes(const struct nst_event *e, uint32_t *len)
+{
+	if (e->data_kind == NST_DATA_NET) {
+		*len = e->caplen;
+		return e->data;
+	}
+	if (e->caplen <= 14 || (e->data[12] != 0x08 && e->data[12] != 0x86))
+		return NULL;
+	*len = e->caplen - 14;
+	return e->data + 14;
+}
+
+/* Are A and B the same packet, seen twice in one namespace? Their first
+ * bytes from the network header on are alike, but for what a hop may
+ * change (IPv4 TTL and checksum, IPv6 hop limit). Ports of a namespace
+ * each see their own copy (tc on two devices): only a tracepoint's story
+ * joins another port's. */
+static int same_packet(const struct nst_event *a, const struct nst_event *b)
+{
+	uint32_t la, lb, n;
+	const uint8_t *x = net_bytes(a, &la), *y = net_bytes(b, &lb);
+
+	if (!x || !y || a->netns != b->netns ||
+	    (a->data_kind == NST_DATA_ETH && b->data_kind == NST_DATA_ETH && a->ifindex != b->ifindex))
+		return 0;
+	n = la < lb ? la : lb;
+	if (n < 28 || a->wirelen - (a->data_kind == NST_DATA_ETH ? 14 : 0) !=
+		      b->wirelen - (b->data_kind == NST_DATA_ETH ? 14 : 0))
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		int v6 = (x[0] >> 4) == 6;
+
+		if ((v6 && i == 7) || (!v6 && (i == 8 || i == 10 || i == 11)))
+			continue;
+		if (x[i] != y[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int put_pending(struct pcap *p, struct pcap_pending *q)
+{
+	return put_packet(p, &q->e, q->name, q->comment);
+}
+
+/* Write the packets waiting longer than up to BEFORE (event clock, ns),
+ * oldest first. */
+int pcap_flush(struct pcap *p, uint64_t before)
+{
+	int ret = 0, keep = 0;
+
+	for (int i = 0; i < p->npending; i++) {
+		struct pcap_pending *q = &p->pending[i];
+		int r;
+
+		if (q->e.ts >= before) {
+			if (keep != i)
+				p->pending[keep] = *q;
+			keep++;
+			continue;
+		}
+		r = put_pending(p, q);
+		ret = ret ? ret : r;
+	}
+	p->npending = keep;
+	return ret;
+}
+
+int pcap_write(struct pcap *p, const struct nst_event *e, const char *name,
+	       const char *comment)
+{
+	struct pcap_pending *q;
+	int ret = 0;
+
+	if (!p->f || e->data_kind == NST_DATA_NONE || !e->caplen || e->caplen > NST_SNAPLEN)
+		return 1;
+	for (int i = 0; i < p->npending; i++) {
+		q = &p->pending[i];
+		if (e->ts - q->e.ts > PCAP_JOIN_NS && q->e.ts - e->ts > PCAP_JOIN_NS)
+			continue;
+		if (e->type == NST_EV_SEEN || q->e.type == NST_EV_SEEN || !same_packet(&q->e, e))
+			continue;
+		size_t n = strlen(q->comment);
+
+		snprintf(q->comment + n, sizeof(q->comment) - n, "; %s", comment);
+		/* A port's frame has the real Ethernet header, a drop's story
+		 * the device: keep the better of the two. */
+		if ((q->e.data_kind == NST_DATA_NET && e->data_kind == NST_DATA_ETH) ||
+		    (q->e.data_kind == e->data_kind && !q->e.ifindex && e->ifindex)) {
+			uint64_t ts = q->e.ts;
+
+			q->e = *e;
+			q->e.ts = ts;
+			snprintf(q->name, sizeof(q->name), "%s", name);
+		}
+		return 0;
+	}
+	if (p->npending == PCAP_PENDING)
+		ret = pcap_flush(p, p->pending[0].e.ts + 1);
+	q = &p->pending[p->npending++];
+	q->e = *e;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	snprintf(q->comment, sizeof(q->comment), "%s", comment);
+	return ret;
+}
+
 int pcap_close(struct pcap *p)
 {
 	int ret = 0;
 
+	if (p->f)
+		pcap_flush(p, UINT64_MAX);
 	if (p->f && (ferror(p->f) | fclose(p->f)))
 		ret = -EIO;
 	p->f = NULL;
 	free(p->ifs);
 	p->ifs = NULL;
+	free(p->pending);
+	p->pending = NULL;
+	p->npending = 0;
 	return ret;
 }

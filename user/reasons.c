@@ -183,11 +183,18 @@ static const struct { const char *name, *hint; } hints[] = {
 
 const char *reason_hint(const char *name, const char *location)
 {
+	/* ip_forward and ip6_forward free with IP_INHDR what they cannot
+	 * forward for its TTL (hop limit). */
+	if (!strcmp(name, "IP_INHDR") && location && (!strcmp(location, "ip_forward") ||
+						      !strcmp(location, "ip6_forward")))
+		return "its TTL (hop limit) ran out here: a time exceeded error goes back";
 	if (!strcmp(name, "NOT_SPECIFIED") && location) {
 		if (!strcmp(location, "__dev_forward_skb2") || !strcmp(location, "__dev_forward_skb"))
 			return "a veth handed over a frame larger than its peer's MTU (or the peer is down)";
 		if (!strncmp(location, "br_", 3))
 			return "the bridge could not deliver it (port MTU or state)";
+		if (!strcmp(location, "ip_error"))
+			return "the route to the destination is of type unreachable or prohibit";
 	}
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
 		if (!strcmp(hints[i].name, name))
@@ -236,6 +243,14 @@ const char *reason_benign(const char *name, const char *location, const struct n
 		return "an ICMP error the kernel handled, then freed";
 	if (!strcmp(name, "QUEUE_PURGE"))
 		return "socket queue purged on close";
+	/* A path probe's TTL runs out on purpose (the rule icmp_probe_answer
+	 * applies to the time exceeded it earns). */
+	if (is(name, "IP_INHDR") && f && location && (!strcmp(location, "ip_forward") ||
+						   !strcmp(location, "ip6_forward")) &&
+	    ((f->proto == NST_IPPROTO_ICMP && f->icmp_type == 8) ||
+	     (f->proto == NST_IPPROTO_ICMPV6 && f->icmp_type == 128) ||
+	     (f->proto == NST_IPPROTO_UDP && f->dport >= 33434 && f->dport <= 33534)))
+		return "a path probe's TTL ran out (traceroute, mtr, ping -t)";
 	if (is(name, "NOT_SPECIFIED") && location) {
 		static const char *teardown[] = { "tcp_close", "__tcp_close", "inet_csk_destroy_sock",
 			"sk_stream_kill_queues", "tcp_write_queue_purge", "__sk_destruct",

@@ -79,7 +79,12 @@ void render_tree(FILE *f, const struct live_topo *lt, const uint64_t *only, int 
 
 		if (!shown(ns, only, nonly))
 			continue;
-		fprintf(f, "%s  (netns %llu)\n", ns->label, (unsigned long long)ns->inode);
+		if (ns->ct.runtime[0])
+			fprintf(f, "%s  (%s container %.12s, pid %d, netns %llu)\n", ns->label,
+				ns->ct.pod[0] && !ns->ct.name[0] ? "pod" : ns->ct.runtime, ns->ct.id,
+				ns->pid, (unsigned long long)ns->inode);
+		else
+			fprintf(f, "%s  (netns %llu)\n", ns->label, (unsigned long long)ns->inode);
 		for (int k = 0; k < ns->nlinks; k++) {
 			const struct live_link *l = &ns->links[k];
 			const char *m = master_name(ns, l);
@@ -165,6 +170,31 @@ static void json_link(FILE *f, const struct live_topo *lt, const struct live_ns 
 	fprintf(f, "]}");
 }
 
+/* "container":{...}, for a namespace a container holds; then a comma. */
+static void json_container(FILE *f, const struct container *c)
+{
+	static const struct { const char *k; size_t off; } fields[] = {
+		{ "runtime", offsetof(struct container, runtime) },
+		{ "id", offsetof(struct container, id) },
+		{ "name", offsetof(struct container, name) },
+		{ "pod", offsetof(struct container, pod) },
+		{ "pod_namespace", offsetof(struct container, pod_ns) },
+	};
+
+	if (!c->runtime[0])
+		return;
+	fprintf(f, "\"container\":{");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *v = (const char *)c + fields[i].off;
+
+		if (i > 2 && !*v)
+			continue;
+		fprintf(f, "%s\"%s\":", i ? "," : "", fields[i].k);
+		json_str(f, v);
+	}
+	fprintf(f, "},");
+}
+
 void render_json(FILE *f, const struct live_topo *lt, const uint64_t *only, int nonly)
 {
 	int first = 1;
@@ -180,8 +210,10 @@ void render_json(FILE *f, const struct live_topo *lt, const uint64_t *only, int 
 		json_str(f, ns->label);
 		fprintf(f, ",\"name\":");
 		json_str(f, ns->name);
-		fprintf(f, ",\"inode\":%llu,\"root\":%s,\"pid\":%d,\"links\":[",
+		fprintf(f, ",\"inode\":%llu,\"root\":%s,\"pid\":%d,",
 			(unsigned long long)ns->inode, ns->is_root ? "true" : "false", ns->pid);
+		json_container(f, &ns->ct);
+		fprintf(f, "\"links\":[");
 		for (int k = 0; k < ns->nlinks; k++) {
 			if (k)
 				fputc(',', f);
@@ -226,7 +258,15 @@ void render_dot(FILE *f, const struct live_topo *lt, const uint64_t *only, int n
 			continue;
 		fprintf(f, "  subgraph \"cluster_%llu\" {\n    label=",
 			(unsigned long long)ns->inode);
-		json_str(f, ns->label);
+		if (ns->ct.runtime[0]) {
+			char l[NETNS_LABEL_MAX + 32];
+
+			snprintf(l, sizeof(l), "%s (%s container)", ns->label, ns->ct.runtime);
+			json_str(f, l);
+			fprintf(f, ";\n    style=\"rounded,dashed\"");
+		} else {
+			json_str(f, ns->label);
+		}
 		fprintf(f, ";\n");
 		for (int k = 0; k < ns->nlinks; k++) {
 			const struct live_link *l = &ns->links[k];

@@ -25,6 +25,9 @@ ip netns exec "$A" nc -z -w 2 10.10.3.2 5432 && pass app_reaches_db || fail app_
 ip netns exec "$W" nc -z -w 1 10.10.3.2 5432 && fail web_blocked_from_db "connected" || pass web_blocked_from_db
 sleep 0.3
 stop_watch
+# Without --why nstrace adds nothing to the router's ruleset.
+ip netns exec "$R" nft list tables | grep -q nstrace_trace_ &&
+	fail no_trace_table_unasked "a tracing table without --why" || pass no_trace_table_unasked
 # The witness: the drop rule's own counter in router.
 nft_count=$(ip netns exec "$R" nft list table inet nstrace |
 	awk '/dport 5432 counter/ && / drop / {for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1)}')

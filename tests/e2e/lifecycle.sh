@@ -130,3 +130,22 @@ kill -INT "$p"; wait "$p"
 took=$(( $(now_ms) - t0 ))
 [ "$took" -le 1000 ] && pass quick_stop/bridge_within_1s || fail quick_stop/bridge_within_1s "$took ms"
 eq quick_stop/tc_is_clsact "$(head -1 "$TMP/q" | jq -r .tc)" clsact
+
+# 6. Two watches on one port share its clsact qdisc: the first, which made
+#    the qdisc, stops while the second runs; the second keeps counting
+#    (the qdisc goes only with the last filter on it).
+B=${P}blue
+start_watch "$TMP/first" "$R" || fail shared/first "not ready"
+FIRST=$WPID
+start_watch "$TMP/second" "$R" || fail shared/second "not ready"
+kill -INT "$FIRST"; wait "$FIRST"
+ip netns exec "$R" tc qdisc show dev veth-red | grep -q clsact && pass shared/qdisc_kept ||
+	fail shared/qdisc_kept "red's clsact went with the first watch"
+ip netns exec "$R" bash -c 'for i in 1 2 3; do echo x > /dev/udp/10.0.0.2/9; done' 2>/dev/null
+sleep 0.3
+stop_watch
+eq shared/second_counts_drops_in_blue "$(summary "$TMP/second" "[.drops[] | select(.reason == \"NO_SOCKET\" and .netns == \"$B\") | .count] | add // 0")" 3
+tx=$(summary "$TMP/second" "[.ports[] | select(.netns == \"$R\" and .dev == \"veth-red\") | .tx_packets] | add // 0")
+[ "${tx:-0}" -ge 3 ] && pass shared/second_sees_red_egress || fail shared/second_sees_red_egress "tx $tx < 3"
+settle
+eq shared/nothing_left "$(tc_left)" 0

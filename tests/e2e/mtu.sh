@@ -55,7 +55,7 @@ ip netns exec "$R" ip route get 10.0.2.1 | grep -q 'mtu 1400' && pass fragneeded
 	fail fragneeded/witness_pmtu_cached "no cached mtu 1400"
 eq fragneeded/generated_in_router "$(summary "$TMP/fn" "[.icmp_generated[] | select(.netns == \"$RT\" and .type == 3 and .code == 4 and .mtu == 1400 and .orig_src == \"10.0.1.1\") | .count] | add // 0 | . > 0")" true
 eq fragneeded/seen_at_reds_port "$(summary "$TMP/fn" "[.icmp[] | select(.netns == \"$R\" and .dev == \"veth-red\" and .direction == \"ingress\" and .type == 3 and .code == 4 and .mtu == 1400 and .orig_dst == \"10.0.2.1\")] | length > 0")" true
-finding "$TMP/fn" frag_needed | grep -q "$RT generated frag-needed (MTU 1400) for 10.0.1.1->10.0.2.1 .*delivered to $R" &&
+finding "$TMP/fn" frag_needed | grep -q "$RT generated frag-needed (MTU 1400) for $R's 10.0.1.1->10.0.2.1 .*delivered to $R" &&
 	pass fragneeded/finding || { fail fragneeded/finding "no finding"; summary "$TMP/fn" '.findings' | detail; }
 
 # 4. IPv6: Packet Too Big with MTU 1400, and the cached route MTU.
@@ -67,7 +67,7 @@ ip netns exec "$R" ip -6 route get fd42:4e53:2::1 | grep -q 'mtu 1400' && pass p
 	fail ptb/witness_pmtu_cached "no cached mtu 1400"
 eq ptb/seen_at_reds_port "$(summary "$TMP/ptb" "[.icmp[] | select(.netns == \"$R\" and .direction == \"ingress\" and .type == 2 and .mtu == 1400)] | length > 0")" true
 eq ptb/too_big_drop_in_router "$(summary "$TMP/ptb" "[.drops[] | select(.netns == \"$RT\" and .reason == \"PKT_TOO_BIG\") | .count] | add // 0 | . > 0")" true
-finding "$TMP/ptb" packet_too_big | grep -q "Packet Too Big (MTU 1400) for fd42:4e53:1::1->fd42:4e53:2::1.*delivered to $R" &&
+finding "$TMP/ptb" packet_too_big | grep -q "$RT generated packet-too-big (MTU 1400) for $R's fd42:4e53:1::1->fd42:4e53:2::1.*delivered to $R" &&
 	pass ptb/finding || { fail ptb/finding "no finding"; summary "$TMP/ptb" '.findings' | detail; }
 
 # 5. doctor: the router's forwarding switched off is the one problem.

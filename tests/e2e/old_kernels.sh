@@ -12,15 +12,23 @@ fi
 R=${P}red B=${P}blue
 N=5
 
-# refused NAME: N refused connects and 3 pings from red to blue, watched.
+# refused NAME: N refused connects, 3 pings and 2 datagrams to a closed
+# UDP port from red to blue, watched.
 refused() {
-	local out=$1 opens0 rsts0
+	local out=$1 opens0 rsts0 unr0
 	start_watch "$out" "$R" || return 1
 	opens0=$(nsstat "$R" TcpActiveOpens); rsts0=$(nsstat "$B" TcpOutRsts)
+	unr0=$(nsstat "$B" IcmpOutDestUnreachs)
 	for i in $(seq $N); do ip netns exec "$R" nc -z -w1 10.0.0.2 81 2>/dev/null; done
 	ip netns exec "$R" ping -c3 -i 0.05 10.0.0.2 >/dev/null
+	ip netns exec "$R" bash -c 'for i in 1 2; do echo x >/dev/udp/10.0.0.2/9; done' 2>/dev/null
 	SYNS=$(( $(nsstat "$R" TcpActiveOpens) - opens0 )); RSTS=$(( $(nsstat "$B" TcpOutRsts) - rsts0 ))
+	UNR=$(( $(nsstat "$B" IcmpOutDestUnreachs) - unr0 ))
 	stop_watch
+}
+# port_unreach_at_red OUT: the port-unreachable errors red's port received.
+port_unreach_at_red() {
+	summary "$1" "[.icmp[] | select(.netns == \"$R\" and .direction == \"ingress\" and .type == 3 and .code == 3) | .count] | add // 0"
 }
 
 # 1. As on 6.1: clsact, the port's namespace read without the kfunc, and
@@ -42,7 +50,9 @@ if refused "$TMP/61"; then
 	eq like_6.1/no_port_without_namespace "$(summary "$TMP/61" '[.ports[] | select(.netns_inode == 0)] | length')" 0
 	eq like_6.1/latency_echo_rows "$(summary "$TMP/61" "[.latency[] | select(.kind == \"echo_rtt\" and
 		.src_netns == \"$R\" and .dst_netns == \"$B\") | .count] | add")" 3
-	eq like_6.1/only_the_refusal_is_real "$(summary "$TMP/61" '[.drops[] | select(.benign | not) | .location] | unique | join(",")')" tcp_v4_rcv
+	eq like_6.1/only_the_refusals_are_real "$(summary "$TMP/61" '[.drops[] | select(.benign | not) | .location] | unique | join(",")')" __udp4_lib_rcv,tcp_v4_rcv
+	eq like_6.1/port_unreachable_seen_equals_nstat "$(port_unreach_at_red "$TMP/61")" "$UNR"
+	[ "$UNR" -gt 0 ] && pass like_6.1/witness_port_unreachable || fail like_6.1/witness_port_unreachable "blue sent none"
 else
 	fail like_6.1 "watch not ready"
 fi
@@ -56,6 +66,7 @@ if refused "$TMP/515"; then
 	eq no_reason/ping_copies_benign "$(summary "$TMP/515" '[.drops[] | select(.icmp_type? == 0 or
 		(.location | test("icmp_rcv|ping_rcv"))) | select(.benign | not)] | length')" 0
 	eq no_reason/no_icmp_send_program "$(summary "$TMP/515" '.icmp_generated | length')" 0
+	eq no_reason/port_unreachable_seen_equals_nstat "$(port_unreach_at_red "$TMP/515")" "$UNR"
 else
 	fail no_reason "watch not ready"
 fi

@@ -31,5 +31,8 @@ int main(void)
 	run(latency_tests, &pass, &fail);
 	run(netlink_tests, &pass, &fail);
 	run(reasons_tests, &pass, &fail);
+	run(container_tests, &pass, &fail);
+	run(icmp_tests, &pass, &fail);
+	run(nftrace_tests, &pass, &fail);
 	return fail ? 1 : 0;
 }

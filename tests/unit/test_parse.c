@@ -262,7 +262,7 @@ static void firewall_commands(void)
 		return;
 	n = firewall_script(t, "rt", buf, sizeof(buf), lines, 16);
 	CHECK(n == 9, "got %d commands:\n%s", n, buf);
-	CHECK_STR_HAS(buf, "add table inet nstrace\n");
+	CHECK_STR_HAS(buf, "add table inet nstrace { comment \"topology t.topo\"; }\n");
 	CHECK_STR_HAS(buf, "add chain inet nstrace forward { type filter hook forward priority 0; policy accept; }\n");
 	CHECK_STR_HAS(buf, "add chain inet nstrace postrouting { type nat hook postrouting priority 100;");
 	/* web has v4 and v6, db only v4: one rule, IPv4. */

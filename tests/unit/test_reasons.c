@@ -62,7 +62,17 @@ static void icmp_error_handled_then_freed(void)
 	CHECK(!reason_benign("NOT_SPECIFIED", "icmpv6_rcv", &echo), "an echo request is no error");
 }
 
+static void probe_ttl_runs_out(void)
+{
+	struct nst_flow echo = icmp(1, 8), tcp = icmp(6, 0);
+
+	CHECK(reason_benign("IP_INHDR", "ip_forward", &echo), "ping -t 1 through a router");
+	CHECK(!reason_benign("IP_INHDR", "ip_forward", &tcp), "TCP's TTL running out: a loop?");
+	CHECK(!reason_benign("IP_INHDR", "ip_rcv_core", &echo), "a bad header is no probe");
+}
+
 const struct unit_test reasons_tests[] = {
+	{ "reasons_probe_ttl_runs_out", probe_ttl_runs_out },
 	{ "reasons_icmp_error_handled_then_freed", icmp_error_handled_then_freed },
 	{ "reasons_late_teardown_segments", late_teardown_segments },
 	{ "reasons_ping_copy_by_packet", ping_copy_by_packet },

@@ -40,6 +40,7 @@ struct unit_test {
 
 /* Each test file lists its tests; main.c runs them all. */
 extern const struct unit_test parse_tests[], names_tests[], render_tests[], plan_tests[],
-	latency_tests[], netlink_tests[], reasons_tests[];
+	latency_tests[], netlink_tests[], reasons_tests[], icmp_tests[],
+	nftrace_tests[], container_tests[];
 
 #endif

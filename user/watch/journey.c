@@ -12,6 +12,7 @@
 #include "journey.h"
 #include "reasons.h"
 #include "report.h"
+#include "why.h"
 
 static int same_packet(const struct nst_pid *a, const struct nst_pid *b)
 {
@@ -38,6 +39,11 @@ int journey_bystanders(const struct journey *j, uint64_t dst_owner, uint32_t *ou
 		int forwarded = 0, dup = 0;
 
 		if (h->dir != NST_INGRESS || h->netns == dst_owner || h->netns == j->hop[0].netns)
+			continue;
+		/* Dropped there for a reason of its own (a router's firewall):
+		 * it was on the way, not flooded to. */
+		if (j->dropped && j->drop.netns == h->netns &&
+		    strcmp(reason_name(j->drop.reason), "OTHERHOST"))
 			continue;
 		for (int k = i + 1; k < j->nhops; k++)
 			forwarded |= j->hop[k].netns == h->netns && j->hop[k].dir == NST_EGRESS;
@@ -88,7 +94,7 @@ void journey_hop(struct journeys *js, struct report *r, const struct watch_view 
 	j->last_ts = e->ts;
 }
 
-int journey_drop(struct journeys *js, const struct nst_event *e)
+int journey_drop(struct journeys *js, const struct nst_event *e, int rule)
 {
 	struct journey *j = find(js, &e->pid);
 
@@ -96,8 +102,29 @@ int journey_drop(struct journeys *js, const struct nst_event *e)
 		return 0;
 	j->dropped = 1;
 	j->drop = *e;
+	j->rule = rule;
 	j->last_ts = e->ts;
 	return 1;
+}
+
+/* "dropped in router:rt-web: NETFILTER_DROP at nft_do_chain by nft rule
+ * ...", "dropped: 1500 bytes > blue:veth-blue's MTU 1400 (NOT_SPECIFIED
+ * at __dev_forward_skb2 in red:veth-red)": the cause in words where
+ * nstrace knows it. */
+static void drop_cause(const struct watch_view *v, const struct journey *j, const char *where,
+		       const struct drop_words *dw, char *buf, size_t len)
+{
+	const struct why_rule *rule = why_rule_at(v->why, j->rule);
+	char words[400];
+
+	if (why_mtu_words(v, &j->drop, words, sizeof(words))) {
+		snprintf(buf, len, "dropped: %s (%s at %s in %s)", words, dw->reason, dw->loc, where);
+	} else if (rule) {
+		why_rule_words(rule, words, sizeof(words));
+		snprintf(buf, len, "dropped in %s: %s at %s by %s", where, dw->reason, dw->loc, words);
+	} else {
+		snprintf(buf, len, "dropped in %s: %s at %s", where, dw->reason, dw->loc);
+	}
 }
 
 /* The verdict in words: delivered, dropped (where, why), off the path. */
@@ -127,7 +154,7 @@ static void verdict(const struct watch_view *v, const struct journey *j, char *b
 		snprintf(buf, len, "delivered to %s; a copy dropped in %s: %s at %s", dst, where,
 			 dw.reason, dw.loc);
 	else if (j->dropped)
-		snprintf(buf, len, "dropped in %s: %s at %s", where, dw.reason, dw.loc);
+		drop_cause(v, j, where, &dw, buf, len);
 	else if (delivered)
 		snprintf(buf, len, "delivered to %s", dst);
 	else
@@ -185,6 +212,8 @@ static void journey_json(struct report *r, const struct watch_view *v, const str
 		print_float(&p, PRINT_JSON, "t_us", "%.1f", NULL, (j->drop.ts - t0) / 1e3);
 		print_str(&p, PRINT_JSON, "reason", NULL, reason_name(j->drop.reason));
 		print_str(&p, PRINT_JSON, "location", NULL, names_location(j->drop.location, NAME_BUF));
+		if (why_rule_at(v->why, j->rule))
+			why_print_rule(&p, why_rule_at(v->why, j->rule));
 		print_close_object(&p);
 	}
 	print_str(&p, PRINT_JSON, "dst_netns", NULL, owner ? names_ns(v->names, owner, NAME_BUF) : "");
@@ -226,7 +255,7 @@ static void journey_text(struct report *r, const struct watch_view *v, const str
 static void tell_journey(struct journeys *js, struct report *r, const struct watch_view *v,
 			 const struct journey *j)
 {
-	char flow[160], verdict_s[600], line[400];
+	char flow[160], verdict_s[1200], line[400];
 	uint64_t owner;
 
 	names_flow(&j->flow, flow, sizeof(flow));

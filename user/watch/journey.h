@@ -26,6 +26,7 @@ struct journey {
 	int more;                      /* hops beyond JOURNEY_HOPS */
 	int dropped;
 	struct nst_event drop;         /* when dropped */
+	int rule;                      /* the nftables rule that dropped it (why.h), or -1 */
 	uint64_t last_ts;              /* kernel clock of the last sighting */
 };
 
@@ -39,7 +40,7 @@ struct journeys {
  * A journey is told on R once it is over. */
 void journey_hop(struct journeys *js, struct report *r, const struct watch_view *v,
 		 const struct nst_event *e);
-int journey_drop(struct journeys *js, const struct nst_event *e);
+int journey_drop(struct journeys *js, const struct nst_event *e, int rule);
 /* Tell the journeys quiet for IDLE_NS (all of them when IDLE_NS is 0). */
 void journey_flush(struct journeys *js, struct report *r, const struct watch_view *v,
 		   uint64_t now_ns, uint64_t idle_ns);

@@ -62,8 +62,12 @@ void report_live(struct report *r, const struct watch_view *v)
 		return;
 	tables(v, o, cols, rows);
 	fclose(o);
+	/* What does not fit goes, from the bottom: the header stays on screen. */
 	for (size_t i = 0; i < len; i++)
-		lines += buf[i] == '\n';
+		if (buf[i] == '\n' && ++lines == rows - 1) {
+			buf[i + 1] = 0;
+			break;
+		}
 	/* Clear and redraw in one write, so the screen does not flicker. */
 	fprintf(r->out, "\033[H\033[2J%s", buf);
 	free(buf);

@@ -1,202 +1,16 @@
-/* watch --metrics ADDR:PORT: a small HTTP/1.0 server on the event loop.
- *
- * One request a connection, answered from the counters of the last refresh
- * (at most a second old), then closed. Label values are escaped as the
+/* watch --metrics ADDR:PORT: the exposition, from the counters of the
+ * last refresh (at most a second old); the server is httpd.c.
+ * Label values are escaped as the
  * exposition format asks (\\, \", \n); samples that end up with the same
  * labels (a device renamed, two rows of one port) are summed, since
  * Prometheus refuses a scrape with a duplicate series. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include "hist.h"
+#include "icmp_names.h"
 #include "metrics.h"
 #include "model.h"
-
-int metrics_parse(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen)
-{
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	char host[64] = "127.0.0.1";
-	const char *port = spec, *colon = strrchr(spec, ':');
-	char *end;
-	long n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (colon) {
-		const char *h = spec;
-		size_t hl = colon - spec;
-
-		if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-			h++;
-			hl -= 2;
-		}
-		if (!hl || hl >= sizeof(host)) {
-			snprintf(err, errlen, "--metrics '%s': expected PORT or ADDR:PORT", spec);
-			return -1;
-		}
-		memcpy(host, h, hl);
-		host[hl] = 0;
-		port = colon + 1;
-	}
-	n = strtol(port, &end, 10);
-	if (!*port || *end || n < 1 || n > 65535) {
-		snprintf(err, errlen, "--metrics '%s': port '%s' is not 1..65535", spec, port);
-		return -1;
-	}
-	if (!strcmp(host, "localhost"))
-		strcpy(host, "127.0.0.1");
-	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)n);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)n);
-	} else {
-		snprintf(err, errlen, "--metrics '%s': '%s' is not an IPv4 or IPv6 address", spec, host);
-		return -1;
-	}
-	return 0;
-}
-
-int metrics_open(struct metrics *m, const char *spec, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	int one = 1;
-
-	m->fd = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++)
-		m->c[i].fd = -1;
-	if (metrics_parse(spec, &ss, err, errlen))
-		return -1;
-	{
-		char a[INET6_ADDRSTRLEN];
-		int v6 = ss.ss_family == AF_INET6;
-
-		inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-					   : (void *)&((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
-		snprintf(m->url, sizeof(m->url), v6 ? "[%s]:%u" : "%s:%u", a,
-			 ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	}
-	m->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (m->fd < 0 ||
-	    setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-									: sizeof(struct sockaddr_in6)) ||
-	    listen(m->fd, 16)) {
-		snprintf(err, errlen, "--metrics: cannot listen on %s: %s", spec, strerror(errno));
-		metrics_close(m);
-		return -1;
-	}
-	return 0;
-}
-
-void metrics_close(struct metrics *m)
-{
-	if (m->fd >= 0)
-		close(m->fd);
-	m->fd = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++) {
-		if (m->c[i].fd >= 0)
-			close(m->c[i].fd);
-		m->c[i].fd = -1;
-	}
-}
-
-void metrics_accept(struct metrics *m, int efd, unsigned long long first_tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	int fd;
-
-	while ((fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		int slot = -1;
-
-		for (int i = 0; i < METRICS_CLIENTS && slot < 0; i++)
-			if (m->c[i].fd < 0)
-				slot = i;
-		if (slot < 0) {            /* busy: the next scrape will do */
-			close(fd);
-			continue;
-		}
-		m->c[slot].fd = fd;
-		m->c[slot].len = 0;
-		ev.data.u64 = first_tag + slot;
-		epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
-	}
-}
-
-/* Write all of BUF; the socket is made blocking with a 2 s send timeout,
- * so a stuck client costs the loop at most that. */
-static void send_all(int fd, const char *buf, size_t len)
-{
-	struct timeval tv = { .tv_sec = 2 };
-
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-static void respond(int fd, const char *status, const char *type, const char *body, size_t len)
-{
-	char head[256];
-	int n = snprintf(head, sizeof(head), "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, type, len);
-
-	send_all(fd, head, (size_t)n);
-	send_all(fd, body, len);
-}
-
-void metrics_client(struct metrics *m, int slot, int efd, const struct watch_view *v)
-{
-	struct metrics_client *c = &m->c[slot];
-	ssize_t n = read(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len);
-	char *body = NULL;
-	size_t blen = 0;
-	FILE *o;
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0) {
-		c->len += (size_t)n;
-		c->req[c->len] = 0;
-		if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n") &&
-		    c->len < sizeof(c->req) - 1)
-			return;     /* the headers are not all here yet */
-		if (strncmp(c->req, "GET ", 4)) {
-			respond(c->fd, "405 Method Not Allowed", "text/plain", "GET only\n", 9);
-		} else if (!strncmp(c->req + 4, "/metrics ", 9) || !strncmp(c->req + 4, "/metrics?", 9)) {
-			o = open_memstream(&body, &blen);
-			if (o) {
-				metrics_write(v, o);
-				fclose(o);
-				respond(c->fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-					body, blen);
-				free(body);
-			}
-		} else {
-			static const char nf[] = "nstrace: the metrics are at /metrics\n";
-
-			respond(c->fd, "404 Not Found", "text/plain", nf, sizeof(nf) - 1);
-		}
-	}
-	epoll_ctl(efd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	c->fd = -1;
-}
 
 /* ---- the exposition ---- */
 
@@ -218,9 +32,9 @@ static const struct {
 	{ "nstrace_tcp_resets_total", "counter",
 	  "TCP resets a namespace sent or received, by the service port." },
 	{ "nstrace_icmp_errors_seen_total", "counter",
-	  "ICMP frag-needed and ICMPv6 Packet Too Big seen on a port, by type, code and MTU." },
+	  "ICMP and ICMPv6 errors seen on a port, by family, type, code, name and MTU." },
 	{ "nstrace_icmp_errors_generated_total", "counter",
-	  "ICMP errors a namespace generated, by type, code and route MTU." },
+	  "ICMP errors a namespace generated (IPv4), by type, code, name and route MTU." },
 	{ "nstrace_events_total", "counter", "Stories read from the kernel's ring buffer." },
 	{ "nstrace_events_not_shown_total", "counter",
 	  "Stories lost because the ring buffer was full (the counts stay exact)." },
@@ -267,6 +81,20 @@ static void place(char *buf, size_t len, const struct names *n, uint32_t netns, 
 	buf[0] = 0;
 	label(buf, len, "netns", names_ns(n, netns, NAME_BUF));
 	label(buf, len, "dev", ifindex ? names_dev(n, netns, (int)ifindex, NAME_BUF) : "");
+}
+
+/* family (4, 6), type, code, name ("net-unreachable"), and benign: a
+ * path probe's answer (traceroute's TTL exceeded). */
+static void icmp_labels(char *buf, size_t len, int family, unsigned int type, unsigned int code,
+			unsigned int orig_kind)
+{
+	int v6 = family_is_v6(family);
+
+	labelu(buf, len, "family", v6 ? 6 : 4);
+	labelu(buf, len, "type", type);
+	labelu(buf, len, "code", code);
+	label(buf, len, "name", icmp_error_name(v6, type, code, NAME_BUF));
+	label(buf, len, "benign", icmp_probe_answer(v6, type, code, orig_kind) ? "true" : "false");
 }
 
 static void add(struct samples *s, int family, const char *labels, double value)
@@ -331,8 +159,7 @@ static void collect(const struct watch_view *v, struct samples *s)
 
 		place(l, sizeof(l), n, r->k.netns, r->k.ifindex);
 		label(l, sizeof(l), "direction", r->k.dir == NST_INGRESS ? "ingress" : "egress");
-		labelu(l, sizeof(l), "type", r->k.type);
-		labelu(l, sizeof(l), "code", r->k.code);
+		icmp_labels(l, sizeof(l), r->k.family, r->k.type, r->k.code, r->k.orig_kind);
 		labelu(l, sizeof(l), "mtu", r->k.mtu);
 		add(s, F_ICMP_SEEN, l, (double)r->count);
 	}
@@ -341,8 +168,7 @@ static void collect(const struct watch_view *v, struct samples *s)
 
 		l[0] = 0;
 		label(l, sizeof(l), "netns", names_ns(n, r->k.netns, NAME_BUF));
-		labelu(l, sizeof(l), "type", r->k.type);
-		labelu(l, sizeof(l), "code", r->k.code);
+		icmp_labels(l, sizeof(l), r->k.family, r->k.type, r->k.code, r->k.orig_kind);
 		labelu(l, sizeof(l), "mtu", r->k.mtu);
 		add(s, F_ICMP_GEN, l, (double)r->count);
 	}

@@ -15,6 +15,8 @@
 
 #define WATCH_MAX_TARGETS 64
 
+struct why;
+
 enum report_mode { REPORT_TTY, REPORT_LINES, REPORT_JSON };
 
 struct watch_opts {
@@ -31,6 +33,7 @@ struct watch_opts {
 	int journey;               /* --journey (nstrace trace): every wanted packet's path */
 	int clsact;                /* --clsact: clsact filters everywhere */
 	int tcx;                   /* --tcx: tcx links everywhere */
+	int why;                   /* --why: name the nftables rules (why.h) */
 	const char *btf;           /* --btf PATH: the kernel's types, not /sys/kernel/btf */
 	double duration;           /* seconds, 0: until interrupted */
 	const char *ready_file;
@@ -134,6 +137,7 @@ struct watch_view {
 	const int *hooks;          /* port hooks attached */
 	const char *metrics_url;   /* NULL: no --metrics */
 	const uint64_t *pcap_packets;   /* NULL: no --pcap */
+	const struct why *why;     /* the rules behind NETFILTER_DROPs */
 	double start;              /* watch_now() when attached */
 	double mono_to_real;       /* add to monotonic seconds for wall time */
 };

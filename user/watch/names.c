@@ -7,9 +7,39 @@
 #include "names.h"
 #include "reasons.h"
 
+static struct ns_name *ns_learned(const struct names *n, uint64_t inode)
+{
+	for (int i = 0; i < n->nnss; i++)
+		if (n->nss[i].netns == inode)
+			return &n->nss[i];
+	return NULL;
+}
+
+/* A label once learned stays; only a container's name may replace a
+ * pid's, when the runtime could not be asked the first time. */
+static void learn_ns(struct names *n, const struct netns_info *ni)
+{
+	struct ns_name *v = ns_learned(n, ni->inode);
+
+	if (ni->label_passing || (v && (v->ct.runtime[0] || !ni->ct.runtime[0] || ni->name[0])))
+		return;
+	if (!v) {
+		if (!(v = realloc(n->nss, (n->nnss + 1) * sizeof(*v))))
+			return;
+		n->nss = v;
+		v = &n->nss[n->nnss++];
+		v->netns = ni->inode;
+	}
+	snprintf(v->label, sizeof(v->label), "%s", ni->label);
+	v->ct = ni->ct;
+}
+
 void names_learn(struct names *n)
 {
 	const struct live_topo *lt = n->lt;
+
+	for (int i = 0; n->nl && i < n->nl->n; i++)
+		learn_ns(n, &n->nl->v[i]);
 
 	for (int i = 0; i < lt->nns; i++)
 		for (int k = 0; k < lt->ns[i].nlinks; k++) {
@@ -34,16 +64,50 @@ void names_free(struct names *n)
 	free(n->devs);
 	n->devs = NULL;
 	n->ndevs = 0;
+	free(n->nss);
+	n->nss = NULL;
+	n->nnss = 0;
 }
 
 const char *names_ns(const struct names *n, uint64_t inode, char *buf, size_t len)
 {
 	const struct netns_info *ni = netns_by_inode(n->nl, inode);
+	const struct ns_name *v = ns_learned(n, inode);
 
-	if (ni)
+	if (v)
+		snprintf(buf, len, "%s", v->label);
+	else if (ni)
 		snprintf(buf, len, "%s", ni->label);
 	else
 		snprintf(buf, len, "netns %llu", (unsigned long long)inode);
+	return buf;
+}
+
+const struct container *names_container(const struct names *n, uint64_t inode)
+{
+	const struct ns_name *v = ns_learned(n, inode);
+	const struct netns_info *ni = v ? NULL : netns_by_inode(n->nl, inode);
+	const struct container *c = v ? &v->ct : ni ? &ni->ct : NULL;
+
+	return c && c->runtime[0] ? c : NULL;
+}
+
+int names_ns_gone(const struct names *n, uint64_t inode)
+{
+	return inode && !netns_by_inode(n->nl, inode);
+}
+
+const char *names_place(const struct names *n, uint64_t netns, uint32_t ifindex, char *buf,
+			size_t len)
+{
+	size_t l;
+
+	names_ns(n, netns, buf, len);
+	l = strlen(buf);
+	if (names_ns_gone(n, netns))
+		l += (size_t)snprintf(buf + l, l < len ? len - l : 0, " (gone)");
+	if (ifindex && l < len)
+		snprintf(buf + l, len - l, ":%s", names_dev(n, netns, (int)ifindex, NAME_BUF));
 	return buf;
 }
 

@@ -4,8 +4,10 @@
  * rotating static ones.
  *
  * The one place that learns names and keeps them: a device deleted while
- * watching still has its drops, so its name outlives it here. (Container
- * names from the runtimes will be learned here too.) */
+ * watching still has its drops, so its name outlives it here, and so does
+ * a namespace's: the first real label a namespace gets (a container's
+ * name, learned from its runtime) stays for the whole run, through a
+ * container's processes coming and going and after it is gone. */
 #ifndef NST_NAMES_H
 #define NST_NAMES_H
 
@@ -32,14 +34,28 @@ struct names {
 		char name[16];
 	} *devs;                        /* every port name ever seen */
 	int ndevs;
+	struct ns_name {
+		uint64_t netns;
+		char label[NAME_LEN];
+		struct container ct;
+	} *nss;                         /* every namespace label ever learned */
+	int nnss;
 };
 
 /* Remember every device name of the current topology. */
 void names_learn(struct names *n);
 void names_free(struct names *n);
 
-/* "red", "pid 1234 (nginx)", "netns 4026532177". */
+/* "red", "web", "pod:default/web", "pid 1234 (nginx)", "netns 4026532177":
+ * the same for a namespace all along (Prometheus labels, JSON). */
 const char *names_ns(const struct names *n, uint64_t inode, char *buf, size_t len);
+/* The container holding the namespace, or NULL. */
+const struct container *names_container(const struct names *n, uint64_t inode);
+/* Is a namespace once seen gone (in no current list)? */
+int names_ns_gone(const struct names *n, uint64_t inode);
+/* names_where, with " (gone)" after a namespace that is: the summary's. */
+const char *names_place(const struct names *n, uint64_t netns, uint32_t ifindex, char *buf,
+			size_t len);
 /* "veth-red", or "ifindex 7" when never seen. */
 const char *names_dev(const struct names *n, uint64_t inode, int ifindex, char *buf, size_t len);
 /* "blue:veth-blue", or "blue" when IFINDEX is 0 (no device). */

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
+#include "why.h"
 
 /* A parser: 0, or -1 with the sentence (after "nstrace watch: ") in WHY. */
 typedef int (*opt_parse)(struct watch_opts *o, const char *arg, char *why, size_t len);
@@ -64,6 +65,13 @@ FLAG(hist)
 FLAG(no_latency)
 FLAG(clsact)
 FLAG(tcx)
+
+static int set_why(struct watch_opts *o, const char *a, char *w, size_t l)
+{
+	(void)a, (void)w, (void)l;
+	o->why = WHY_ON;
+	return 0;
+}
 
 static int set_verbose(struct watch_opts *o, const char *a, char *w, size_t l)
 {
@@ -186,7 +194,10 @@ static int parse_filter(struct watch_opts *o, const char *a, char *why, size_t l
 
 static const struct opt opts[] = {
 	{ NULL, 0, "NS", NULL, "an ip netns name, pid:N, a path to a namespace file,\n"
-			       "inode:N, or root" },
+			       "inode:N, root, or a container: web (when no ip netns\n"
+			       "has that name), docker:web, podman:web,\n"
+			       "pod:NAMESPACE/NAME, id:PREFIX (DOCKER_HOST and\n"
+			       "CONTAINER_HOST name the sockets, as for their CLIs)" },
 	{ "pid", 0, "PID", parse_pid, "a running process's namespace (a container), no\n"
 				      "shell needed inside it" },
 	{ "all", 0, NULL, set_all, "every namespace and all traffic" },
@@ -197,8 +208,9 @@ static const struct opt opts[] = {
 	{ "quiet", 'q', NULL, set_quiet, "do not print the attach plan" },
 	{ "benign", 0, NULL, set_show_benign,
 	  "also tell the drops healthy traffic makes (multicast\n"
-	  "nobody joined, ping socket copies, ...); they are\n"
-	  "always counted, and always in --json" },
+	  "nobody joined, ping socket copies, ...) and the ICMP\n"
+	  "errors path probes ask for (traceroute's TTL exceeded);\n"
+	  "they are always counted, and always in --json" },
 	{ "duration", 0, "S", parse_duration,
 	  "stop after S seconds (default: on Ctrl-C or SIGTERM)" },
 	{ "ready-file", 0, "F", set_ready, "create F once everything is attached" },
@@ -217,6 +229,12 @@ static const struct opt opts[] = {
 	  "every wanted packet's path, port by port with times,\n"
 	  "to its delivery or its drop ('nstrace trace' is this);\n"
 	  "narrow it with the filters below" },
+	{ "why", 0, NULL, set_why,
+	  "name the nftables rule behind each NETFILTER_DROP:\n"
+	  "adds table inet nstrace_trace_PID, which only sets\n"
+	  "nftrace on watched packets (20/s per address pair), to\n"
+	  "each watched namespace with a ruleset (and to one\n"
+	  "where a NETFILTER_DROP comes later); removed at exit" },
 	{ "hist", 0, NULL, set_hist, "draw a log2 latency histogram under each latency row" },
 	{ "no-latency", 0, NULL, set_no_latency,
 	  "do not time hops (no per-packet stamps on the ports)" },
@@ -296,6 +314,7 @@ void options_usage(FILE *f)
 "\n"
 "Examples:\n"
 "  nstrace watch red\n"
+"  nstrace watch web                (a Docker or Podman container)\n"
 "  nstrace watch --pid 1234 --port 5432\n"
 "  nstrace watch red --duration 5 --json > drops.json\n"
 "  nstrace watch --all --filter 'udp and port 53'\n"

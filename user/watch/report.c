@@ -3,6 +3,7 @@
  * words. */
 #include <string.h>
 #include <time.h>
+#include "icmp_names.h"
 #include "ksyms.h"
 #include "report.h"
 
@@ -40,8 +41,25 @@ void event_words(const struct watch_view *v, const struct nst_event *e, struct e
 		names_dev(v->names, e->netns, (int)e->ifindex, w->dev, sizeof(w->dev));
 	names_where(v->names, e->netns, e->ifindex, w->place, sizeof(w->place));
 	names_flow(&e->flow, w->flow, sizeof(w->flow));
+	w->rule = NULL;
 	if (e->type == NST_EV_DROP)
 		drop_words(e->reason, e->location, &e->flow, &w->drop);
+}
+
+/* "container": {runtime, id, name, pod, pod_namespace}, only for one. */
+void print_container(struct printer *p, const struct container *c)
+{
+	if (!c || !p->json)
+		return;
+	print_open_object(p, "container");
+	print_str(p, PRINT_JSON, "runtime", NULL, c->runtime);
+	print_str(p, PRINT_JSON, "id", NULL, c->id);
+	print_str(p, PRINT_JSON, "name", NULL, c->name);
+	if (c->pod[0]) {
+		print_str(p, PRINT_JSON, "pod", NULL, c->pod);
+		print_str(p, PRINT_JSON, "pod_namespace", NULL, c->pod_ns);
+	}
+	print_close_object(p);
 }
 
 void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
@@ -49,6 +67,7 @@ void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
 {
 	print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, netns, NAME_BUF));
 	print_uint(p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_container(p, names_container(v->names, netns));
 	print_str(p, PRINT_JSON, "dev", NULL,
 		  ifindex ? names_dev(v->names, netns, (int)ifindex, NAME_BUF) : "");
 	print_uint(p, PRINT_JSON, "ifindex", NULL, ifindex);
@@ -127,18 +146,34 @@ static void drop_record(struct printer *p, const struct watch_view *v, const str
 	print_uint(p, PRINT_JSON, "segs", NULL, e->segs);
 	print_bool(p, PRINT_JSON, "benign", NULL, w->drop.benign);
 	print_str(p, PRINT_ANY, "hint", hint ? " (%s)" : "%s", hint ? hint : "");
+	if (w->rule) {
+		char rule[400];
+
+		why_rule_words(w->rule, rule, sizeof(rule));
+		print_text(p, " by %s", rule);
+		why_print_rule(p, w->rule);
+	} else if (!v->o->why && why_nft_drop(e->reason, e->location)) {
+		print_text(p, " (--why names the rule)");
+	}
 }
 
-static const char *icmp_what(const struct nst_event *e)
+/* "net-unreachable", "frag-needed", "packet-too-big", ... */
+static const char *icmp_what(const struct nst_event *e, char *buf, size_t len)
 {
-	return family_is_v6(e->flow.family) ? "Packet Too Big" :
-	       e->icmp_type == 3 && e->icmp_code == 4 ? "frag-needed" : "ICMP error";
+	return icmp_error_name(family_is_v6(e->flow.family), e->icmp_type, e->icmp_code, buf, len);
+}
+
+int report_icmp_benign(const struct nst_event *e)
+{
+	return icmp_probe_answer(family_is_v6(e->flow.family), e->icmp_type, e->icmp_code,
+				 e->orig_kind);
 }
 
 static void icmp_record(struct printer *p, const struct watch_view *v, const struct nst_event *e,
 			const struct event_words *w)
 {
-	int wire = e->type == NST_EV_ICMP_WIRE, frag = e->icmp_type == 3 && e->icmp_code == 4;
+	int wire = e->type == NST_EV_ICMP_WIRE, v6 = family_is_v6(e->flow.family);
+	const char *what = icmp_what(e, NAME_BUF);
 
 	print_str(p, PRINT_JSON, "event", NULL, wire ? "seen" : "generated");
 	print_clock(p, v, e->ts, w->clk);
@@ -146,22 +181,29 @@ static void icmp_record(struct printer *p, const struct watch_view *v, const str
 	print_place(p, v, e->netns, e->ifindex, "");
 	if (wire) {
 		print_str(p, PRINT_JSON, "direction", NULL, dir_name(e->dir));
-		print_text(p, " %s %s (MTU %u)", e->dir == NST_INGRESS ? "received" : "sent",
-			   icmp_what(e), e->mtu);
+		print_text(p, " %s %s", e->dir == NST_INGRESS ? "received" : "sent", what);
+		if (e->mtu)
+			print_text(p, " (MTU %u)", e->mtu);
+		else
+			print_text(p, " (type %u code %u)", e->icmp_type, e->icmp_code);
 	} else {
 		print_text(p, " generated");
 	}
 	print_uint(p, wire ? PRINT_JSON : PRINT_ANY, "icmp_type", " type %llu", e->icmp_type);
 	print_uint(p, wire ? PRINT_JSON : PRINT_ANY, "icmp_code", " code %llu", e->icmp_code);
-	if (!wire && frag)
-		print_text(p, " (frag-needed)");
+	print_str(p, wire ? PRINT_JSON : PRINT_ANY, "name", " (%s)", what);
 	print_uint(p, PRINT_JSON, "mtu", NULL, e->mtu);
+	if (wire)
+		print_str(p, PRINT_ANY, "from", " from %s", names_addr(e->flow.family, e->from, NAME_BUF));
+	print_bool(p, PRINT_JSON, "benign", NULL, report_icmp_benign(e));
 	print_open_object(p, "orig");
-	print_uint(p, PRINT_JSON, "family", NULL, family_is_v6(e->flow.family) ? 6 : 4);
+	print_uint(p, PRINT_JSON, "family", NULL, v6 ? 6 : 4);
 	print_flow(p, &e->flow, " about %s");
 	print_close_object(p);
 	if (!wire && e->mtu)
 		print_text(p, " (route MTU %u)", e->mtu);
+	if (report_icmp_benign(e))
+		print_text(p, " (a path probe's answer)");
 }
 
 static void reset_record(struct printer *p, const struct watch_view *v, const struct nst_event *e,
@@ -187,6 +229,10 @@ int report_event(struct report *r, const struct watch_view *v, const struct nst_
 
 	/* Healthy traffic's drops are counted, not told (--benign tells). */
 	if (e->type == NST_EV_DROP && !json && w->drop.benign && !v->o->show_benign)
+		return 0;
+	/* So are the answers path probes ask for (traceroute's TTL exceeded). */
+	if ((e->type == NST_EV_ICMP_WIRE || e->type == NST_EV_ICMP_SENT) && !json &&
+	    report_icmp_benign(e) && !v->o->show_benign)
 		return 0;
 	if (e->type == NST_EV_DROP) {
 		print_begin(&p, r->out, json, "drop");
@@ -215,16 +261,23 @@ void report_comment(const struct nst_event *e, const struct event_words *w, char
 	switch (e->type) {
 	case NST_EV_DROP:
 		snprintf(buf, len, "drop %s at %s %s", w->drop.reason, w->drop.loc, place);
+		n = strlen(buf);
+		if (w->rule)
+			snprintf(buf + n, len - n, " by nft rule %s %s %s handle %llu",
+				 nftrace_family(w->rule->family), w->rule->table, w->rule->chain,
+				 (unsigned long long)w->rule->handle);
 		break;
 	case NST_EV_RESET_SENT:
 		snprintf(buf, len, "answered with a TCP reset %s", place);
 		break;
 	case NST_EV_ICMP_WIRE:
-		snprintf(buf, len, "ICMP type %u code %u (MTU %u) %s %s", e->icmp_type, e->icmp_code,
-			 e->mtu, place, dir_name(e->dir));
+		snprintf(buf, len, "ICMP type %u code %u %s (MTU %u) from %s %s %s", e->icmp_type,
+			 e->icmp_code, icmp_what(e, NAME_BUF), e->mtu,
+			 names_addr(e->flow.family, e->from, NAME_BUF), place, dir_name(e->dir));
 		break;
 	case NST_EV_ICMP_SENT:
-		snprintf(buf, len, "caused ICMP type %u code %u %s", e->icmp_type, e->icmp_code, place);
+		snprintf(buf, len, "caused ICMP type %u code %u %s %s", e->icmp_type, e->icmp_code,
+			 icmp_what(e, NAME_BUF), place);
 		n = strlen(buf);
 		if (e->mtu)
 			snprintf(buf + n, len - n, ": route MTU %u", e->mtu);
@@ -232,9 +285,6 @@ void report_comment(const struct nst_event *e, const struct event_words *w, char
 	default:
 		snprintf(buf, len, "seen %s %s", place, dir_name(e->dir));
 	}
-	n = strlen(buf);
-	if (e->data_kind == NST_DATA_NET)
-		snprintf(buf + n, len - n, "%s", " (captured from the IP header; MACs are zero)");
 }
 
 void report_note(struct report *r, const struct watch_view *v, const char *text)
@@ -272,6 +322,29 @@ void report_link(struct report *r, const struct watch_view *v, uint64_t netns, c
 	finish(r, v, &p);
 }
 
+void report_link_moved(struct report *r, const struct watch_view *v, uint64_t netns,
+		       const char *dev, uint64_t to_netns, const char *to_dev)
+{
+	uint64_t ts = now_ns();
+	struct printer p;
+	char clk[16];
+
+	clock_str(v, ts, clk, sizeof(clk));
+	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "link");
+	print_clock(&p, v, ts, clk);
+	print_str(&p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
+	print_uint(&p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_str(&p, PRINT_ANY, "dev", ":%s", dev);
+	print_str(&p, PRINT_JSON, "event", NULL, "moved");
+	if (strcmp(dev, to_dev))
+		print_str(&p, PRINT_ANY, "to_dev", " renamed to %s", to_dev);
+	else
+		print_text(&p, " moved");
+	print_str(&p, PRINT_ANY, "to_netns", " in %s", names_ns(v->names, to_netns, NAME_BUF));
+	print_uint(&p, PRINT_JSON, "to_netns_inode", NULL, to_netns);
+	finish(r, v, &p);
+}
+
 /* ---- the attach plan ---- */
 
 static void plan_json(struct report *r, const struct watch_view *v)
@@ -285,6 +358,7 @@ static void plan_json(struct report *r, const struct watch_view *v)
 		print_open_object(&p, NULL);
 		print_str(&p, PRINT_JSON, "netns", NULL, names_ns(v->names, pl->ns[i].inode, NAME_BUF));
 		print_uint(&p, PRINT_JSON, "netns_inode", NULL, pl->ns[i].inode);
+		print_container(&p, names_container(v->names, pl->ns[i].inode));
 		print_str(&p, PRINT_JSON, "filter", NULL,
 			  pl->ns[i].mode == NST_NS_ALL ? "all" : "addresses");
 		print_close_object(&p);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "model.h"
 #include "print.h"
+#include "why.h"
 
 #define REPORT_STORIES 64
 
@@ -26,10 +27,14 @@ struct event_words {
 	char place[96];            /* "blue:veth-blue", or "blue" */
 	char flow[160];
 	struct drop_words drop;    /* NST_EV_DROP only */
+	const struct why_rule *rule;   /* the nftables rule that dropped it, or NULL */
 };
 void event_words(const struct watch_view *v, const struct nst_event *e, struct event_words *w);
 
-/* One story. 0 when it was a benign drop kept quiet (the caller counts
+/* An ICMP story about the answer a path probe asked for (traceroute's
+ * TTL exceeded): told only with --benign, like healthy drops. */
+int report_icmp_benign(const struct nst_event *e);
+/* One story. 0 when it was a benign drop or probe answer kept quiet (the caller counts
  * it, see stats_note_untold), else 1. */
 int report_event(struct report *r, const struct watch_view *v, const struct nst_event *e,
 		 const struct event_words *w);
@@ -43,6 +48,9 @@ void report_note(struct report *r, const struct watch_view *v, const char *text)
 /* A link changed while watching: EVENT is new, deleted, up, down or mtu. */
 void report_link(struct report *r, const struct watch_view *v, uint64_t netns, const char *dev,
 		 const char *event, unsigned int old_mtu, unsigned int mtu);
+/* A link moved to namespace TO_NETNS (and maybe renamed TO_DEV there). */
+void report_link_moved(struct report *r, const struct watch_view *v, uint64_t netns,
+		       const char *dev, uint64_t to_netns, const char *to_dev);
 
 /* summary.c */
 void report_summary(struct report *r, const struct watch_view *v);
@@ -55,6 +63,7 @@ void report_tty_end(struct report *r);
 /* Shared by the records of report.c, summary.c and journey.c. */
 /* JSON: "netns", "netns_inode", "dev", "ifindex"; text: FMT with
  * "blue:veth-blue". */
+void print_container(struct printer *p, const struct container *c);
 void print_place(struct printer *p, const struct watch_view *v, uint64_t netns,
 		 uint32_t ifindex, const char *fmt);
 /* JSON: "proto", "src", "dst" and ports or ICMP type; text: FMT with the

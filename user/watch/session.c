@@ -47,6 +47,9 @@ int session_resolve(struct session *s)
 		}
 		if (!pid && !strchr(o->targets[i], '/') && netns_exists(o->targets[i]))
 			snprintf(t->name, sizeof(t->name), "%s", o->targets[i]);
+		else if (!pid && (container_spec_explicit(o->targets[i]) ||
+				  !netns_name_valid(o->targets[i], NULL, 0)))
+			t->container = o->targets[i];
 		s->targets[s->ntargets++] = netns_inode(fd);
 		close(fd);
 	}
@@ -241,13 +244,10 @@ static int attach_ports(struct session *s, double deadline)
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
 			ret = attach_port(&s->att, ni->fd, p->netns, p->ifindex, dir, fd);
-			/* Gone since discovery (containers come and go): not an
-			 * error; the re-plan its deletion causes forgets it. */
-			if (ret == -ENODEV) {
-				pr_debug("port %d of %s vanished before it was attached\n",
-					 p->ifindex, ni->label);
+			/* Gone since discovery (a container stopping): its deletion
+			 * is on its way, and re-plans again. */
+			if (ret == -ENODEV && !s->starting)
 				break;
-			}
 			if (ret) {
 				fprintf(stderr, "nstrace watch: cannot attach to %s:%s (ifindex %d) %s: %s\n",
 					ni->label, names_dev(&s->names, p->netns, p->ifindex, NAME_BUF),

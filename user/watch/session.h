@@ -21,6 +21,7 @@ struct watch_bpf;
  * (deleted) or its process (a pidfd, readable on exit). */
 struct target {
 	char name[NETNS_NAME_MAX];
+	const char *container;     /* named as a container: followed through restarts */
 	int pid;
 	int pidfd;                 /* -1: none */
 	int gone;

@@ -295,7 +295,7 @@ void stats_note_event(struct stats *st, const struct nst_event *e)
 	} else if (e->type == NST_EV_ICMP_SENT) {
 		struct nst_icmp_gen_key k = { .netns = e->netns, .mtu = e->mtu,
 					      .type = e->icmp_type, .code = e->icmp_code,
-					      .family = e->flow.family };
+					      .family = e->flow.family, .orig_kind = e->orig_kind };
 
 		memcpy(k.orig_src, e->flow.src, 16);
 		memcpy(k.orig_dst, e->flow.dst, 16);

@@ -2,9 +2,11 @@
  * each JSON section described once below. */
 #include <stdlib.h>
 #include "findings.h"
+#include "icmp_names.h"
 #include "latency.h"
 #include "report.h"
 #include "tables.h"
+#include "why.h"
 
 static void json_targets(struct printer *p, const struct watch_view *v)
 {
@@ -28,6 +30,8 @@ static void json_drops(struct printer *p, const struct watch_view *v)
 		print_uint(p, PRINT_JSON, "bytes", NULL, r->bytes);
 		print_bool(p, PRINT_JSON, "benign", NULL, r->words.benign);
 		print_str(p, PRINT_JSON, "hint", NULL, r->words.hint ? r->words.hint : "");
+		if (why_row_rule(v->why, &r->k))
+			why_print_rule(p, why_row_rule(v->why, &r->k));
 		print_close_object(p);
 	}
 }
@@ -71,6 +75,20 @@ static void print_orig(struct printer *p, int family, const unsigned char *src,
 	print_str(p, PRINT_JSON, "orig_dst", NULL, family ? names_addr(family, dst, NAME_BUF) : "");
 }
 
+/* An ICMP error's family, type, code, name, and whether a path probe
+ * asked for it. */
+static void icmp_kind(struct printer *p, int family, unsigned int type, unsigned int code,
+		      unsigned int orig_kind)
+{
+	int v6 = family_is_v6(family);
+
+	print_uint(p, PRINT_JSON, "family", NULL, v6 ? 6 : 4);
+	print_uint(p, PRINT_JSON, "type", NULL, type);
+	print_uint(p, PRINT_JSON, "code", NULL, code);
+	print_str(p, PRINT_JSON, "name", NULL, icmp_error_name(v6, type, code, NAME_BUF));
+	print_bool(p, PRINT_JSON, "benign", NULL, icmp_probe_answer(v6, type, code, orig_kind));
+}
+
 static void json_icmp(struct printer *p, const struct watch_view *v)
 {
 	for (int i = 0; i < v->st->nicmp; i++) {
@@ -79,11 +97,12 @@ static void json_icmp(struct printer *p, const struct watch_view *v)
 		print_open_object(p, NULL);
 		print_place(p, v, r->k.netns, r->k.ifindex, "");
 		print_str(p, PRINT_JSON, "direction", NULL, r->k.dir == NST_INGRESS ? "ingress" : "egress");
-		print_uint(p, PRINT_JSON, "type", NULL, r->k.type);
-		print_uint(p, PRINT_JSON, "code", NULL, r->k.code);
+		icmp_kind(p, r->k.family ? r->k.family : AF_INET, r->k.type, r->k.code, r->k.orig_kind);
 		print_uint(p, PRINT_JSON, "mtu", NULL, r->k.mtu);
 		/* Seen on the wire, so always an IP packet. */
 		print_orig(p, r->k.family ? r->k.family : AF_INET, r->k.orig_src, r->k.orig_dst);
+		print_str(p, PRINT_JSON, "from", NULL,
+			  names_addr(r->k.family ? r->k.family : AF_INET, r->k.from, NAME_BUF));
 		print_uint(p, PRINT_JSON, "count", NULL, r->count);
 		print_close_object(p);
 	}
@@ -97,8 +116,8 @@ static void json_generated(struct printer *p, const struct watch_view *v)
 		print_open_object(p, NULL);
 		print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, r->k.netns, NAME_BUF));
 		print_uint(p, PRINT_JSON, "netns_inode", NULL, r->k.netns);
-		print_uint(p, PRINT_JSON, "type", NULL, r->k.type);
-		print_uint(p, PRINT_JSON, "code", NULL, r->k.code);
+		print_container(p, names_container(v->names, r->k.netns));
+		icmp_kind(p, r->k.family ? r->k.family : AF_INET, r->k.type, r->k.code, r->k.orig_kind);
 		print_uint(p, PRINT_JSON, "mtu", NULL, r->k.mtu);
 		print_orig(p, r->k.family, r->k.orig_src, r->k.orig_dst);
 		print_uint(p, PRINT_JSON, "count", NULL, r->count);
@@ -135,6 +154,7 @@ static const struct {
 	{ "targets", json_targets }, { "drops", json_drops }, { "resets", json_resets },
 	{ "ports", json_ports }, { "icmp", json_icmp }, { "icmp_generated", json_generated },
 	{ "latency", json_latency }, { "findings", json_findings },
+	{ "nft_rules", why_json_rules },
 };
 
 static void summary_json(struct report *r, const struct watch_view *v)

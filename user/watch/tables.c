@@ -3,6 +3,7 @@
 #include <string.h>
 #include "findings.h"
 #include "tables.h"
+#include "why.h"
 
 void findings_text(const struct watch_view *v, FILE *o, int width)
 {
@@ -37,6 +38,24 @@ static void drop_detail(const struct drop_row *r, FILE *o, int width)
 /* Two lines a row, so it fits 80 columns:
  *   blue:veth-blue          NO_SOCKET               3     1.0/s  at tcp_v4_rcv
  *       tcp 10.0.0.1:38462 -> 10.0.0.2:81: nothing listens on that port */
+/* "      by nft rule inet nstrace forward handle 7: ... (traced 3)" under
+ * a drop row, for each rule its stories were traced to. */
+static void why_row_text(const struct watch_view *v, const struct nst_drop_key *k, FILE *o,
+			 int width)
+{
+	const struct why_rule *rule;
+	char words[400], line[440];
+
+	if (!v->o->why && why_nft_drop(k->reason, k->location))
+		fprintf(o, "%.*s\n", width, "      (--why names the rule)");
+	for (int i = 0; (rule = why_row_rule_at(v->why, k, i)); i++) {
+		why_rule_words(rule, words, sizeof(words));
+		snprintf(line, sizeof(line), "      by %s, traced %llu", words,
+			 (unsigned long long)rule->traced);
+		fprintf(o, "%.*s\n", width, line);
+	}
+}
+
 void drops_table(const struct watch_view *v, FILE *o, int max, int width, int live)
 {
 	const struct stats *st = v->st;
@@ -49,7 +68,7 @@ void drops_table(const struct watch_view *v, FILE *o, int max, int width, int li
 
 		if (!r->packets)
 			continue;
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		shown++;
 		if (w->benign && !v->o->show_benign) {
 			snprintf(line, sizeof(line), "  %-24s %-18s %9llu   benign: %s", place, w->reason,
@@ -64,6 +83,7 @@ void drops_table(const struct watch_view *v, FILE *o, int max, int width, int li
 			 (unsigned long long)r->packets, rate, w->loc);
 		fprintf(o, "%.*s\n", width, line);
 		drop_detail(r, o, width);
+		why_row_text(v, &r->k, o, width);
 	}
 	if (!shown)
 		fprintf(o, "  none\n");
@@ -85,7 +105,7 @@ void resets_table(const struct watch_view *v, FILE *o, int width)
 	for (int i = 0; i < v->st->nresets; i++) {
 		const struct reset_row *r = &v->st->resets[i];
 
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		flow[0] = 0;
 		if (r->has_flow)
 			names_flow(&r->flow, flow, sizeof(flow));
@@ -127,7 +147,7 @@ void ports_table(const struct watch_view *v, FILE *o, int max, int width)
 	for (int i = 0; i < n && i < max; i++) {
 		const struct port_row *r = &v->st->ports[order ? order[i] : i];
 
-		names_where(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
+		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
 			 (unsigned long long)r->rx_packets, (unsigned long long)r->tx_packets,
 			 (unsigned long long)r->drops);

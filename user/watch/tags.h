@@ -12,6 +12,7 @@ enum loop_tag {
 	TAG_PIDFD,            /* index: the target whose process it is */
 	TAG_METRICS,          /* the listening socket */
 	TAG_METRICS_CLIENT,   /* index: the client's slot */
+	TAG_NFTRACE,          /* index: the namespace's slot in struct why */
 };
 
 static inline uint64_t tag_make(enum loop_tag tag, uint32_t index)

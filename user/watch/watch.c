@@ -37,6 +37,7 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 	struct watch *w = ctx;
 	const struct nst_event *e = data;
 	struct event_words words;
+	int rule = -1;
 
 	if (size < sizeof(struct nst_event))
 		return 0;
@@ -45,6 +46,9 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	event_words(&w->view, e, &words);
+	if (e->type == NST_EV_DROP)
+		rule = why_drop(&w->why, &w->rep, &w->view, e);
+	words.rule = why_rule_at(&w->why, rule);
 	if (w->pcap.f && e->data_kind != NST_DATA_NONE) {
 		char comment[300];
 
@@ -54,7 +58,7 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 	if (e->type == NST_EV_SEEN)
 		return 0;
 	stats_note_event(&w->st, e);
-	if (w->o.journey && e->type == NST_EV_DROP && journey_drop(&w->journeys, e))
+	if (w->o.journey && e->type == NST_EV_DROP && journey_drop(&w->journeys, e, rule))
 		return 0;
 	if (!report_event(&w->rep, &w->view, e, &words))
 		stats_note_untold(&w->st);
@@ -78,6 +82,7 @@ static void view_init(struct watch *w)
 	v->ntargets = &w->s.ntargets;
 	v->att = &w->s.att;
 	v->hooks = &w->s.att.n;
+	v->why = &w->why;
 	v->mono_to_real = (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
 }
 
@@ -104,14 +109,21 @@ static int tick(struct watch *w)
 {
 	int done = 0;
 
-	/* Stories are submitted without wakeups: drain here. */
+	/* Stories are submitted without wakeups: drain here, after the
+	 * traces (sent before the packets they are about were freed). */
+	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
+	why_enable_pending(&w->why, &w->rep, &w->view);
+	/* A packet's stories are drained together: what waited a tick is whole. */
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, (uint64_t)((watch_now() - 2.0 * TICK_MS / 1000) * 1e9));
 	if (w->o.journey)
 		journey_flush(&w->journeys, &w->rep, &w->view, (uint64_t)(watch_now() * 1e9),
 			      JOURNEY_IDLE_NS);
 	if (watch_now() - w->st.last_refresh >= 1.0) {
 		done |= follow_check_targets(w);
 		follow_check_namespaces(w);
+		follow_flush_links(w, 0);
 		read_counters(w);
 		if (w->o.mode == REPORT_TTY)
 			report_live(&w->rep, &w->view);
@@ -142,6 +154,7 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		window_size(w);
 		return 0;
 	case TAG_TIMER:
+		metrics_expire(&w->metrics, fds->efd);
 		return read(fds->tfd, &ticks, sizeof(ticks)) < 0 ? 0 : tick(w);
 	case TAG_MONITOR:
 		monitor_read(&w->s.mon, (int)i, follow_on_link, w);
@@ -154,7 +167,10 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 		metrics_accept(&w->metrics, fds->efd, tag_make(TAG_METRICS_CLIENT, 0));
 		return 0;
 	case TAG_METRICS_CLIENT:
-		metrics_client(&w->metrics, (int)i, fds->efd, &w->view);
+		metrics_client(&w->metrics, (int)i, fds->efd, tag, &w->view);
+		return 0;
+	case TAG_NFTRACE:
+		why_read(&w->why, (int)i);
 		return 0;
 	}
 	return 0;
@@ -345,8 +361,12 @@ static int announce(struct watch *w)
 /* Stopped: the last stories, the last counts, the summary. */
 static int finish(struct watch *w, int ret)
 {
+	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
+	follow_flush_links(w, 1);
+	if (w->pcap.f)
+		pcap_flush(&w->pcap, UINT64_MAX);
 	read_counters(w);
 	if (w->o.mode == REPORT_TTY) {
 		report_tty_end(&w->rep);
@@ -372,6 +392,7 @@ static int run(struct watch *w)
 		return EXIT_RUNTIME;
 	session_init(&w->s, &w->o, efd);
 	w->s.attach_budget = 0.2;   /* then the rest from the loop: stories meanwhile */
+	why_init(&w->why, w->o.why, efd);
 	view_init(w);
 	if ((ret = session_resolve(&w->s)))
 		goto out_session;
@@ -384,6 +405,7 @@ static int run(struct watch *w)
 			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
 		take_stop_signal();   /* obeyed: not a second one */
 	} else if (!(ret = announce(w))) {
+		why_start(&w->why, &w->rep, &w->view);
 		ret = finish(w, loop(w, efd));
 	}
 	if (w->ready_written)   /* never a file that was there before us */
@@ -393,11 +415,14 @@ static int run(struct watch *w)
 	attach_hand_off_links(&w->s.att);
 	teardown_signals();
 out_outputs:
+	why_stop(&w->why);   /* our tables out of the namespaces, before we go */
 	metrics_close(&w->metrics);
 	pcap_close(&w->pcap);
 	journeys_free(&w->journeys);
 out_session:
 	session_stop(&w->s);
+	free(w->pending);
+	free(w->told);
 	stats_free(&w->st);
 	close(efd);
 	return ret;
@@ -431,9 +456,7 @@ int cmd_watch(int argc, char **argv)
 	stop_signals(&stop);
 	w->rep.out = stdout;
 	w->o.sample_ms = 1000;
-	w->metrics.fd = -1;
-	for (int i = 0; i < METRICS_CLIENTS; i++)
-		w->metrics.c[i].fd = -1;
+	w->metrics.fd = w->metrics.spare = -1;
 	w->o.mode = isatty(STDOUT_FILENO) ? REPORT_TTY : REPORT_LINES;
 	parsed = options_parse(argc, argv, &w->o);
 	if (parsed != OPTS_RUN) {
@@ -452,6 +475,7 @@ int cmd_watch(int argc, char **argv)
 			"or --proto\n");
 	if (!(ret = need_caps("watch", NST_CAPS_WATCH))) {
 		cleanup_dead("watch", NULL, NULL, "watch");   /* filters of a watch that was killed */
+		cleanup_dead("nftrace", NULL, NULL, "watch");   /* and its tracing tables */
 		ret = run(w);
 	}
 	free(w);
