@@ -117,8 +117,8 @@ int monitor_add(struct monitor *m, int netns_fd, uint64_t netns)
 			close(self);
 		}
 	}
-	nsid = nsid_of(m, netns_fd);
-	if (netns == m->own && nsid < 0)
+	nsid = m->share ? nsid_of(m, netns_fd) : -1;
+	if (m->share && netns == m->own && nsid < 0)
 		nsid = -2;   /* ours: its messages carry no id */
 	if (nsid != -1) {
 		int have = shared_index(m) >= 0;

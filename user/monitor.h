@@ -3,7 +3,9 @@
  * (NETLINK_LISTEN_ALL_NSID: a container's, once its veth's peer is here),
  * and a socket of its own for any other watched namespace. So a host of
  * 1,000 containers costs one socket, not 1,000, and no namespace is kept
- * alive by a socket inside it. */
+ * alive by a socket inside it. Only when asked (share): a namespace's own
+ * socket also hears what happens while it dies (a container's eth0 deleted
+ * when it stops), which the shared one does not. */
 #ifndef NST_MONITOR_H
 #define NST_MONITOR_H
 
@@ -31,6 +33,7 @@ struct monitor_sock {
 struct monitor {
 	struct monitor_sock *v;
 	int n;
+	int share;             /* use the shared socket (set by the caller) */
 	void *query;           /* struct rtnl *: asks our namespace for ids */
 	uint64_t own;          /* our namespace's inode */
 };

@@ -274,9 +274,16 @@ int session_attach_some(struct session *s, double budget)
 	return ret;
 }
 
+/* More namespaces than this: their link changes through one shared socket
+ * (monitor.h), not a socket each. Fewer keep a socket each, which also
+ * hears a stopping container's last changes. */
+#define MONITOR_SHARE_FROM 64
+
 /* Follow link changes in every planned namespace. */
 static void monitor_plan(struct session *s)
 {
+	if (s->plan.nns > MONITOR_SHARE_FROM)
+		s->mon.share = 1;
 	for (int i = 0; i < s->plan.nns; i++) {
 		const struct netns_info *ni = netns_by_inode(&s->nl, s->plan.ns[i].inode);
 		struct epoll_event ev = { .events = EPOLLIN };
