@@ -81,6 +81,11 @@ echo "    churn: fds $fd0 -> $fd1, rss ${rss0} -> ${rss1} kB"
 got=$(summary "$TMP/c" '[.drops[] | select(.reason == "NO_SOCKET" and .location == "__udp4_lib_rcv") | .count] | add // 0')
 eq churn/every_container_covered "$got" "$CHURN"
 eq churn/fds_flat "$fd1" "$fd0"
+# Map occupancy: the gone containers' keys are folded into their rows and
+# deleted, so the port counters hold the bridge's ports only (2 keys each).
+pk=$(summary "$TMP/c" '.map_entries.ports')
+[ "$pk" -le $((2 * (2 * N + 1))) ] && pass churn/map_entries_flat ||
+	fail churn/map_entries_flat "$pk port keys for $((2 * N + 1)) ports"
 # One link monitor socket for the namespaces our own has an id for (every
 # one here), not one per namespace.
 [ "$fd0" -lt $((N / 4)) ] && pass fds/not_one_per_namespace ||

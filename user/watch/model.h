@@ -47,6 +47,7 @@ struct watch_opts {
 struct drop_row {
 	struct nst_drop_key k;
 	uint64_t packets, segs, bytes;
+	uint64_t base[3];          /* packets, segs, bytes of keys deleted (namespace gone) */
 	uint64_t prev_packets;     /* at the previous refresh, for the rate */
 	double rate;
 	int has_flow;
@@ -57,6 +58,8 @@ struct drop_row {
 struct port_row {
 	struct nst_port_key k;         /* dir is ignored: rx and tx side by side */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t base[4];          /* the same, of keys deleted (port gone) */
+	unsigned int planned;      /* the read that last found it planned */
 	uint64_t drops;            /* the drop rows charged to this port, summed */
 };
 

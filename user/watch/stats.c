@@ -89,51 +89,78 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
-static uint32_t read_drops(struct stats *st, int fd, double dt)
+/* Keys outlive their port or namespace (containers come and go): once it
+ * has left the plan, a key's counts are folded into its row and the key is
+ * deleted, so the maps stay as large as the host, not as its history.
+ * At most this many a read; the rest at the next. */
+#define GONE_PER_READ 256
+
+static uint32_t read_drops(struct stats *st, int fd, double dt, const struct plan *plan)
 {
 	uint32_t used = 0;
-	int n = ncpus();
-	struct nst_drop_key key, next, *prev = NULL;
+	int n = ncpus(), ngone = 0;
+	struct nst_drop_key key, next, *prev = NULL, gone[GONE_PER_READ];
 	struct nst_drop_val vals[n];
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
+		uint64_t v[3] = { 0 };
 
 		key = next;
 		prev = &key;
 		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
-		r->packets = r->segs = r->bytes = 0;
 		for (int c = 0; c < n; c++) {
-			r->packets += vals[c].packets;
-			r->segs += vals[c].segs;
-			r->bytes += vals[c].bytes;
+			v[0] += vals[c].packets;
+			v[1] += vals[c].segs;
+			v[2] += vals[c].bytes;
 		}
+		r->packets = r->base[0] + v[0];
+		r->segs = r->base[1] + v[1];
+		r->bytes = r->base[2] + v[2];
 		if (dt > 0) {
 			r->rate = (r->packets - r->prev_packets) / dt;
 			r->prev_packets = r->packets;
 		}
+		if (!plan_has_ns(plan, key.netns) && ngone < GONE_PER_READ) {
+			for (int i = 0; i < 3; i++)
+				r->base[i] += v[i];
+			gone[ngone++] = key;
+		}
 	}
-	return used;
+	for (int i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	return used - (uint32_t)ngone;
 }
 
 static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 {
 	uint32_t used = 0;
-	int n = ncpus();
-	struct nst_port_key key, next, *prev = NULL;
+	int n = ncpus(), ngone = 0;
+	struct nst_port_key key, next, *prev = NULL, gone[GONE_PER_READ];
 	struct nst_port_val vals[n];
 
+	static unsigned int gen;
+	struct port_row *pr;
+
 	/* Every planned port has a row: a silent port shows zeros, not nothing. */
+	gen++;
 	for (int i = 0; i < plan->nports; i++)
-		port_row(st, plan->ports[i].netns, plan->ports[i].ifindex);
-	for (int i = 0; i < st->nports; i++)
-		st->ports[i].rx_packets = st->ports[i].rx_bytes =
-			st->ports[i].tx_packets = st->ports[i].tx_bytes = 0;
+		if ((pr = port_row(st, plan->ports[i].netns, plan->ports[i].ifindex)))
+			pr->planned = gen;
+	for (int i = 0; i < st->nports; i++) {
+		struct port_row *r = &st->ports[i];
+
+		r->rx_packets = r->base[0];
+		r->rx_bytes = r->base[1];
+		r->tx_packets = r->base[2];
+		r->tx_bytes = r->base[3];
+	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct port_row *r;
 		uint64_t p = 0, b = 0;
+		int o;
 
 		key = next;
 		prev = &key;
@@ -145,15 +172,23 @@ static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 			p += vals[c].packets;
 			b += vals[c].bytes;
 		}
+		o = key.dir == NST_INGRESS ? 0 : 2;
+		if (r->planned != gen && ngone < GONE_PER_READ) {   /* the port is gone */
+			r->base[o] += p;
+			r->base[o + 1] += b;
+			gone[ngone++] = key;
+		}
 		if (key.dir == NST_INGRESS) {
-			r->rx_packets = p;
-			r->rx_bytes = b;
+			r->rx_packets += p;
+			r->rx_bytes += b;
 		} else {
-			r->tx_packets = p;
-			r->tx_bytes = b;
+			r->tx_packets += p;
+			r->tx_bytes += b;
 		}
 	}
-	return used;
+	for (int i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	return used - (uint32_t)ngone;
 }
 
 /* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
@@ -245,7 +280,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	uint32_t *u = st->map_used;
 
 	memcpy(st->map_max, m->max, sizeof(st->map_max));
-	u[SM_DROPS] = read_drops(st, m->drops, dt);
+	u[SM_DROPS] = read_drops(st, m->drops, dt, plan);
 	u[SM_PORTS] = read_ports(st, m->ports, plan);
 	u[SM_RESETS] = read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets,
 				   &st->nresets, sizeof(struct reset_row),
