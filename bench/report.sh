@@ -1,7 +1,8 @@
 # Sourced by bench/run.sh after the measurements: report prints the results
 # as markdown (stdout, and bench/RESULTS.md after a full run).
 
-LOADS="tcp udp64 storm trafgen"
+LOADS=${LOADS:-tcp udp64 storm trafgen}
+COST_VARIANTS=${COST_VARIANTS:-nstrace nolat}
 declare -A LOAD_NAME=(
 	[tcp]="iperf3 TCP red→blue"
 	[udp64]="iperf3 UDP 64 B, received"
@@ -36,6 +37,32 @@ exact_line() {  # LOAD VARIANT WHAT WITNESS
 	printf '%s counted %s %s, %s counted %s (exact: %s)' "${VNAME[$2]}" "$c" "$3" "$4" "$w" "$ok"
 }
 
+# cost_table: the per-program table (ns per call) of the cost passes.
+cost_table() {
+	local l v k
+	echo "## Cost per program, from the kernel's accounting"
+	echo
+	echo "kernel.bpf_stats_enabled=1 during one extra run per load and variant (off during the rounds"
+	echo "above). ns per call: run_time_ns / run_cnt of nstrace's programs (bpftool prog show), in"
+	echo "parentheses calls per second. tc: one program per direction, attached to every"
+	echo "watched port; resets: tcp_send_reset + tcp_receive_reset. kfree_skb and the tracepoints run for"
+	echo "every namespace on the host (the netns filter is inside the program), so anything else running"
+	echo "on the host adds calls; rare calls (a few per second) cost more each, from cold caches."
+	echo
+	echo "| load | watch | tc ingress | tc egress | kfree_skb | icmp_send | resets |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+	for l in $LOADS; do
+		for v in $COST_VARIANTS; do
+			printf '| %s | %s |' "$l" "${VNAME[$v]}"
+			for k in tc_ingress tc_egress kfree_skb icmp_send resets; do
+				printf ' %s (%s) |' "$(cost_cell "$TMP/cost.$l.$v" "$k")" "$(calls_cell "$TMP/cost.$l.$v" "$k")"
+			done
+			echo
+		done
+	done
+	echo
+}
+
 report() {
 	local l v
 	echo
@@ -57,27 +84,7 @@ report() {
 		echo "| $l | ${UNIT[$l]} | $(rate "$l" none) | $(rate "$l" nstrace) | $(rate "$l" nolat) | $(rate "$l" tcpdump) |"
 	done
 	echo
-	echo "## Cost per program, from the kernel's accounting"
-	echo
-	echo "kernel.bpf_stats_enabled=1 during one extra run per load and variant (off during the rounds"
-	echo "above). ns per call: run_time_ns / run_cnt of nstrace's programs (bpftool prog show), in"
-	echo "parentheses calls per second. tc: one program per direction, attached to every"
-	echo "watched port; resets: tcp_send_reset + tcp_receive_reset. kfree_skb and the tracepoints run for"
-	echo "every namespace on the host (the netns filter is inside the program), so anything else running"
-	echo "on the host adds calls; rare calls (a few per second) cost more each, from cold caches."
-	echo
-	echo "| load | watch | tc ingress | tc egress | kfree_skb | icmp_send | resets |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
-	for l in $LOADS; do
-		for v in nstrace nolat; do
-			printf '| %s | %s |' "$l" "${VNAME[$v]}"
-			for k in tc_ingress tc_egress kfree_skb icmp_send resets; do
-				printf ' %s (%s) |' "$(cost_cell "$TMP/cost.$l.$v" "$k")" "$(calls_cell "$TMP/cost.$l.$v" "$k")"
-			done
-			echo
-		done
-	done
-	echo
+	cost_table
 	echo "## Exact counts, and nstrace's own cost (in the runs above)"
 	echo
 	echo "- storm: $(exact_line storm nstrace NETFILTER_DROP nft); $(exact_line storm nolat NETFILTER_DROP nft)"

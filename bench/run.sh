@@ -14,7 +14,9 @@
 # LC_RUNS (default 5) the start/stop runs; QUICK=1 is a short functional run
 # (PAIRS=1 SECS=1 LC_RUNS=2, one 200-namespace host, 1 min of churn);
 # SCALE=0 skips the large host (bench/scale.sh: SCALE_NS, CHURN_PER_MIN,
-# CHURN_MIN). Only a run with PAIRS >= 5 writes bench/RESULTS.md;
+# CHURN_MIN); LOADS="storm trafgen" measures only those loads; COST_ONLY=1
+# only the per-program cost (see below). Only a run with PAIRS >= 5 over
+# every load writes bench/RESULTS.md;
 # RESULTS_OUT=/path writes any run's report there instead. trafgen sends with
 # --no-sock-mem (host sysctls untouched); kernel.bpf_stats_enabled is set only
 # during the cost passes and restored on exit.
@@ -82,7 +84,7 @@ measure() {
 		done
 	done
 	stats_on
-	for v in nstrace nolat; do
+	for v in $COST_VARIANTS; do
 		w0=$(witness_$load)
 		"start_$v"
 		npid=${tracer[0]}
@@ -115,13 +117,41 @@ counted_udp64() { echo 0; }
 counted_storm() { summary_get '[.drops[] | select(.reason == "NETFILTER_DROP") | .count] | add // 0'; }
 counted_trafgen() { summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .count] | add // 0"; }
 
+. bench/report.sh
+# COST_ONLY=1: only the cost passes (no rounds, no start/stop), for the
+# loads in LOADS (default all) and the variants in COST_VARIANTS (default
+# "nstrace nolat"; a variant X with NST_X=/path/to/nstrace in the
+# environment is the full watch of that build, to compare builds in one
+# run), COST_RUNS times (default 1): the per-program table and exactness.
+if [ -n "${COST_ONLY:-}" ]; then
+	PAIRS=0
+	for v in $COST_VARIANTS; do
+		declare -F "start_$v" >/dev/null && continue
+		bin=NST_$v
+		[ -x "${!bin:-}" ] || { echo "bench: variant $v: set $bin to an nstrace binary" >&2; exit 2; }
+		eval "start_$v() { local NST=\$$bin; start_nstrace; }"
+		VNAME[$v]="$v: ${!bin} (full)"
+	done
+	for l in $LOADS; do
+		[ "$l" = storm ] && storm_setup
+		for r in $(seq "${COST_RUNS:-1}"); do measure "$l"; done
+		[ "$l" = storm ] && storm_teardown
+	done
+	phase ""
+	cost_table
+	for l in storm trafgen; do
+		for v in $COST_VARIANTS; do
+			[ -n "${EXACT[$l.$v]:-}" ] && echo "- $l: $(exact_line "$l" "$v" drops "the witness")"
+		done
+	done
+	exit 0
+fi
 echo "bench: $PAIRS interleaved rounds of ${SECS}s per variant and load" >&2
-measure tcp
-measure udp64
-storm_setup
-measure storm
-storm_teardown
-measure trafgen
+for l in $LOADS; do
+	[ "$l" = storm ] && storm_setup
+	measure "$l"
+	[ "$l" = storm ] && storm_teardown
+done
 TG_WHERE=$(summary_get "[.drops[] | select(.netns == \"$B\" and .reason == \"NO_SOCKET\") | .location] | unique | join(\", \")")
 
 # ---- start, stop, first story ----
@@ -150,14 +180,13 @@ scale_report() { :; }
 [ "${SCALE:-1}" != 0 ] && . bench/scale.sh
 
 phase ""
-. bench/report.sh
 BENCH_SECS=$(( $(date +%s) - BENCH_T0 ))
 report | tee "$TMP/report"
 echo "bench: took ${BENCH_SECS}s" >&2
 # A full run (PAIRS >= 5) is the record: bench/RESULTS.md (RESULTS_OUT=FILE
 # writes any run's report to FILE instead).
 OUT=${RESULTS_OUT:-}
-[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && OUT=bench/RESULTS.md
+[ -z "$OUT" ] && [ "$PAIRS" -ge 5 ] && [ "$LOADS" = "tcp udp64 storm trafgen" ] && OUT=bench/RESULTS.md
 if [ -n "$OUT" ]; then
 	{
 		echo "# make bench: $([ "$PAIRS" -ge 5 ] && echo "last full run" || echo "a short run (PAIRS=$PAIRS)")"

@@ -18,6 +18,39 @@ struct {
 	__type(value, __u8);
 } watched_addrs SEC(".maps");
 
+/* netns_mode's first test, for programs that run for every packet of the
+ * host (kfree_skb): an array slot, no hashing (see NST_NS_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NST_NS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} netns_fast SEC(".maps");
+
+/* Drop counters by slot, per CPU (see NST_DROP_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_DROP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_drop_slot);
+} drop_slots SEC(".maps");
+
+/* watched_addrs' first test (see NST_ADDR_SLOT). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NST_ADDR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_addr_slot);
+} addr_fast SEC(".maps");
+
+/* Port counters by slot (see NST_PORT_SLOT); "ports" has the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NST_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nst_port_slot);
+} port_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);   /* fast to create: attach time counts */
@@ -110,11 +143,77 @@ static __always_inline void count_u64(void *map, const void *key)
 		*v += 1;
 }
 
+/* A jiffy is 10 ms at most (HZ >= 100): what remains of a quiet time
+ * in ns is at least this many jiffies. */
+#define NS_PER_JIFFY_MAX 10000000ULL
+/* How NETNS is watched (enum nst_ns_mode), 0 when it is not. */
+static __always_inline __u32 ns_mode(__u32 netns)
+{
+	__u32 slot = NST_NS_SLOT(netns), *mode;
+	__u64 *e = bpf_map_lookup_elem(&netns_fast, &slot), v;
+
+	if (!e)
+		return 0;
+	v = *e;
+	if ((__u32)v == netns)
+		return v >> 32;
+	if (v >> 32 != NST_NS_ASK)
+		return 0;
+	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	return mode ? *mode : 0;
+}
+
+/* The counters of drop key K on this CPU: its slot if this CPU gave it
+ * one (or does now: the slot is free), else in "drops". */
+static __always_inline struct nst_drop_val *drop_counter(const struct nst_drop_key *k,
+							 const struct nst_drop_val *zero)
+{
+	__u32 slot = NST_DROP_SLOT(k->netns, k->ifindex, k->reason, k->location);
+	struct nst_drop_slot *s = bpf_map_lookup_elem(&drop_slots, &slot);
+
+	if (!s)
+		return counter(&drops, k, zero);
+	if (s->k.location == k->location && s->k.netns == k->netns &&
+	    s->k.ifindex == k->ifindex && s->k.reason == k->reason)
+		return &s->v;
+	if (s->k.location)
+		return counter(&drops, k, zero);
+	s->k = *k;   /* user space reads every slot: no allocation to fail */
+	return &s->v;
+}
+
+/* The counters of port NETNS:IFINDEX in direction DIR: its own slot if it
+ * has one, else in "ports". */
+static __always_inline struct nst_port_val *port_counter(__u32 netns, __u32 ifindex, __u32 dir)
+{
+	struct nst_port_key k = { .netns = netns, .ifindex = ifindex, .dir = dir };
+	struct nst_port_val zero = {};
+	__u32 slot = NST_PORT_SLOT(netns, ifindex);
+	struct nst_port_slot *s = bpf_map_lookup_elem(&port_slots, &slot);
+
+	if (s && s->netns == netns && s->ifindex == ifindex)
+		return &s->v[dir & 1];
+	return counter(&ports, &k, &zero);
+}
+
 static __always_inline int addr_watched(__u32 family, const __u8 *addr)
 {
 	struct nst_addr_key k = { .family = family };
+	struct nst_addr_slot *e;
+	__u32 w[4], slot;
 
-	__builtin_memcpy(k.addr, addr, 16);
+	__builtin_memcpy(w, addr, 16);
+	slot = NST_ADDR_SLOT(family, w[0], w[1], w[2], w[3]);
+	e = bpf_map_lookup_elem(&addr_fast, &slot);
+	if (!e || e->state == NST_ADDR_FREE)
+		return 0;
+	if (e->state == NST_ADDR_OWN) {
+		const __u32 *o = (const __u32 *)e->k.addr;
+
+		return e->k.family == family && o[0] == w[0] && o[1] == w[1] && o[2] == w[2] &&
+		       o[3] == w[3];
+	}
+	__builtin_memcpy(k.addr, w, 16);
 	return bpf_map_lookup_elem(&watched_addrs, &k) != NULL;
 }
 

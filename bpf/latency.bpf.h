@@ -220,59 +220,16 @@ static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
 	return !(x & mask);
 }
 
-/* lat_wanted for a frame whose headers are not in the linear part (a
- * packet socket's TX ring): the same bytes, copied out in one call. A
- * function of its own: its buffer is never on the stack with time_port's. */
-static __noinline int lat_wanted_copied(struct __sk_buff *ctx, __u32 mask)
+/* The per-CPU budget: the mask lat_pick uses under load, 0 when every
+ * packet is timed, -1 without the map. Every 128 passes on this CPU, the
+ * rate of the last window sets it. */
+static __always_inline long lat_mask(void)
 {
-	__u8 h[56];
-	int flags = 1;   /* the TCP flags byte was copied too */
-
-	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 34)) {
-			if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 28))
-				return 1;
-			flags = 0;
-		}
-		if (h[0] != 0x45)
-			return 1;
-		if (h[9] == NST_IPPROTO_TCP) {
-			if (!flags || (h[33] & NST_TCP_SYN))
-				return 1;
-		} else if (h[9] == NST_IPPROTO_ICMP && (h[20] == 8 || h[20] == 0)) {
-			return 1;
-		}
-		return lat_pick(*(__u32 *)(h + 4), *(__u32 *)(h + 24), mask);
-	}
-	if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 54)) {
-		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 48))
-			return 1;
-		flags = 0;
-	}
-	if (h[6] == NST_IPPROTO_TCP) {
-		if (!flags || (h[53] & NST_TCP_SYN))
-			return 1;
-	} else if (h[6] == NST_IPPROTO_ICMPV6 && (h[40] == 128 || h[40] == 129)) {
-		return 1;
-	}
-	return lat_pick(*(__u32 *)h & bpf_htonl(0x000fffff), *(__u32 *)(h + 44), mask);
-}
-
-/* Under load, is this frame one of the timed ones? Decided before any
- * parsing, from the per-CPU budget first, then from bytes at fixed places
- * that no bridge or router changes (IPv4 id and fragment word, or IPv6
- * flow label; L4 bytes 4-7: TCP seq, UDP length and checksum, ICMP id and
- * sequence), read in place or, for a frame whose headers are not in the
- * linear part, copied out: so a packet is timed on every port or on none.
- * Round trips (SYN, echo) always are, and so are IPv4 packets with options. */
-static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
-{
-	__u32 z = 0, x, mask, l4;
-	__u8 proto, first;
+	__u32 z = 0, mask;
 	struct nst_lat_load *l = bpf_map_lookup_elem(&lat_load, &z);
 
 	if (!l)
-		return 0;
+		return -1;
 	l->passes += 1;
 	if (!(l->passes & 127)) {
 		__u64 now = bpf_ktime_get_ns(), span = now - l->window;
@@ -297,14 +254,82 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 			}
 		}
 	}
-	mask = l->mask;
-	if (!mask)
-		return 1;
+	return l->mask;
+}
+
+/* What count_port does with a frame beyond the linear part. */
+#define LOOK_TIME 1   /* time it (latency) */
+#define LOOK_ICMP 2   /* an ICMP or ICMPv6 message: icmp_on_wire */
+
+/* For a frame whose headers are not in the linear part: the same bytes
+ * as lat_wanted's, copied out in one call, which also gives the protocol.
+ * A function of its own: its buffer is never on the stack with time_port's. */
+static __noinline int look_copied(struct __sk_buff *ctx)
+{
+	__u8 h[56];
+	int flags = 1, v4 = 1, icmp = 0, t;   /* flags: the TCP flags byte was copied too */
+	__u8 proto;
+	long mask;
+
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 34)) {
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 28))
+				return LOOK_ICMP | LOOK_TIME;
+			flags = 0;
+		}
+		proto = h[9];
+		icmp = proto == NST_IPPROTO_ICMP ? LOOK_ICMP : 0;
+	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 54)) {
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 48))
+				return LOOK_ICMP | LOOK_TIME;
+			flags = 0;
+		}
+		v4 = 0;
+		proto = h[6];
+		icmp = proto == NST_IPPROTO_ICMPV6 ? LOOK_ICMP : 0;
+	} else {
+		return 0;
+	}
+	if (!cfg.latency)
+		return icmp;
+	if ((mask = lat_mask()) <= 0)
+		return icmp | (mask ? 0 : LOOK_TIME);
+	if (v4 && h[0] != 0x45)
+		t = 1;
+	else if (proto == NST_IPPROTO_TCP)
+		t = !flags || (h[v4 ? 33 : 53] & NST_TCP_SYN);
+	else if (icmp && (v4 ? h[20] == 8 || h[20] == 0 : h[40] == 128 || h[40] == 129))
+		t = 1;
+	else
+		t = 0;
+	if (!t)
+		t = v4 ? lat_pick(*(__u32 *)(h + 4), *(__u32 *)(h + 24), mask) :
+			 lat_pick(*(__u32 *)h & bpf_htonl(0x000fffff), *(__u32 *)(h + 44), mask);
+	return icmp | (t ? LOOK_TIME : 0);
+}
+
+/* Under load, is this frame one of the timed ones? Decided before any
+ * parsing, from the per-CPU budget first, then from bytes at fixed places
+ * that no bridge or router changes (IPv4 id and fragment word, or IPv6
+ * flow label; L4 bytes 4-7: TCP seq, UDP length and checksum, ICMP id and
+ * sequence), read in place or, for a frame whose headers are not in the
+ * linear part, copied out (look_copied): so a packet is timed on every
+ * port or on none. Round trips (SYN, echo) always are, and so are IPv4
+ * packets with options. */
+static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
+{
+	__u32 x, l4;
+	long mask = lat_mask();
+	__u8 proto, first;
+
+	if (mask <= 0)
+		return !mask;
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
 		__u8 *ip = data + ETH_HLEN;
 
 		if ((void *)(ip + 28) > end)
-			return lat_wanted_copied(ctx, mask);
+			return look_copied(ctx) & LOOK_TIME;
 		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
@@ -313,7 +338,7 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		l4 = *(__u32 *)(ip + 24);
 		if (proto == NST_IPPROTO_TCP) {
 			if ((void *)(ip + 34) > end)
-				return lat_wanted_copied(ctx, mask);
+				return look_copied(ctx) & LOOK_TIME;
 			if (ip[33] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
@@ -323,14 +348,14 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		__u8 *ip6 = data + ETH_HLEN;
 
 		if ((void *)(ip6 + 48) > end)
-			return lat_wanted_copied(ctx, mask);
+			return look_copied(ctx) & LOOK_TIME;
 		proto = ip6[6];
 		first = ip6[40];
 		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
 		l4 = *(__u32 *)(ip6 + 44);
 		if (proto == NST_IPPROTO_TCP) {
 			if ((void *)(ip6 + 54) > end)
-				return lat_wanted_copied(ctx, mask);
+				return look_copied(ctx) & LOOK_TIME;
 			if (ip6[53] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {
@@ -349,16 +374,16 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	struct nst_stamp *s, st = {};
 	struct nst_stamp_key k = {};
 	struct nst_port me = { .netns = netns, .ifindex = ctx->ifindex }, *peer;
-	__u32 *mode;
+	__u32 mode;
 	__u64 now;
 
 	if (tc_pid(ctx, &k.p))
 		return;
 	now = bpf_ktime_get_ns();
-	mode = bpf_map_lookup_elem(&netns_mode, &netns);
+	mode = ns_mode(netns);
 	if (!mode)
 		return;
-	if (*mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
+	if (mode == NST_NS_ADDRS && !addr_watched(k.p.family, k.p.src) &&
 	    !addr_watched(k.p.family, k.p.dst))
 		return;
 	k.netns = netns;

@@ -111,8 +111,22 @@ struct nst_drop_val {
 	__u64 segs;           /* segments they held (GSO) */
 	__u64 bytes;
 	/* BPF's own: on this CPU, no story about this key is due before this
-	 * time (ns), so a storm's drops skip the shared "sampled" map. */
+	 * time (jiffies), so a storm's drops skip the shared "sampled" map. */
 	__u64 quiet_until;
+};
+
+/* A drop key's counters on one CPU, without hashing or allocating: slot
+ * NST_DROP_SLOT(key) of the per-CPU array "drop_slots" holds the first key
+ * that CPU counted there (written once); the other keys count in "drops".
+ * User space reads every slot and adds each CPU's key to its row. A key's
+ * location is never 0: 0 is a free slot. */
+#define NST_DROP_SLOTS 256
+#define NST_DROP_SLOT(netns, ifindex, reason, loc) \
+	((((__u32)(netns) ^ (__u32)(ifindex) * 0x85ebca6bU ^ (__u32)(reason) * 0xc2b2ae35U ^ \
+	   (__u32)(loc) * 0x27d4eb2fU ^ (__u32)((__u64)(loc) >> 32)) * 0x9e3779b1U) >> 24)
+struct nst_drop_slot {
+	struct nst_drop_key k;
+	struct nst_drop_val v;
 };
 
 struct nst_port_key {
@@ -125,6 +139,27 @@ struct nst_port_key {
 struct nst_port_val {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/* The hot paths' first tests read arrays, not hashes. A watched
+ * namespace's mode is in slot NST_NS_SLOT(inode) of "netns_fast":
+ * (mode << 32 | inode) when it is the only watched one there, NST_NS_ASK
+ * << 32 when several share the slot (then "netns_mode" decides), 0 when
+ * none is watched there. */
+#define NST_NS_SLOTS 1024
+#define NST_NS_SLOT(ino) ((__u32)(ino) & (NST_NS_SLOTS - 1))
+#define NST_NS_ASK 0xffU
+
+/* A port's packet counters: slot NST_PORT_SLOT(netns, ifindex) of the
+ * per-CPU array "port_slots" when user space gave the slot to that port
+ * (the first port attached there); the others count in "ports". */
+#define NST_PORT_SLOTS 512
+#define NST_PORT_SLOT(netns, ifindex) \
+	((((__u32)(netns) ^ (__u32)(ifindex) * 0x9e3779b1U) * 0x85ebca6bU) >> 23)
+struct nst_port_slot {
+	__u32 netns;          /* the owner (0: free), set by user space */
+	__u32 ifindex;
+	struct nst_port_val v[2];   /* by enum nst_dir */
 };
 
 /* What a story is about, for telling one per interval (key of
@@ -155,6 +190,20 @@ struct nst_reset_key {
 struct nst_addr_key {
 	__u32 family;
 	__u8 addr[16];
+};
+
+/* The watched-address filter's first test (namespaces watched by
+ * address), like NST_NS_SLOT: slot NST_ADDR_SLOT(key) of "addr_fast" holds
+ * the one watched address there (NST_ADDR_OWN), or says several share it
+ * (NST_ADDR_ASK: "watched_addrs" decides); an owned slot keeps its key. */
+#define NST_ADDR_SLOTS 256
+#define NST_ADDR_SLOT(fam, w0, w1, w2, w3) \
+	((((__u32)(fam) ^ (__u32)(w0) ^ (__u32)(w1) * 0x85ebca6bU ^ (__u32)(w2) * 0xc2b2ae35U ^ \
+	   (__u32)(w3) * 0x27d4eb2fU) * 0x9e3779b1U) >> 24)
+enum nst_addr_state { NST_ADDR_FREE = 0, NST_ADDR_OWN = 1, NST_ADDR_ASK = 2 };
+struct nst_addr_slot {
+	struct nst_addr_key k;
+	__u32 state;          /* enum nst_addr_state */
 };
 
 /* An ICMP error seen on a port (v4: destination unreachable, redirect,

@@ -60,17 +60,75 @@ static __always_inline void read_l4(const unsigned char *l4, struct nst_flow *f)
 	}
 }
 
-/* Addresses, protocol and ports from the skb's network header. */
-static __always_inline void skb_flow(struct sk_buff *skb, struct nst_flow *f)
+/* From 6.2; weak: only programs loaded where it exists call it (the
+ * callers' CAST argument is a constant per program). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* read_l4 with plain (fault-safe) loads through typed casts, no helper. */
+static __always_inline void read_l4_cast(const unsigned char *l4, struct nst_flow *f)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	if (f->proto == NST_IPPROTO_TCP) {
+		const struct tcphdr *t = bpf_rdonly_cast(l4, bpf_core_type_id_kernel(struct tcphdr));
+
+		f->sport = bpf_ntohs(t->source);
+		f->dport = bpf_ntohs(t->dest);
+		f->tcp_flags = ((const __u8 *)t)[13];
+	} else if (f->proto == NST_IPPROTO_UDP) {
+		const struct udphdr *u = bpf_rdonly_cast(l4, bpf_core_type_id_kernel(struct udphdr));
+
+		f->sport = bpf_ntohs(u->source);
+		f->dport = bpf_ntohs(u->dest);
+	} else if (f->proto == NST_IPPROTO_ICMP || f->proto == NST_IPPROTO_ICMPV6) {
+		const struct icmphdr *c = bpf_rdonly_cast(l4, bpf_core_type_id_kernel(struct icmphdr));
+
+		f->icmp_type = c->type;
+		f->icmp_code = c->code;
+	}
+}
+
+/* Addresses, protocol and ports from the skb's network header: the
+ * skb's fields are direct loads (a BTF pointer), the header bytes are
+ * copied with bpf_probe_read_kernel, or with CAST (6.2+) read through
+ * bpf_rdonly_cast, which costs no helper call: kfree_skb parses every
+ * drop of a namespace watched by address (a storm's). */
+static __always_inline void skb_flow_k(struct sk_buff *skb, struct nst_flow *f, int cast)
+{
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__u16 proto = bpf_ntohs(skb->protocol);
 	__u8 ver = 0;
 
 	f->l3proto = proto;
 	if (nh == (__u16)~0U || !head)
 		return;
+	if (cast && (proto == ETH_P_IP || proto == ETH_P_IPV6 || !proto)) {
+		const struct iphdr *ip = bpf_rdonly_cast(head + nh, bpf_core_type_id_kernel(struct iphdr));
+		const struct ipv6hdr *ip6;
+		__u8 vihl = *(const __u8 *)ip;
+
+		if (!proto)   /* locally built, no skb->protocol yet */
+			proto = (vihl >> 4) == 4 ? ETH_P_IP : (vihl >> 4) == 6 ? ETH_P_IPV6 : 0;
+		if (proto == ETH_P_IP) {
+			if ((vihl >> 4) != 4)
+				return;
+			f->family = NST_AF_INET;
+			f->proto = ip->protocol;
+			__builtin_memcpy(f->src, &ip->saddr, 4);
+			__builtin_memcpy(f->dst, &ip->daddr, 4);
+			if (bpf_ntohs(ip->frag_off) & 0x1fff)
+				return;
+			read_l4_cast(head + nh + (vihl & 0xf) * 4, f);
+		} else if (proto == ETH_P_IPV6) {
+			ip6 = bpf_rdonly_cast(head + nh, bpf_core_type_id_kernel(struct ipv6hdr));
+			f->family = NST_AF_INET6;
+			f->proto = ip6->nexthdr;
+			__builtin_memcpy(f->src, &ip6->saddr, 16);
+			__builtin_memcpy(f->dst, &ip6->daddr, 16);
+			read_l4_cast(head + nh + sizeof(*ip6), f);
+		}
+		return;
+	}
+
 	/* Locally built packets may not carry skb->protocol yet. */
 	if (proto != ETH_P_IP && proto != ETH_P_IPV6) {
 		if (proto || bpf_probe_read_kernel(&ver, 1, head + nh))
@@ -101,6 +159,11 @@ static __always_inline void skb_flow(struct sk_buff *skb, struct nst_flow *f)
 		__builtin_memcpy(f->dst, &ip6.daddr, 16);
 		read_l4(head + nh + sizeof(ip6), f);
 	}
+}
+
+static __always_inline void skb_flow(struct sk_buff *skb, struct nst_flow *f)
+{
+	skb_flow_k(skb, f, 0);
 }
 
 /* Addresses and ports of a socket (local = src). */

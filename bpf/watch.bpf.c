@@ -77,35 +77,60 @@ static __always_inline int not_a_packet(struct sk_buff *skb, struct net_device *
 	return family != NST_AF_INET && family != NST_AF_INET6;
 }
 
-static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason)
+/* F from SKB's headers, the first time it is needed (zeroed then, not on
+ * every drop: most drops of a storm never need it). CAST: see skb_flow_k. */
+static __always_inline void flow_once(struct sk_buff *skb, struct nst_flow *f, int *parsed,
+				      int cast)
+{
+	if (*parsed)
+		return;
+	__builtin_memset(f, 0, sizeof(*f));
+	skb_flow_k(skb, f, cast);
+	*parsed = 1;
+}
+
+/* skb_segs without a helper call: the shared info cast to its type, read
+ * with plain (fault-safe) loads. bpf_probe_read_kernel costs most of a
+ * storm's kfree_skb otherwise (copy_from_kernel_nofault and its checks). */
+static __always_inline __u32 skb_segs_cast(const struct sk_buff *skb)
+{
+	struct skb_shared_info *sh = bpf_rdonly_cast(skb->head + skb->end,
+						     bpf_core_type_id_kernel(struct skb_shared_info));
+	__u16 segs;
+
+	if (!sh->gso_size)
+		return 1;
+	segs = sh->gso_segs;
+	return segs ? segs : 1;
+}
+
+static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 reason, int cast)
 {
 	struct net_device *dev = skb->dev;
-	struct nst_flow f = {};
+	struct nst_flow f;
 	struct nst_drop_key k = {};
 	struct nst_drop_val *v, zero = {};
-	struct nst_sample_key sk = {};
-	__u32 *mode, segs, len;
+	__u32 mode, segs, len;
 	int parsed = 0;
-	__u64 now;
+	__u64 now, next;
 
 	k.netns = skb_netns(skb, NULL);
-	mode = bpf_map_lookup_elem(&netns_mode, &k.netns);
+	mode = ns_mode(k.netns);
 	if (!mode || not_a_packet(skb, dev))
 		return;
 	/* Headers only when a filter needs them or a story is due: in a drop
 	 * storm most drops are just counted. */
-	if (*mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
-		skb_flow(skb, &f);
-		parsed = 1;
-		if (!flow_wanted(*mode, &f))
+	if (mode == NST_NS_ADDRS || cfg.f_proto || cfg.f_port || cfg.f_family) {
+		flow_once(skb, &f, &parsed, cast);
+		if (!flow_wanted(mode, &f))
 			return;
 	}
 	k.ifindex = dev ? dev->ifindex : 0;
 	k.reason = reason;
 	k.location = (__u64)location;
-	segs = skb_segs(skb);
+	segs = cast ? skb_segs_cast(skb) : skb_segs(skb);
 	len = skb->len;
-	v = counter(&drops, &k, &zero);
+	v = drop_counter(&k, &zero);
 	if (!v)
 		return;
 	v->packets += 1;
@@ -113,41 +138,52 @@ static __always_inline void on_drop(struct sk_buff *skb, void *location, __u32 r
 	v->bytes += len;
 	if (cfg.reset_from_drop &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET)) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		parsed = 1;
+		flow_once(skb, &f, &parsed, cast);
 		if (f.proto == NST_IPPROTO_TCP && !(f.tcp_flags & NST_TCP_RST))
 			count_reset(NST_EV_RESET_SENT, k.netns, k.ifindex, &f, f.dport, skb);
 	}
-	now = bpf_ktime_get_ns();
 	if (cfg.journey) {
-		if (!parsed)
-			skb_flow(skb, &f);
+		flow_once(skb, &f, &parsed, cast);
 		if (flow_wanted(NST_NS_ALL, &f))
-			tell_journey_drop(skb, &k, &f, len, now);
+			tell_journey_drop(skb, &k, &f, len, bpf_ktime_get_ns());
 		return;
 	}
 	/* This CPU knows when the next story can be due: most drops of a
-	 * storm stop here, without a look in the shared "sampled" map. */
-	if (now < v->quiet_until)
+	 * storm stop here, without a look in the shared "sampled" map, and
+	 * on jiffies, a load (bpf_ktime_get_coarse_ns is not for tracing
+	 * programs; bpf_ktime_get_ns reads the clock source). */
+	if (bpf_jiffies64() < v->quiet_until)
 		return;
-	sk.type = NST_EV_DROP;
-	sk.netns = k.netns;
-	sk.ifindex = k.ifindex;
-	sk.reason = k.reason;
-	sk.location = k.location;
-	if (sample_due_next(&sk, now, &v->quiet_until)) {
-		if (!parsed)
-			skb_flow(skb, &f);
-		emit(&sk, &f, len, segs, 0, now, skb);
+	now = bpf_ktime_get_ns();
+	{
+		struct nst_sample_key sk = { .type = NST_EV_DROP, .netns = k.netns,
+					     .ifindex = k.ifindex, .reason = k.reason,
+					     .location = k.location };
+
+		if (sample_due_next(&sk, now, &next)) {
+			flow_once(skb, &f, &parsed, cast);
+			emit(&sk, &f, len, segs, 0, now, skb);
+		}
 	}
+	/* In whole jiffies of the longest kind, rounded down: never late,
+	 * but the last 10 ms before the due time ask "sampled" again. */
+	v->quiet_until = bpf_jiffies64() + (next - now) / NS_PER_JIFFY_MAX;
 }
 
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(watch_kfree_skb_kctx, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	on_drop(skb, location, reason, 1);
+	return 0;
+}
+
+/* 5.17-6.1: the reason, but no bpf_rdonly_cast. */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)
 {
-	on_drop(skb, location, reason);
+	on_drop(skb, location, reason, 0);
 	return 0;
 }
 
@@ -155,7 +191,7 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location,
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(watch_kfree_skb_noreason, struct sk_buff *skb, void *location)
 {
-	on_drop(skb, location, NST_REASON_NONE);
+	on_drop(skb, location, NST_REASON_NONE, 0);
 	return 0;
 }
 
@@ -243,25 +279,31 @@ int BPF_PROG(watch_icmp_send, struct sk_buff *skb, int type, int code)
 
 static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir, __u32 netns)
 {
-	struct nst_port_key k = { .netns = netns, .ifindex = ctx->ifindex, .dir = dir };
-	struct nst_port_val *v, zero = {};
+	struct nst_port_val *v;
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u8 proto = l4_proto(ctx, data, end);
+	int look = 0;
 
-	v = counter(&ports, &k, &zero);
+	v = port_counter(netns, ctx->ifindex, dir);
 	if (v) {
 		v->packets += 1;
 		v->bytes += ctx->len;
 	}
-	/* Only ICMP (or what cannot be read in place) pays for a closer look. */
-	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || proto == 0xff)
-		icmp_on_wire(ctx, k.netns, dir);
+	/* Headers not in the linear part (a packet socket's TX ring): one
+	 * copy tells whether it is ICMP and whether it is timed. */
+	if (proto == 0xff)
+		look = look_copied(ctx);
+	else if (cfg.latency && lat_wanted(ctx, data, end))
+		look = LOOK_TIME;
+	/* Only ICMP pays for a closer look. */
+	if (proto == NST_IPPROTO_ICMP || proto == NST_IPPROTO_ICMPV6 || (look & LOOK_ICMP))
+		icmp_on_wire(ctx, netns, dir);
 	if (cfg.capture == NST_CAP_ALL)
-		sample_seen(ctx, k.netns, dir);
+		sample_seen(ctx, netns, dir);
 	if (cfg.journey)
-		tell_hop(ctx, k.netns, dir);
-	if (cfg.latency && lat_wanted(ctx, data, end))
-		time_port(ctx, k.netns, dir);
+		tell_hop(ctx, netns, dir);
+	if (cfg.latency && (look & LOOK_TIME))
+		time_port(ctx, netns, dir);
 	return TC_ACT_UNSPEC;
 }
 

@@ -5,7 +5,7 @@
 #
 # As root, the run re-executes itself inside a new network, mount and PID
 # namespace (unshare -n -m -p, its own /proc) with a private tmpfs on
-# /run/netns: whatever a test creates, even in its "root" namespace, cannot
+# /run: whatever a test creates, even in its "root" namespace, cannot
 # touch the host's interfaces and vanishes with the run (leases in
 # /run/nstrace too), and what nstrace
 # discovers through /proc is only the run's own processes (another run on
@@ -25,10 +25,14 @@ if [ "$(id -u)" = 0 ] && [ -z "${NST_SANDBOX:-}" ] && [ -z "${NST_NO_SANDBOX:-}"
 		--pid --fork --mount-proc "$0" "$@"
 fi
 if [ -n "${NST_SANDBOX:-}" ]; then
-	mkdir -p /run/netns && mount -t tmpfs -o mode=0755 nst-test-netns /run/netns
-	# Leases name a pid of this PID namespace: another run must not read
-	# them as a dead process's and undo them.
-	mkdir -p /run/nstrace && mount -t tmpfs -o mode=0700 nst-test-leases /run/nstrace
+	# A private /run: namespace names (/run/netns) and leases (/run/nstrace)
+	# of this run only. Leases name a pid of this PID namespace: another run
+	# must not read them as a dead process's and undo them. A tmpfs on
+	# /run/nstrace alone was not enough: an nstrace on the host removes its
+	# empty /run/nstrace, and that detaches a mount on it in every other
+	# mount namespace (KNOWN_ISSUES.md).
+	mount -t tmpfs -o mode=0755 nst-test-run /run
+	mkdir -p /run/netns /run/lock && chmod 1777 /run/lock
 	ip link set lo up
 	if [ -n "${NST_SHELL:-}" ]; then
 		echo "inside the test sandbox; exit to leave"

@@ -16,6 +16,7 @@
 #include <nftables/libnftables.h>
 #include "firewall.h"
 #include "netns.h"
+#include "outbuf.h"
 
 #define FAM_V4 1
 #define FAM_V6 2
@@ -100,30 +101,14 @@ int firewall_families(const struct topo *t, const struct topo_rule *r)
 }
 
 struct out {
-	char *buf;
-	size_t len, pos;
+	struct outbuf b;
 	int ncmd, *lines, maxlines;
 };
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->pos >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	o->pos += n > 0 ? (size_t)n : 0;
-}
 
 /* End a command that came from topology line LINE (0: nstrace's own). */
 static void end_cmd(struct out *o, int line)
 {
-	put(o, "\n");
+	outbuf_put(&o->b, "\n");
 	if (o->lines && o->ncmd < o->maxlines)
 		o->lines[o->ncmd] = line;
 	o->ncmd++;
@@ -145,12 +130,12 @@ static void put_peer(struct out *o, const struct topo *t, const struct topo_peer
 			for (int b = net.plen; b < bits; b++)
 				net.a[b / 8] &= (unsigned char)~(0x80 >> (b % 8));
 		ipaddr_format(&net, a, sizeof(a));
-		put(o, " %s %saddr %s", kw, dir, a);
+		outbuf_put(&o->b, " %s %saddr %s", kw, dir, a);
 		return;
 	}
 	if (p->ns < 0)
 		return;
-	put(o, " %s %saddr {", kw, dir);
+	outbuf_put(&o->b, " %s %saddr {", kw, dir);
 	for (int i = 0; i < t->nlinks; i++) {
 		const struct topo_link *l = &t->links[i];
 
@@ -163,10 +148,10 @@ static void put_peer(struct out *o, const struct topo *t, const struct topo_peer
 				continue;
 			h.plen = -1;
 			ipaddr_format(&h, a, sizeof(a));
-			put(o, "%s %s", n++ ? "," : "", a);
+			outbuf_put(&o->b, "%s %s", n++ ? "," : "", a);
 		}
 	}
-	put(o, " }");
+	outbuf_put(&o->b, " }");
 }
 
 static void put_filter(struct out *o, const struct topo *t, const struct topo_rule *r)
@@ -177,18 +162,18 @@ static void put_filter(struct out *o, const struct topo *t, const struct topo_ru
 	for (int fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 		if (!any && !(fams & fam))
 			continue;
-		put(o, "add rule " FIREWALL_TABLE " %s", r->chain);
+		outbuf_put(&o->b, "add rule " FIREWALL_TABLE " %s", r->chain);
 		if (!any) {
 			put_peer(o, t, &r->from, fam, "s");
 			put_peer(o, t, &r->to, fam, "d");
 		}
 		if (r->port)
-			put(o, " %s dport %u", r->proto, r->port);
+			outbuf_put(&o->b, " %s dport %u", r->proto, r->port);
 		else if (!strcmp(r->proto, "icmp6"))
-			put(o, " meta l4proto ipv6-icmp");
+			outbuf_put(&o->b, " meta l4proto ipv6-icmp");
 		else if (r->proto[0])
-			put(o, " meta l4proto %s", r->proto);
-		put(o, " counter %s comment \"line %d\"", r->action, r->line);
+			outbuf_put(&o->b, " meta l4proto %s", r->proto);
+		outbuf_put(&o->b, " counter %s comment \"line %d\"", r->action, r->line);
 		end_cmd(o, r->line);
 		if (any)
 			break;
@@ -203,7 +188,7 @@ static void put_file(struct out *o, const char *file)
 	const char *f = abs ? abs : file;
 
 	if (*f && !strpbrk(f, "\"\\\n") && strlen(f) < 200)
-		put(o, " { comment \"" FIREWALL_FILE_COMMENT "%s\"; }", f);
+		outbuf_put(&o->b, " { comment \"" FIREWALL_FILE_COMMENT "%s\"; }", f);
 	free(abs);
 }
 
@@ -211,7 +196,7 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 		    int *lines, int maxlines)
 {
 	static const char *chains[] = { "input", "forward", "output" };
-	struct out o = { .buf = buf, .len = len, .lines = lines, .maxlines = maxlines };
+	struct out o = { .b = { .buf = buf, .len = len }, .lines = lines, .maxlines = maxlines };
 	int used[3] = { 0 }, masq = 0, nrules = 0;
 
 	buf[0] = 0;
@@ -227,17 +212,17 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 	}
 	if (!nrules)
 		return 0;
-	put(&o, "add table " FIREWALL_TABLE);
+	outbuf_put(&o.b, "add table " FIREWALL_TABLE);
 	put_file(&o, t->file);
 	end_cmd(&o, 0);
 	for (int c = 0; c < 3; c++)
 		if (used[c]) {
-			put(&o, "add chain " FIREWALL_TABLE " %s { type filter hook %s "
+			outbuf_put(&o.b, "add chain " FIREWALL_TABLE " %s { type filter hook %s "
 			    "priority 0; policy accept; }", chains[c], chains[c]);
 			end_cmd(&o, 0);
 		}
 	if (masq) {
-		put(&o, "add chain " FIREWALL_TABLE " postrouting { type nat hook "
+		outbuf_put(&o.b, "add chain " FIREWALL_TABLE " postrouting { type nat hook "
 		    "postrouting priority 100; policy accept; }");
 		end_cmd(&o, 0);
 	}
@@ -249,15 +234,15 @@ int firewall_script(const struct topo *t, const char *ns, char *buf, size_t len,
 		if (r->kind == TR_FILTER) {
 			put_filter(&o, t, r);
 		} else if (r->kind == TR_MASQUERADE) {
-			put(&o, "add rule " FIREWALL_TABLE " postrouting oifname \"%s\" "
+			outbuf_put(&o.b, "add rule " FIREWALL_TABLE " postrouting oifname \"%s\" "
 			    "counter masquerade comment \"line %d\"", r->oif, r->line);
 			end_cmd(&o, r->line);
 		} else {
-			put(&o, "%s", r->text);
+			outbuf_put(&o.b, "%s", r->text);
 			end_cmd(&o, r->line);
 		}
 	}
-	return o.pos >= o.len ? -ENOSPC : o.ncmd;
+	return o.b.pos >= o.b.len ? -ENOSPC : o.ncmd;
 }
 
 /* Which command of SCRIPT fails: nft's message shows the first line of

@@ -50,7 +50,9 @@ static void probe(struct kfeat *k)
 
 	if (!btf)
 		return;
-	k->kctx = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+	/* Both from 6.2: tc's namespace, kfree_skb's segment count. */
+	k->kctx = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0 &&
+		  btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	k->tcx = enum_has(btf, "bpf_attach_type", "BPF_TCX_INGRESS");
 	/* (skb, location, reason[, rx_sk]) from 5.17; (skb, location) before. */
 	k->drop_reason = kernel_tracepoint_args("kfree_skb") >= 3;
@@ -103,8 +105,8 @@ static int caps(const struct kfeat *k, struct cap *c)
 		"clsact filters, tcx links where another program runs first",
 		"clsact filters only, so a tc filter before ours can hide packets",
 		"no tcx links before 6.6" };
-	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx",
-		"namespace of a port read with bpf_probe_read_kernel, slower",
+	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx, bpf_rdonly_cast",
+		"a port's namespace, a drop's segments and headers read with bpf_probe_read_kernel, slower",
 		"no bpf_cast_to_kern_ctx before 6.2" };
 	c[n++] = (struct cap){ "reasons", k->drop_reason, "kfree_skb with the drop reason",
 		"freeing function only, no reason", "kfree_skb has no reason before 5.17" };
@@ -160,7 +162,8 @@ void kfeat_configure(struct watch_bpf *s, const struct kfeat *k)
 	bpf_program__set_autoload(s->progs.watch_tc_egress_kctx, k->kctx);
 	bpf_program__set_autoload(s->progs.watch_tc_ingress, !k->kctx);
 	bpf_program__set_autoload(s->progs.watch_tc_egress, !k->kctx);
-	bpf_program__set_autoload(s->progs.watch_kfree_skb, k->drop_reason);
+	bpf_program__set_autoload(s->progs.watch_kfree_skb_kctx, k->drop_reason && k->kctx);
+	bpf_program__set_autoload(s->progs.watch_kfree_skb, k->drop_reason && !k->kctx);
 	bpf_program__set_autoload(s->progs.watch_kfree_skb_noreason, !k->drop_reason);
 	bpf_program__set_autoload(s->progs.watch_icmp_send, k->icmp_send);
 	bpf_program__set_autoload(s->progs.watch_tcp_send_reset, k->tcp_resets);

@@ -14,29 +14,10 @@
 #include "firewall.h"
 #include "netns.h"
 #include "nftrace.h"
-
-struct out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->pos >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	o->pos += n > 0 ? (size_t)n : 0;
-}
+#include "outbuf.h"
 
 /* "10.0.0.1, 10.0.0.2": the selection's addresses of family AF; how many. */
-static int put_addrs(struct out *o, const struct nftrace_sel *sel, int af)
+static int put_addrs(struct outbuf *o, const struct nftrace_sel *sel, int af)
 {
 	char a[INET6_ADDRSTRLEN + 8];
 	int n = 0;
@@ -48,7 +29,7 @@ static int put_addrs(struct out *o, const struct nftrace_sel *sel, int af)
 			continue;
 		h.plen = -1;
 		ipaddr_format(&h, a, sizeof(a));
-		put(o, "%s%s", n++ ? ", " : "", a);
+		outbuf_put(o, "%s%s", n++ ? ", " : "", a);
 	}
 	return n;
 }
@@ -77,7 +58,7 @@ static void net_str(const struct ipaddr *net, char *buf, size_t len)
 /* The rules of one family: every combination of (source or destination
  * in the watched addresses) x (source or destination in --net) x (source
  * or destination port), each in both chains. */
-static int put_family(struct out *o, const char *table, const struct nftrace_sel *sel, int af)
+static int put_family(struct outbuf *o, const char *table, const struct nftrace_sel *sel, int af)
 {
 	const struct filter *f = sel->filter;
 	const char *kw = af == AF_INET ? "ip" : "ip6", *set = af == AF_INET ? "f4" : "f6";
@@ -98,22 +79,22 @@ static int put_family(struct out *o, const char *table, const struct nftrace_sel
 		for (int a = 0; a < naddr; a++)
 			for (int n = 0; n < nnet; n++)
 				for (int p = 0; p < nport; p++) {
-					put(o, "add rule inet %s %s meta nfproto %s", table,
+					outbuf_put(o, "add rule inet %s %s meta nfproto %s", table,
 					    chain ? "out" : "pre", af == AF_INET ? "ipv4" : "ipv6");
 					if (sel->naddrs) {
-						put(o, " %s %saddr { ", kw, a ? "d" : "s");
+						outbuf_put(o, " %s %saddr { ", kw, a ? "d" : "s");
 						put_addrs(o, sel, af);
-						put(o, " }");
+						outbuf_put(o, " }");
 					}
 					if (nnet > 1)
-						put(o, " %s %saddr %s", kw, n ? "d" : "s", net);
+						outbuf_put(o, " %s %saddr %s", kw, n ? "d" : "s", net);
 					if (f && f->proto)
-						put(o, " meta l4proto %d", f->proto);
+						outbuf_put(o, " meta l4proto %d", f->proto);
 					else if (nport > 1)
-						put(o, " meta l4proto { 6, 17, 132 }");
+						outbuf_put(o, " meta l4proto { 6, 17, 132 }");
 					if (nport > 1)
-						put(o, " th %sport %d", p ? "d" : "s", f->port);
-					put(o, " update @%s { %s saddr . %s daddr . meta l4proto limit rate "
+						outbuf_put(o, " th %sport %d", p ? "d" : "s", f->port);
+					outbuf_put(o, " update @%s { %s saddr . %s daddr . meta l4proto limit rate "
 					    "%d/second } meta nftrace set 1 accept\n", set, kw, kw, NFTRACE_RATE);
 					rules++;
 				}
@@ -122,18 +103,18 @@ static int put_family(struct out *o, const char *table, const struct nftrace_sel
 
 int nftrace_script(const char *table, const struct nftrace_sel *sel, char *buf, size_t len)
 {
-	struct out o = { .buf = buf, .len = len };
+	struct outbuf o = { .buf = buf, .len = len };
 	int rules;
 
 	buf[0] = 0;
-	put(&o, "add table inet %s\n", table);
+	outbuf_put(&o, "add table inet %s\n", table);
 	for (int v6 = 0; v6 < 2; v6++)
-		put(&o, "add set inet %s f%d { type %s . %s . inet_proto; size 4096; "
+		outbuf_put(&o, "add set inet %s f%d { type %s . %s . inet_proto; size 4096; "
 		    "flags dynamic,timeout; timeout 10s; }\n", table, v6 ? 6 : 4,
 		    v6 ? "ipv6_addr" : "ipv4_addr", v6 ? "ipv6_addr" : "ipv4_addr");
-	put(&o, "add chain inet %s pre { type filter hook prerouting priority -500; "
+	outbuf_put(&o, "add chain inet %s pre { type filter hook prerouting priority -500; "
 	    "policy accept; }\n", table);
-	put(&o, "add chain inet %s out { type filter hook output priority -500; "
+	outbuf_put(&o, "add chain inet %s out { type filter hook output priority -500; "
 	    "policy accept; }\n", table);
 	rules = put_family(&o, table, sel, AF_INET) + put_family(&o, table, sel, AF_INET6);
 	return o.pos >= o.len ? -ENOSPC : rules;

@@ -74,9 +74,20 @@ refuse "$WIP" $N
 rsts=$(( $(cstat web TcpOutRsts) - rst0 ))
 # 2. a container started and one stopped while watching.
 run db
-sleep 1.2
+for i in $(seq 50); do   # its veth's move told (at a refresh), then stop client
+	jq -r 'select(.type == "link" and .event == "moved") | .to_netns' "$TMP/w" 2>/dev/null |
+		grep -q '^db$' && break
+	sleep 0.1
+done
 docker stop -t 0 client >/dev/null
-sleep 1.5
+# Link news is told at the next refresh: wait for the story (a loaded
+# machine may take more than a second), not a fixed time.
+for i in $(seq 50); do
+	jq -r 'select(.type == "link" and .event == "deleted") | .netns' "$TMP/w" 2>/dev/null |
+		grep -q '^client$' && break
+	sleep 0.1
+done
+sleep 0.3
 stop_watch
 eq watch_by_name/witness_resets "$rsts" "$N"
 eq watch_by_name/refused_counted "$(drops "$TMP/w" web eth0 NO_SOCKET tcp_v4_rcv)" "$N"

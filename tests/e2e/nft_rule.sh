@@ -96,6 +96,7 @@ grep -q "removed .*1 nftables tracing table" "$TMP/c" && pass cleanup_says_so ||
 eq ruleset_same_after_cleanup "$(ruleset "$B" | md5sum)" "$(echo "$before" | md5sum)"
 # ... and the next watch does it too.
 start_watch "$TMP/k" "$Rd" --why || fail watch_kill2 "not ready"
+no_trace_table "$B" && fail kill9_leaves_table2 "no table once ready"
 kill -9 "$WPID"; wait "$WPID" 2>/dev/null
 start_watch "$TMP/n" "$Rd" || fail watch_next "not ready"
 stop_watch

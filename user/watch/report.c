@@ -300,21 +300,29 @@ void report_note(struct report *r, const struct watch_view *v, const char *text)
 	finish(r, v, &p);
 }
 
+/* "12:00:01.234 LINK  NS:DEV", the start of every link story. */
+static void link_begin(struct printer *p, struct report *r, const struct watch_view *v,
+		       uint64_t netns, const char *dev, const char *event)
+{
+	uint64_t ts = now_ns();
+	char clk[16];
+
+	clock_str(v, ts, clk, sizeof(clk));
+	print_begin(p, r->out, v->o->mode == REPORT_JSON, "link");
+	print_clock(p, v, ts, clk);
+	print_str(p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
+	print_uint(p, PRINT_JSON, "netns_inode", NULL, netns);
+	print_str(p, PRINT_ANY, "dev", ":%s", dev);
+	print_str(p, PRINT_JSON, "event", NULL, event);
+}
+
 void report_link(struct report *r, const struct watch_view *v, uint64_t netns, const char *dev,
 		 const char *event, unsigned int old_mtu, unsigned int mtu)
 {
 	int is_mtu = !strcmp(event, "mtu");
-	uint64_t ts = now_ns();
 	struct printer p;
-	char clk[16];
 
-	clock_str(v, ts, clk, sizeof(clk));
-	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "link");
-	print_clock(&p, v, ts, clk);
-	print_str(&p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
-	print_uint(&p, PRINT_JSON, "netns_inode", NULL, netns);
-	print_str(&p, PRINT_ANY, "dev", ":%s", dev);
-	print_str(&p, PRINT_JSON, "event", NULL, event);
+	link_begin(&p, r, v, netns, dev, event);
 	if (!is_mtu)
 		print_text(&p, " %s", !strcmp(event, "new") ? "appeared" : event);
 	print_uint(&p, is_mtu ? PRINT_ANY : PRINT_JSON, "old_mtu", " MTU %llu", old_mtu);
@@ -325,17 +333,9 @@ void report_link(struct report *r, const struct watch_view *v, uint64_t netns, c
 void report_link_moved(struct report *r, const struct watch_view *v, uint64_t netns,
 		       const char *dev, uint64_t to_netns, const char *to_dev)
 {
-	uint64_t ts = now_ns();
 	struct printer p;
-	char clk[16];
 
-	clock_str(v, ts, clk, sizeof(clk));
-	print_begin(&p, r->out, v->o->mode == REPORT_JSON, "link");
-	print_clock(&p, v, ts, clk);
-	print_str(&p, PRINT_ANY, "netns", " LINK  %s", names_ns(v->names, netns, NAME_BUF));
-	print_uint(&p, PRINT_JSON, "netns_inode", NULL, netns);
-	print_str(&p, PRINT_ANY, "dev", ":%s", dev);
-	print_str(&p, PRINT_JSON, "event", NULL, "moved");
+	link_begin(&p, r, v, netns, dev, "moved");
 	if (strcmp(dev, to_dev))
 		print_str(&p, PRINT_ANY, "to_dev", " renamed to %s", to_dev);
 	else

@@ -167,18 +167,59 @@ static int fill_latency_maps(struct session *s)
 	return 0;
 }
 
+/* netns_fast's slot for INO (see NST_NS_SLOT), after netns_mode has it:
+ * INO's own when free, else shared (netns_mode decides). */
+static int fill_ns_slot(int fd, uint32_t ino, uint32_t mode)
+{
+	uint32_t slot = NST_NS_SLOT(ino);
+	uint64_t v = 0;
+
+	if (bpf_map_lookup_elem(fd, &slot, &v))
+		return -errno;
+	if (v >> 32 == NST_NS_ASK)
+		return 0;
+	v = !v || (uint32_t)v == ino ? (uint64_t)mode << 32 | ino : (uint64_t)NST_NS_ASK << 32;
+	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* addr_fast's slot for K (see NST_ADDR_SLOT), after watched_addrs has
+ * it: K's own when free, else shared; an owned slot's key stays (only its
+ * state changes), so a program reading it meanwhile never sees half a key. */
+static int fill_addr_slot(int fd, const struct nst_addr_key *k)
+{
+	struct nst_addr_slot e;
+	uint32_t w[4], slot;
+
+	memcpy(w, k->addr, 16);
+	slot = NST_ADDR_SLOT(k->family, w[0], w[1], w[2], w[3]);
+	if (bpf_map_lookup_elem(fd, &slot, &e))
+		return -errno;
+	if (e.state == NST_ADDR_ASK || (e.state == NST_ADDR_OWN && !memcmp(&e.k, k, sizeof(*k))))
+		return 0;
+	if (e.state == NST_ADDR_OWN)
+		e.state = NST_ADDR_ASK;
+	else
+		e = (struct nst_addr_slot){ .k = *k, .state = NST_ADDR_OWN };
+	return bpf_map_update_elem(fd, &slot, &e, BPF_ANY) ? -errno : 0;
+}
+
 /* The namespaces to filter on and the targets' addresses. */
 static int fill_maps(struct session *s)
 {
 	int nsfd = bpf_map__fd(s->skel->maps.netns_mode);
+	int fastfd = bpf_map__fd(s->skel->maps.netns_fast);
 	int afd = bpf_map__fd(s->skel->maps.watched_addrs);
+	int addrfastfd = bpf_map__fd(s->skel->maps.addr_fast);
 	unsigned char one = 1;
+	int ret;
 
 	for (int i = 0; i < s->plan.nns; i++) {
 		uint32_t ino = (uint32_t)s->plan.ns[i].inode, mode = s->plan.ns[i].mode;
 
 		if (bpf_map_update_elem(nsfd, &ino, &mode, BPF_ANY))
 			return -errno;
+		if ((ret = fill_ns_slot(fastfd, ino, mode)))
+			return ret;
 	}
 	for (int i = 0; i < s->plan.naddrs; i++) {
 		struct nst_addr_key k = { .family = s->plan.addrs[i].family };
@@ -186,6 +227,8 @@ static int fill_maps(struct session *s)
 		memcpy(k.addr, s->plan.addrs[i].a, 16);
 		if (bpf_map_update_elem(afd, &k, &one, BPF_ANY))
 			return -errno;
+		if ((ret = fill_addr_slot(addrfastfd, &k)))
+			return ret;
 	}
 	mapsize_prune(s->skel, &s->plan, &s->lt);
 	return fill_latency_maps(s);
@@ -211,6 +254,28 @@ static int stop_pending(void)
 
 	return !sigpending(&set) && (sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) ||
 				     sigismember(&set, SIGHUP));
+}
+
+/* Give port NETNS:IFINDEX its counters' slot (NST_PORT_SLOT) if no port
+ * has it yet. Its packets counted before (in "ports") stay there: user
+ * space adds both. */
+static void claim_port_slot(struct session *s, uint32_t netns, uint32_t ifindex)
+{
+	int fd = bpf_map__fd(s->skel->maps.port_slots), n = libbpf_num_possible_cpus();
+	uint32_t slot = NST_PORT_SLOT(netns, ifindex);
+
+	if (n <= 0)
+		return;
+	struct nst_port_slot v[n];
+
+	if (bpf_map_lookup_elem(fd, &slot, v) || v[0].netns)
+		return;
+	memset(v, 0, sizeof(v));
+	for (int c = 0; c < n; c++) {
+		v[c].netns = netns;
+		v[c].ifindex = ifindex;
+	}
+	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
 }
 
 /* The planned ports from s->attach_next on, until DEADLINE (watch_now()
@@ -256,6 +321,8 @@ static int attach_ports(struct session *s, double deadline)
 				return exit_code_for_errno(ret) == EXIT_NOPRIV ? EXIT_NOPRIV : EXIT_RUNTIME;
 			}
 		}
+		if (ni)
+			claim_port_slot(s, (uint32_t)p->netns, (uint32_t)p->ifindex);
 	}
 	s->attach_next = s->plan.nports;
 	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
@@ -462,7 +529,9 @@ void session_stop(struct session *s)
 void session_stat_maps(const struct session *s, struct stat_maps *m)
 {
 	m->drops = bpf_map__fd(s->skel->maps.drops);
+	m->drop_slots = bpf_map__fd(s->skel->maps.drop_slots);
 	m->ports = bpf_map__fd(s->skel->maps.ports);
+	m->port_slots = bpf_map__fd(s->skel->maps.port_slots);
 	m->resets = bpf_map__fd(s->skel->maps.resets);
 	m->icmp_wire = bpf_map__fd(s->skel->maps.icmp_wire);
 	m->icmp_gen = bpf_map__fd(s->skel->maps.icmp_gen);

@@ -89,19 +89,49 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
 	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
+/* Plus the keys the CPUs gave a slot (see NST_DROP_SLOT), whether or not
+ * "drops" has them. Each slot is read twice: a CPU's key counts when both
+ * reads agree (a key being written meanwhile is counted at the next read). */
+static void read_drop_slots(struct stats *st, int fd)
+{
+	int n = ncpus();
+	struct nst_drop_slot a[n], b[n];
+
+	for (uint32_t slot = 0; fd >= 0 && slot < NST_DROP_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, a) || bpf_map_lookup_elem(fd, &slot, b))
+			continue;
+		for (int c = 0; c < n; c++) {
+			struct drop_row *r;
+
+			if (!b[c].k.location || memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) ||
+			    !(r = drop_row(st, &b[c].k)))
+				continue;
+			r->packets += b[c].v.packets;
+			r->segs += b[c].v.segs;
+			r->bytes += b[c].v.bytes;
+		}
+	}
+}
+
 /* Keys outlive their port or namespace (containers come and go): once it
  * has left the plan, a key's counts are folded into its row and the key is
  * deleted, so the maps stay as large as the host, not as its history.
  * At most this many a read; the rest at the next. */
 #define GONE_PER_READ 256
 
-static uint32_t read_drops(struct stats *st, int fd, double dt, const struct plan *plan)
+static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double dt,
+			   const struct plan *plan)
 {
 	uint32_t used = 0;
 	int n = ncpus(), ngone = 0;
 	struct nst_drop_key key, next, *prev = NULL, gone[GONE_PER_READ];
 	struct nst_drop_val vals[n];
 
+	for (int i = 0; i < st->ndrops; i++) {
+		st->drops[i].packets = st->drops[i].base[0];
+		st->drops[i].segs = st->drops[i].base[1];
+		st->drops[i].bytes = st->drops[i].base[2];
+	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
 		uint64_t v[3] = { 0 };
@@ -116,18 +146,21 @@ static uint32_t read_drops(struct stats *st, int fd, double dt, const struct pla
 			v[1] += vals[c].segs;
 			v[2] += vals[c].bytes;
 		}
-		r->packets = r->base[0] + v[0];
-		r->segs = r->base[1] + v[1];
-		r->bytes = r->base[2] + v[2];
-		if (dt > 0) {
-			r->rate = (r->packets - r->prev_packets) / dt;
-			r->prev_packets = r->packets;
-		}
+		r->packets += v[0];
+		r->segs += v[1];
+		r->bytes += v[2];
 		if (!plan_has_ns(plan, key.netns) && ngone < GONE_PER_READ) {
 			for (int i = 0; i < 3; i++)
 				r->base[i] += v[i];
 			gone[ngone++] = key;
 		}
+	}
+	read_drop_slots(st, slots_fd);
+	for (int i = 0; dt > 0 && i < st->ndrops; i++) {
+		struct drop_row *r = &st->drops[i];
+
+		r->rate = (r->packets - r->prev_packets) / dt;
+		r->prev_packets = r->packets;
 	}
 	for (int i = 0; i < ngone; i++)
 		bpf_map_delete_elem(fd, &gone[i]);
@@ -189,6 +222,29 @@ static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 	for (int i = 0; i < ngone; i++)
 		bpf_map_delete_elem(fd, &gone[i]);
 	return used - (uint32_t)ngone;
+}
+
+/* Plus what the ports with a slot of their own counted there (every port
+ * that ever had one has a row: it was planned when it got it). */
+static void read_port_slots(struct stats *st, int fd)
+{
+	int n = ncpus();
+	struct nst_port_slot vals[n];
+
+	for (int i = 0; fd >= 0 && i < st->nports; i++) {
+		struct port_row *r = &st->ports[i];
+		uint32_t slot = NST_PORT_SLOT(r->k.netns, r->k.ifindex);
+
+		if (bpf_map_lookup_elem(fd, &slot, vals) || vals[0].netns != r->k.netns ||
+		    vals[0].ifindex != r->k.ifindex)
+			continue;
+		for (int c = 0; c < n; c++) {
+			r->rx_packets += vals[c].v[NST_INGRESS].packets;
+			r->rx_bytes += vals[c].v[NST_INGRESS].bytes;
+			r->tx_packets += vals[c].v[NST_EGRESS].packets;
+			r->tx_bytes += vals[c].v[NST_EGRESS].bytes;
+		}
+	}
 }
 
 /* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
@@ -280,8 +336,9 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	uint32_t *u = st->map_used;
 
 	memcpy(st->map_max, m->max, sizeof(st->map_max));
-	u[SM_DROPS] = read_drops(st, m->drops, dt, plan);
+	u[SM_DROPS] = read_drops(st, m->drops, m->drop_slots, dt, plan);
 	u[SM_PORTS] = read_ports(st, m->ports, plan);
+	read_port_slots(st, m->port_slots);
 	u[SM_RESETS] = read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets,
 				   &st->nresets, sizeof(struct reset_row),
 				   offsetof(struct reset_row, count));

@@ -347,7 +347,10 @@ static int announce(struct watch *w)
 	} else {
 		report_plan(&w->rep, &w->view);
 	}
-	/* Ready: every port attached (a large host's last ones in the loop). */
+	/* --why's tables are in before we say ready: a kill -9 right after
+	 * finds them leased. Ready: every port attached (a large host's last
+	 * ones in the loop). */
+	why_start(&w->why, &w->rep, &w->view);
 	if (w->o.ready_file && !w->s.attach_pending && !(ret = write_ready(w->o.ready_file)))
 		w->ready_written = 1;
 	if (!ret)
@@ -405,7 +408,6 @@ static int run(struct watch *w)
 			"nothing was watched\n", w->s.nattached, w->s.plan.nports);
 		take_stop_signal();   /* obeyed: not a second one */
 	} else if (!(ret = announce(w))) {
-		why_start(&w->why, &w->rep, &w->view);
 		ret = finish(w, loop(w, efd));
 	}
 	if (w->ready_written)   /* never a file that was there before us */

@@ -374,6 +374,20 @@ void why_stop(struct why *y)
 	y->nns = y->nrules = y->nrows = 0;
 }
 
+/* A rule's own fields, in a drop's "rule" object and in nft_rules. */
+static void rule_fields(struct printer *p, const struct why_rule *r)
+{
+	print_str(p, PRINT_JSON, "family", NULL, nftrace_family(r->family));
+	print_str(p, PRINT_JSON, "table", NULL, r->table);
+	print_str(p, PRINT_JSON, "chain", NULL, r->chain);
+	print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
+	print_str(p, PRINT_JSON, "text", NULL, r->text);
+	print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo.line);
+	print_str(p, PRINT_JSON, "topo_file", NULL, r->topo.file);
+	print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
+	print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
+}
+
 void why_json_rules(struct printer *p, const struct watch_view *v)
 {
 	const struct why *y = v->why;
@@ -383,15 +397,7 @@ void why_json_rules(struct printer *p, const struct watch_view *v)
 
 		print_open_object(p, NULL);
 		print_str(p, PRINT_JSON, "netns", NULL, names_ns(v->names, r->netns, NAME_BUF));
-		print_str(p, PRINT_JSON, "family", NULL, nftrace_family(r->family));
-		print_str(p, PRINT_JSON, "table", NULL, r->table);
-		print_str(p, PRINT_JSON, "chain", NULL, r->chain);
-		print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
-		print_str(p, PRINT_JSON, "text", NULL, r->text);
-		print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo.line);
-	print_str(p, PRINT_JSON, "topo_file", NULL, r->topo.file);
-		print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
-		print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
+		rule_fields(p, r);
 		print_uint(p, PRINT_JSON, "traced", NULL, r->traced);
 		print_close_object(p);
 	}
@@ -448,15 +454,7 @@ void why_rule_words(const struct why_rule *r, char *buf, size_t len)
 void why_print_rule(struct printer *p, const struct why_rule *r)
 {
 	print_open_object(p, "rule");
-	print_str(p, PRINT_JSON, "family", NULL, nftrace_family(r->family));
-	print_str(p, PRINT_JSON, "table", NULL, r->table);
-	print_str(p, PRINT_JSON, "chain", NULL, r->chain);
-	print_uint(p, PRINT_JSON, "handle", NULL, r->handle);
-	print_str(p, PRINT_JSON, "text", NULL, r->text);
-	print_uint(p, PRINT_JSON, "topo_line", NULL, (uint64_t)r->topo.line);
-	print_str(p, PRINT_JSON, "topo_file", NULL, r->topo.file);
-	print_bool(p, PRINT_JSON, "iptables", NULL, r->iptables);
-	print_bool(p, PRINT_JSON, "policy", NULL, !r->handle);
+	rule_fields(p, r);
 	print_close_object(p);
 }
 
