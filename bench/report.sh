@@ -114,6 +114,7 @@ report() {
 	echo "  after ready, until its drop object reaches the reader): $(lcell "$TMP/fs.ms") ms;"
 	echo "  $live of $total arrived while watch ran, the others only at exit after a SIGINT ${FS_CAP} s"
 	echo "  after the drop$( [ "$live" != "$total" ] && echo ' (output block-buffered: those figures are the wait plus the exit)')"
+	scale_report
 	echo
 	echo "Machine-readable:"
 	echo

@@ -95,13 +95,25 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return (msb - 2) * NST_HIST_SUB + ((ns >> (msb - 3)) & (NST_HIST_SUB - 1));
 }
 
+/* A sample, not a count: a histogram the kernel cannot allocate now (a
+ * new key's 2 KB per CPU, in softirq, when many are new at once) loses
+ * the sample, counted apart from the exact counters' losses. */
 static __always_inline void hist_add(void *map, const void *key, __u64 ns)
 {
 	__u32 z = 0;
 	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
 
-	if (!zero || !(h = counter(map, key, zero)))
+	if (!zero)
 		return;
+	h = bpf_map_lookup_elem(map, key);
+	if (!h) {
+		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(map, key);
+	}
+	if (!h) {
+		stat_inc(NST_STAT_LAT_LOST);
+		return;
+	}
 	h->count += 1;
 	h->sum_ns += ns;
 	if (ns > h->max_ns)
@@ -378,7 +390,16 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 	k.ifindex = dir == NST_INGRESS ? ctx->ifindex : 0;
 	s = bpf_map_lookup_elem(&stamps, &k);
 	if (s && now - s->ts < (dir == NST_INGRESS ? STAMP_MAX_NS : STAMP_MAX_NS_INSIDE)) {
-		hop_add(s, netns, ctx->ifindex, dir, now);
+		/* A frame a bridge floods (group destination MAC) leaves by
+		 * every port: one hop "ingress port > flooded" (to ifindex 0),
+		 * not one per pair of ports, so N ports make N keys, not N². */
+		__u8 *eth = (void *)(long)ctx->data;
+		__u32 to = ctx->ifindex;
+
+		if (dir == NST_EGRESS && (void *)(eth + 1) <= (void *)(long)ctx->data_end &&
+		    (eth[0] & 1))
+			to = 0;
+		hop_add(s, netns, to, dir, now);
 		st.first_ts = s->first_ts;
 		st.first_netns = s->first_netns;
 	} else {

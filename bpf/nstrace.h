@@ -74,6 +74,7 @@ enum nst_stat {
 	NST_STAT_RB_FULL = 0,     /* ring buffer reservation failed: story lost */
 	NST_STAT_MAP_FULL = 1,    /* a counter map was full: count lost */
 	NST_STAT_LAT_MASK = 2,    /* the widest latency sampling mask used (max, not sum) */
+	NST_STAT_LAT_LOST = 3,    /* a latency sample whose histogram could not be made */
 	NST_STAT_MAX = 4,
 };
 

@@ -38,7 +38,9 @@ static int attach_tcx(int ifindex, int dir, int prog_fd)
 			       &opts);
 }
 
-static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
+/* HOOK_EXISTS: the other direction was just attached with clsact on this
+ * device, so its qdisc is there (one RTNL round trip less a port). */
+static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease, int hook_exists)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -50,7 +52,7 @@ static int attach_clsact(struct attachment *a, int prog_fd, struct lease *lease)
 
 	if ((ret = bpf_obj_get_info_by_fd(prog_fd, &info, &len)))
 		return ret;
-	ret = bpf_tc_hook_create(&hook);
+	ret = hook_exists ? -EEXIST : bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST)
 		return ret;
 	a->hook_created = ret == 0;
@@ -146,24 +148,94 @@ static int filters_before_ours(int ifindex, int dir)
 	return filters_below(ifindex, dir, NST_TC_PRIO);
 }
 
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct attach_qdiscs *q = data;
+	const struct tcmsg *t = mnl_nlmsg_get_payload(nlh);
+	int *v;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || mnl_nlmsg_get_payload_len(nlh) < sizeof(*t) ||
+	    (t->tcm_parent != TC_H_CLSACT && t->tcm_parent != TC_H_INGRESS))
+		return MNL_CB_OK;
+	v = realloc(q->dev, (q->n + 1) * sizeof(*v));
+	if (!v)
+		return MNL_CB_ERROR;
+	q->dev = v;
+	v[q->n++] = t->tcm_ifindex;
+	return MNL_CB_OK;
+}
+
+/* This namespace's (NETNS, the current one) qdiscs, dumped once a pass. */
+static struct attach_qdiscs *qdiscs_of(struct attach_set *s, uint64_t netns)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct attach_qdiscs *q;
+	struct nlmsghdr *nlh;
+	struct tcmsg *t;
+	struct rtnl r;
+
+	for (int i = 0; i < s->nqd; i++)
+		if (s->qd[i].netns == netns)
+			return &s->qd[i];
+	q = realloc(s->qd, (s->nqd + 1) * sizeof(*q));
+	if (!q)
+		return NULL;
+	s->qd = q;
+	q = &s->qd[s->nqd++];
+	memset(q, 0, sizeof(*q));
+	q->netns = netns;
+	if (rtnl_open(&r, -1))
+		return q;
+	nlh = rtnl_msg(&r, buf, RTM_GETQDISC, NLM_F_DUMP);
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	q->valid = !rtnl_talk(&r, nlh, qdisc_cb, q);
+	rtnl_close(&r);
+	return q;
+}
+
+/* Can IFINDEX (in NETNS, the current namespace) have tc filters at all?
+ * When its namespace's qdiscs cannot be read, assume so. */
+static int may_have_filters(struct attach_set *s, uint64_t netns, int ifindex)
+{
+	const struct attach_qdiscs *q = qdiscs_of(s, netns);
+
+	if (!q || !q->valid)
+		return 1;
+	for (int i = 0; i < q->n; i++)
+		if (q->dev[i] == ifindex)
+			return 1;
+	return 0;
+}
+
+void attach_pass_begin(struct attach_set *s)
+{
+	for (int i = 0; i < s->nqd; i++)
+		free(s->qd[i].dev);
+	free(s->qd);
+	s->qd = NULL;
+	s->nqd = 0;
+}
+
 /* clsact filters attach and detach in well under a millisecond; every tcx
  * link waits for an RCU grace period under RTNL (8-16 ms idle, more on a
  * busy host: KNOWN_ISSUES.md). So clsact, except where other programs run
  * on the device before our filter would (tcx programs run before every
  * clsact filter, and filters at a lower priority before ours): there only
  * a tcx link placed first sees every packet. */
-static int use_tcx(const struct attach_set *s, int ifindex, int dir)
+static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir)
 {
 	if (s->mode == ATTACH_CLSACT || tcx_unsupported || !kfeat_get()->tcx)
 		return 0;
 	return s->mode == ATTACH_TCX || tcx_progs(ifindex, dir) > 0 ||
-	       filters_before_ours(ifindex, dir) > 0;
+	       (may_have_filters(s, netns, ifindex) && filters_before_ours(ifindex, dir) > 0);
 }
 
 /* Does PROG_FD run on A's port already? A device moved into another
  * namespace (a container's veth, renamed eth0) takes its filters and
  * links along: it is adopted then, not attached twice. */
-static int already_ours(struct attachment *a, int prog_fd, struct lease *lease)
+static int already_ours(struct attach_set *s, struct attachment *a, int prog_fd,
+			struct lease *lease)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -177,6 +249,10 @@ static int already_ours(struct attachment *a, int prog_fd, struct lease *lease)
 		for (__u32 i = 0; i < cnt; i++)
 			if (ids[i] == info.id)
 				return 1;   /* its tcx link is released where it was made */
+	/* No clsact qdisc, no filter: 16 queries a port and direction less
+	 * (a netlink dump each: minutes at 2,000 ports). */
+	if (!may_have_filters(s, a->netns, a->ifindex))
+		return 0;
 	for (int i = 0; i < NST_TC_PRIOS; i++) {
 		LIBBPF_OPTS(bpf_tc_opts, opts, .priority = NST_TC_PRIO + i, .handle = NST_TC_HANDLE);
 
@@ -209,12 +285,12 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	ret = netns_enter(netns_fd, &saved);
 	if (ret)
 		return ret;
-	if (already_ours(&a, prog_fd, &s->lease)) {
+	if (already_ours(s, &a, prog_fd, &s->lease)) {
 		netns_leave(saved);
 		s->v[s->n++] = a;
 		return 0;
 	}
-	tcx = use_tcx(s, ifindex, dir);
+	tcx = use_tcx(s, netns, ifindex, dir);
 	if (tcx) {
 		fd = attach_tcx(ifindex, dir, prog_fd);
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
@@ -224,7 +300,10 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		}
 	}
 	if (!tcx) {
-		ret = attach_clsact(&a, prog_fd, &s->lease);
+		const struct attachment *prev = s->n ? &s->v[s->n - 1] : NULL;
+
+		ret = attach_clsact(&a, prog_fd, &s->lease, prev && prev->legacy &&
+				    prev->netns == netns && prev->ifindex == ifindex);
 		s->used_legacy |= !ret;
 	} else if (fd >= 0) {
 		a.link_fd = fd;
@@ -347,4 +426,5 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+	attach_pass_begin(s);
 }

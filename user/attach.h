@@ -37,7 +37,23 @@ struct attach_set {
 	int used_tcx;         /* some have tcx links */
 	enum attach_mode mode;
 	struct lease lease;   /* the clsact filters, should we die */
+	/* The devices of one namespace that have a clsact (or ingress)
+	 * qdisc, from one dump: only those can hold tc filters that run
+	 * before ours (at 2,000 ports, one dump a namespace instead of one
+	 * a port and direction). Valid for one attach pass. */
+	struct attach_qdiscs *qd;
+	int nqd;
 };
+
+struct attach_qdiscs {
+	uint64_t netns;
+	int valid;            /* the dump worked */
+	int *dev;             /* ifindexes with a clsact or ingress qdisc */
+	int n;
+};
+
+/* Forget what the last attach pass learned of the namespaces' qdiscs. */
+void attach_pass_begin(struct attach_set *s);
 
 /* Attach PROG_FD in direction DIR to IFINDEX inside NETNS_FD. 0 or -errno. */
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,

@@ -70,5 +70,7 @@ void netns_list_close_fds(struct netns_list *l);
  * it was found by has gone, another inside it is looked for and kept. */
 int netns_still_there(struct netns_info *ni);
 const struct netns_info *netns_by_inode(const struct netns_list *l, uint64_t ino);
+/* RLIMIT_NOFILE's soft limit raised to the hard one (a large host). */
+void netns_raise_fd_limit(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include "netns.h"
 
@@ -229,4 +230,17 @@ const struct netns_info *netns_by_inode(const struct netns_list *l, uint64_t ino
 		if (l->v[i].inode == ino)
 			return &l->v[i];
 	return NULL;
+}
+
+/* An fd per namespace while planning (and a socket per namespace while
+ * building a topology): 1,000 namespaces outgrow the usual soft limit of
+ * 1024. The hard limit is ours to take. */
+void netns_raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
 }

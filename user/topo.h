@@ -8,10 +8,10 @@
 #include "netns.h"
 
 #define TOPO_IFNAMSIZ 16
-#define TOPO_MAX_NS 128
-#define TOPO_MAX_LINKS 512
-#define TOPO_MAX_ROUTES 256
-#define TOPO_MAX_SYSCTLS 256
+#define TOPO_MAX_NS 4096
+#define TOPO_MAX_LINKS 12288
+#define TOPO_MAX_ROUTES 8192
+#define TOPO_MAX_SYSCTLS 4096
 #define TOPO_MAX_ADDRS 8
 #define TOPO_LINE_MAX 4096
 #define TOPO_MAX_RULES 256

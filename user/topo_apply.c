@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cleanup.h"
 #include "firewall.h"
 #include "lease.h"
@@ -23,18 +24,79 @@ static int del_link(struct applier *a, const char *ns, const char *name)
 	return ret == -ENODEV ? 0 : ret;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The root-namespace end of veth L whose other end is in a namespace
+ * (the end that outlives an unlinked namespace until the kernel's
+ * cleanup), or NULL. */
+static const struct topo_link *root_end(const struct topo *t, const struct topo_link *l)
+{
+	const struct topo_link *p;
+
+	if (l->kind != TL_VETH || !l->primary || l->peer < 0)
+		return NULL;
+	p = &t->links[l->peer];
+	if (!l->ns[0] && p->ns[0])
+		return l;
+	if (l->ns[0] && !p->ns[0])
+		return p;
+	return NULL;
+}
+
+/* Namespaces go first: the kernel destroys unlinked namespaces in
+ * batches (one RCU grace period for many veths), where deleting 1,000
+ * veths one by one costs a grace period each (30 s measured). Wait,
+ * while that makes progress, for the root ends of their veths to vanish,
+ * so they are gone when we return; what a process still holds open is
+ * deleted one by one afterwards. */
+static void wait_root_ends(struct applier *a, const int *only_created)
+{
+	const struct topo *t = a->t;
+	struct nsctx *root = applier_ns(a, "");
+	double last = now_s();
+	int left = -1;
+
+	while (root) {
+		int n = 0;
+
+		for (int i = 0; i < t->nlinks; i++) {
+			const struct topo_link *e = root_end(t, &t->links[i]);
+
+			if (e && (!only_created || only_created[i]) &&
+			    link_ifindex(&root->r, e->name) > 0)
+				n++;
+		}
+		if (n == 0)
+			return;
+		if (left < 0 || n < left) {
+			left = n;
+			last = now_s();
+		} else if (now_s() - last > 2.0) {
+			return;
+		}
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+}
+
 static void rollback(struct applier *a)
 {
 	const struct topo *t = a->t;
 
-	for (int i = t->nlinks - 1; i >= 0; i--)
-		if (a->link_created[i])
-			del_link(a, t->links[i].ns, t->links[i].name);
 	for (int i = t->nns - 1; i >= 0; i--)
 		if (a->ns_created[i]) {
 			applier_forget(a, t->ns[i].name);
 			netns_delete(t->ns[i].name);
 		}
+	wait_root_ends(a, a->link_created);
+	for (int i = t->nlinks - 1; i >= 0; i--)
+		if (a->link_created[i])
+			del_link(a, t->links[i].ns, t->links[i].name);
 }
 
 /* An applier for T whose errors go to ERR; NULL (ERR says so) without
@@ -128,6 +190,7 @@ int topo_up(const struct topo *t, char *err, size_t errlen)
 
 	if (!a)
 		return EXIT_RUNTIME;
+	netns_raise_fd_limit();   /* a socket and an fd per namespace */
 	/* An earlier topo up of these names that was killed: finish its
 	 * rollback first (it is the only one that could have made them). */
 	cleanup_dead("topo", overlaps, (void *)t, "topo up");
@@ -169,9 +232,11 @@ out:
 	return exit_code_for_errno(ret);
 }
 
-/* Veths first, from either end (a half-built pair may have lost one), so
- * their root-namespace ends vanish now rather than whenever the kernel
- * gets round to destroying the namespace. Counts what it deleted. */
+/* The veths the namespaces did not take with them (both ends in the root,
+ * or a namespace a process still holds), from either end (a half-built
+ * pair may have lost one), so their root-namespace ends vanish now rather
+ * than whenever the kernel gets round to destroying the namespace. Counts
+ * what it deleted. */
 static int down_veths(struct applier *a, int *links)
 {
 	const struct topo *t = a->t;
@@ -256,12 +321,14 @@ int topo_down(const struct topo *t, char *err, size_t errlen)
 
 	if (!a)
 		return EXIT_RUNTIME;
-	ret = down_veths(a, &links);
+	ret = down_namespaces(a, &spaces);
+	if (!ret) {
+		wait_root_ends(a, NULL);
+		ret = down_veths(a, &links);
+	}
 	if (!ret)
 		ret = down_bridges(a, &links);
 	applier_close_all(a);
-	if (!ret)
-		ret = down_namespaces(a, &spaces);
 	free(a);
 	if (ret)
 		return exit_code_for_errno(ret);

@@ -193,6 +193,35 @@ static void long_line(void)
 	free(text);
 }
 
+/* A host with hundreds of containers: 2,000 namespaces on one bridge
+ * parse; one more than the limit is refused by name. */
+static void large_host(void)
+{
+	size_t cap = 4 << 20, len = 0;
+	char *text = malloc(cap), err[512];
+	struct topo *t;
+
+	if (!CHECK(text, "malloc"))
+		return;
+	len += snprintf(text + len, cap - len, "bridge br0\n");
+	for (int i = 1; i <= 2000; i++)
+		len += snprintf(text + len, cap - len, "ns c%d\nveth c%d:eth0 br0\n"
+				"addr c%d:eth0 10.%d.%d.1/8\nroute c%d default via 10.0.0.1\n",
+				i, i, i, i / 256, i % 256, i);
+	t = topo_parse_text("t.topo", text, len, NULL, err, sizeof(err));
+	if (CHECK(t, "2,000 namespaces: %s", err))
+		CHECK(t->nns == 2000 && t->nlinks == 4001 && t->nroutes == 2000,
+		      "%d namespaces, %d links, %d routes", t->nns, t->nlinks, t->nroutes);
+	topo_free(t);
+	len = 0;
+	for (int i = 0; i <= TOPO_MAX_NS; i++)
+		len += snprintf(text + len, cap - len, "ns n%d\n", i);
+	t = topo_parse_text("t.topo", text, len, NULL, err, sizeof(err));
+	CHECK(!t, "%d namespaces parsed", TOPO_MAX_NS + 1);
+	CHECK_STR_HAS(err, "too many namespaces (at most 4096)");
+	free(text);
+}
+
 static void bundled_files_parse(void)
 {
 	static const char *files[] = { "topologies/pair.topo", "topologies/bridge.topo",
@@ -258,6 +287,7 @@ const struct unit_test parse_tests[] = {
 	{ "parse_routes", route_forms },
 	{ "parse_error_table", error_table },
 	{ "parse_long_line", long_line },
+	{ "parse_large_host", large_host },
 	{ "parse_bundled_files", bundled_files_parse },
 	{ NULL, NULL },
 };

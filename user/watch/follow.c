@@ -87,19 +87,30 @@ void follow_check_namespaces(struct watch *w)
 	char why[160];
 
 	struct monitor *mon = &w->s.mon;
+	int shared;
 
 	for (int i = 0; i < mon->n; i++) {
 		struct netns_info *ni = (struct netns_info *)netns_by_inode(&w->s.nl, mon->v[i].netns);
 
 		/* Not in the list since the last re-plan: no name and no process
 		 * hold it any more, only this socket. */
-		if (!mon->v[i].nl || (ni && netns_still_there(ni)))
+		if (!monitor_following(mon, i) || (ni && netns_still_there(ni)))
 			continue;
+		shared = mon->v[i].covered;
 		monitor_close(mon, i);
 		why_forget(&w->why, mon->v[i].netns);   /* its trace socket would hold it too */
-		snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
-			 names_ns(&w->s.names, mon->v[i].netns, NAME_BUF),
-			 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" : "its process exited");
+		/* Heard through the shared socket, nothing of ours held it: it
+		 * is gone already, its name with it. */
+		if (!ni && shared)
+			snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
+				 mon->v[i].name[0] ? mon->v[i].name :
+				 names_ns(&w->s.names, mon->v[i].netns, NAME_BUF),
+				 mon->v[i].name[0] ? "deleted" : "its process exited");
+		else
+			snprintf(why, sizeof(why), "namespace %s is gone (%s): no longer followed",
+				 names_ns(&w->s.names, mon->v[i].netns, NAME_BUF),
+				 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" :
+				 "its process exited");
 		report_note(&w->rep, &w->view, why);
 	}
 }

@@ -24,8 +24,12 @@ void latency_hop_str(const struct watch_view *v, const struct nst_hop_key *k, ch
 {
 	char a[96], b[96];
 
-	snprintf(buf, len, "%s > %s", names_where(v->names, k->from_netns, k->from_ifindex, a, sizeof(a)),
-		 names_where(v->names, k->to_netns, k->to_ifindex, b, sizeof(b)));
+	names_where(v->names, k->from_netns, k->from_ifindex, a, sizeof(a));
+	if (!k->to_ifindex)   /* a frame the bridge (or namespace) flooded */
+		snprintf(buf, len, "%s > %s (flooded)", a, names_ns(v->names, k->to_netns, b, sizeof(b)));
+	else
+		snprintf(buf, len, "%s > %s", a,
+			 names_where(v->names, k->to_netns, k->to_ifindex, b, sizeof(b)));
 }
 
 void latency_pair_str(const struct watch_view *v, const struct nst_pair_key *k, char *buf, size_t len)
@@ -98,6 +102,8 @@ void latency_text(const struct watch_view *v, FILE *o, int width, int max, int h
 			if (hist)
 				hist_draw(o, &r->h, 4, 30);
 		}
+		if (n > max)
+			fprintf(o, "  and %d quieter %s\n", n - max, table ? "hops" : "pairs");
 	}
 }
 
@@ -126,7 +132,9 @@ static void json_port(FILE *o, const struct watch_view *v, uint32_t netns, uint3
 	fprintf(o, "{\"netns\":");
 	json_str(o, names_ns(v->names, netns, NAME_BUF));
 	fprintf(o, ",\"dev\":");
-	json_str(o, names_dev(v->names, netns, (int)ifindex, NAME_BUF));
+	json_str(o, ifindex ? names_dev(v->names, netns, (int)ifindex, NAME_BUF) : "");
+	if (!ifindex)
+		fprintf(o, ",\"flooded\":true");
 	fprintf(o, ",\"dir\":\"%s\"}", dir == NST_INGRESS ? "ingress" : "egress");
 }
 

@@ -47,6 +47,7 @@ struct watch_opts {
 struct drop_row {
 	struct nst_drop_key k;
 	uint64_t packets, segs, bytes;
+	uint64_t base[3];          /* packets, segs, bytes of keys deleted (namespace gone) */
 	uint64_t prev_packets;     /* at the previous refresh, for the rate */
 	double rate;
 	int has_flow;
@@ -57,6 +58,8 @@ struct drop_row {
 struct port_row {
 	struct nst_port_key k;         /* dir is ignored: rx and tx side by side */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t base[4];          /* the same, of keys deleted (port gone) */
+	unsigned int planned;      /* the read that last found it planned */
 	uint64_t drops;            /* the drop rows charged to this port, summed */
 };
 
@@ -86,6 +89,12 @@ struct lat_row {
 	struct nst_hist h;         /* summed over CPUs */
 };
 
+/* The counter maps, for saying which one is full (names as in bpf/). */
+enum stat_map { SM_DROPS, SM_PORTS, SM_RESETS, SM_ICMP_WIRE, SM_ICMP_GEN, SM_HOP_HIST,
+		SM_PAIR_HIST, STAT_MAPS };
+extern const char *const stat_map_names[STAT_MAPS];
+extern const char *const stat_map_what[STAT_MAPS];
+
 /* The exact numbers, and the orders the tables show them in. Rows keep
  * the order they were first seen in (JSON and metrics list them so);
  * the *_order arrays index them by what needs attention first. */
@@ -107,6 +116,8 @@ struct stats {
 	int *drop_order;           /* real drops before benign ones, then by count */
 	int *hop_order, *pair_order;   /* busiest first */
 	uint64_t rb_full, map_full;
+	uint64_t lat_lost;         /* latency samples whose histogram could not be made */
+	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
 	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
 	uint64_t stories;          /* events read from the ring buffer */
 	uint64_t untold;           /* of those, benign drops not printed */

@@ -382,23 +382,72 @@ static void plan_json(struct report *r, const struct watch_view *v)
 	print_end(&p, 1);
 }
 
-/* The text plan: one line per namespace, its ports after it. */
+/* A namespace's line of the plan: every port, or with more than a few,
+ * in WIDTH columns: its ports while they fit, then "+ 400 ports" ("root
+ * br0 + 400 ports"). */
+#define PLAN_PORTS_INLINE 8
+
+static void plan_ns_line(FILE *o, const struct watch_view *v, uint64_t ino, int mode, int width)
+{
+	const struct plan *pl = v->plan;
+	const char *tail = mode == NST_NS_ALL ? "" : "   (only the targets' traffic)";
+	char line[512], more[32];
+	int n = 0, shown = 0, len;
+
+	for (int k = 0; k < pl->nports; k++)
+		n += pl->ports[k].netns == ino;
+	if (n <= PLAN_PORTS_INLINE)
+		width = (int)sizeof(line) - 1;
+	len = snprintf(line, sizeof(line), "  %-16s", names_ns(v->names, ino, NAME_BUF));
+	for (int k = 0; k < pl->nports && len < (int)sizeof(line); k++) {
+		const char *dev;
+
+		if (pl->ports[k].netns != ino)
+			continue;
+		dev = names_dev(v->names, ino, pl->ports[k].ifindex, NAME_BUF);
+		snprintf(more, sizeof(more), " + %d ports", n - shown - 1);
+		/* This one, and room for the "+ N" of the rest if any. */
+		if (len + 1 + (int)strlen(dev) + (shown + 1 < n ? (int)strlen(more) : 0) +
+		    (int)strlen(tail) > width)
+			break;
+		len += snprintf(line + len, sizeof(line) - len, " %s", dev);
+		shown++;
+	}
+	if (shown < n && len < (int)sizeof(line))
+		snprintf(line + len, sizeof(line) - len, " + %d port%s", n - shown,
+			 n - shown == 1 ? "" : "s");
+	fprintf(o, "%s%s\n", line, tail);
+}
+
+/* More namespaces than this: the first ones, then how many more. */
+#define PLAN_NS_LINES 12
+
+/* The text plan: one line per namespace, its ports after it; on a large
+ * host the first namespaces and a count of the rest (--json has all). */
 static void plan_text(struct report *r, const struct watch_view *v)
 {
 	const struct plan *pl = v->plan;
+	int width = r->cols > 40 ? r->cols : 80, lines = pl->nns;
 	FILE *o = r->out;
 
 	fprintf(o, "nstrace: watching %d namespace%s, %d port%s (tc %s, both directions)\n",
 		pl->nns, pl->nns == 1 ? "" : "s", pl->nports, pl->nports == 1 ? "" : "s",
 		attach_kind(v->att));
-	for (int i = 0; i < pl->nns; i++) {
-		uint64_t ino = pl->ns[i].inode;
+	if (lines > PLAN_NS_LINES + 4)
+		lines = PLAN_NS_LINES;
+	for (int i = 0; i < lines; i++)
+		plan_ns_line(o, v, pl->ns[i].inode, pl->ns[i].mode, width);
+	if (lines < pl->nns) {
+		int rest = 0;
 
-		fprintf(o, "  %-16s", names_ns(v->names, ino, NAME_BUF));
 		for (int k = 0; k < pl->nports; k++)
-			if (pl->ports[k].netns == ino)
-				fprintf(o, " %s", names_dev(v->names, ino, pl->ports[k].ifindex, NAME_BUF));
-		fprintf(o, "%s\n", pl->ns[i].mode == NST_NS_ALL ? "" : "   (only the targets' traffic)");
+			for (int i = lines; i < pl->nns; i++)
+				if (pl->ports[k].netns == pl->ns[i].inode) {
+					rest++;
+					break;
+				}
+		fprintf(o, "  and %d more namespaces with %d ports (--json lists every one)\n",
+			pl->nns - lines, rest);
 	}
 	if (v->o->filter.proto || v->o->filter.port || v->o->filter.net.family) {
 		char fs[128];

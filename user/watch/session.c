@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "kfeat.h"
 #include "log.h"
+#include "mapsize.h"
 #include "reasons.h"
 #include "session.h"
 #include "tags.h"
@@ -108,6 +109,10 @@ static int load(struct session *s)
 		return EXIT_RUNTIME;
 	}
 	configure(s->skel, s->o);
+	if ((ret = mapsize_apply(s->skel, &s->plan, &s->lt))) {
+		fprintf(stderr, "nstrace watch: cannot size the BPF maps: %s\n", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
 	ret = watch_bpf__load(s->skel);
 	if (ret) {
 		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
@@ -225,6 +230,7 @@ static int fill_maps(struct session *s)
 		if ((ret = fill_addr_slot(addrfastfd, &k)))
 			return ret;
 	}
+	mapsize_prune(s->skel, &s->plan, &s->lt);
 	return fill_latency_maps(s);
 }
 
@@ -272,14 +278,23 @@ static void claim_port_slot(struct session *s, uint32_t netns, uint32_t ifindex)
 	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
 }
 
-static int attach_ports(struct session *s)
+/* The planned ports from s->attach_next on, until DEADLINE (watch_now()
+ * seconds) passes: then s->attach_pending says more are to come. An exit
+ * code. */
+static int attach_ports(struct session *s, double deadline)
 {
 	int ret;
 
-	for (int i = 0; i < s->plan.nports; i++) {
+	s->attach_pending = 0;
+	for (int i = s->attach_next; i < s->plan.nports; i++) {
 		const struct plan_port *p = &s->plan.ports[i];
 		const struct netns_info *ni = netns_by_inode(&s->nl, p->netns);
 
+		if (watch_now() > deadline) {
+			s->attach_next = i;
+			s->attach_pending = 1;
+			return 0;
+		}
 		/* Told to stop while attaching (each tcx link can take tens of
 		 * milliseconds): stop here, not after every port. */
 		if (s->starting && stop_pending()) {
@@ -309,12 +324,33 @@ static int attach_ports(struct session *s)
 		if (ni)
 			claim_port_slot(s, (uint32_t)p->netns, (uint32_t)p->ifindex);
 	}
+	s->attach_next = s->plan.nports;
+	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
 	return 0;
 }
+
+int session_attach_some(struct session *s, double budget)
+{
+	int ret;
+
+	if (!s->attach_pending)
+		return 0;
+	ret = attach_ports(s, watch_now() + budget);
+	if (ret)
+		s->attach_pending = 0;   /* said; the ports attached so far stay watched */
+	return ret;
+}
+
+/* More namespaces than this: their link changes through one shared socket
+ * (monitor.h), not a socket each. Fewer keep a socket each, which also
+ * hears a stopping container's last changes. */
+#define MONITOR_SHARE_FROM 64
 
 /* Follow link changes in every planned namespace. */
 static void monitor_plan(struct session *s)
 {
+	if (s->plan.nns > MONITOR_SHARE_FROM)
+		s->mon.share = 1;
 	for (int i = 0; i < s->plan.nns; i++) {
 		const struct netns_info *ni = netns_by_inode(&s->nl, s->plan.ns[i].inode);
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -323,6 +359,13 @@ static void monitor_plan(struct session *s)
 		if (!ni || monitor_has(&s->mon, ni->inode))
 			continue;
 		fd = monitor_add(&s->mon, ni->fd, ni->inode);
+		for (int j = s->mon.n - 1; (fd >= 0 || fd == -EALREADY) && j >= 0; j--)
+			if (!s->mon.v[j].shared && s->mon.v[j].netns == ni->inode) {
+				snprintf(s->mon.v[j].name, sizeof(s->mon.v[j].name), "%s", ni->name);
+				break;
+			}
+		if (fd == -EALREADY)   /* heard through the shared socket */
+			continue;
 		if (fd < 0) {
 			pr_info("cannot follow link changes in %s: %s\n", ni->label, strerror(-fd));
 			continue;
@@ -332,13 +375,10 @@ static void monitor_plan(struct session *s)
 	}
 }
 
-/* Discover, plan, learn the names, fill the maps, attach what is new,
- * follow it. Earlier attachments stay (tcx links of deleted devices go
- * with them). */
-int session_plan(struct session *s)
+/* Discover and plan (before the programs load: the maps are sized from
+ * the plan). */
+static int plan_now(struct session *s)
 {
-	int ret;
-
 	live_free(&s->lt);
 	netns_list_free(&s->nl);
 	plan_free(&s->plan);
@@ -348,25 +388,71 @@ int session_plan(struct session *s)
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+/* Learn the names, fill the maps, attach what is new, follow it. Earlier
+ * attachments stay (tcx links of deleted devices go with them). */
+static int apply_plan(struct session *s)
+{
+	int ret;
+
 	names_learn(&s->names);
 	if ((ret = fill_maps(s))) {
 		fprintf(stderr, "nstrace watch: cannot fill the filter maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
-	if ((ret = attach_ports(s)))
-		return ret;
 	monitor_plan(s);
-	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
-	return 0;
+	/* A large host's ports are attached a batch at a time from the event
+	 * loop (session_attach_some): stories and counts of what is attached
+	 * flow meanwhile, and the ready file waits for the last port. */
+	attach_pass_begin(&s->att);
+	s->attach_next = 0;
+	return attach_ports(s, s->attach_budget > 0 ? watch_now() + s->attach_budget : 1e300);
 }
 
-/* For detaching clsact filters at exit: the fds were let go of. */
+/* Discover, plan, and apply the plan. */
+int session_plan(struct session *s)
+{
+	char maps[256];
+	int ret = plan_now(s);
+
+	if (ret)
+		return ret;
+	if (!s->outgrown_told && mapsize_outgrown(s->skel, &s->plan, &s->lt, maps, sizeof(maps))) {
+		pr_warn("the host outgrew the BPF maps sized at start (%s): counts may be lost "
+			"from now on (said in the summary); restart watch to size them afresh\n", maps);
+		s->outgrown_told = 1;
+	}
+	return apply_plan(s);
+}
+
+/* For detaching clsact filters at exit: the fds were let go of. CTX, if
+ * not NULL, is every namespace enumerated once (not once a port: 2,000
+ * ports on 1,000 namespaces took 92 s to detach so). */
 static int open_ns_cb(uint64_t inode, void *ctx)
 {
+	const struct netns_info *ni = ctx ? netns_by_inode(ctx, inode) : NULL;
 	char err[160];
 
-	(void)ctx;
+	if (ni)
+		return dup(ni->fd);
 	return netns_open_inode(inode, err, sizeof(err));
+}
+
+/* attach_release, with the namespaces enumerated once when there are
+ * clsact filters to take away. */
+static void release_ports(struct session *s)
+{
+	struct netns_list all = { 0 };
+	int legacy = 0;
+
+	for (int i = 0; i < s->att.n; i++)
+		legacy |= s->att.v[i].legacy;
+	if (legacy)
+		netns_enumerate(&all);
+	attach_release(&s->att, open_ns_cb, legacy ? &all : NULL);
+	netns_list_free(&all);
 }
 
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
@@ -374,9 +460,17 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 	double t0 = watch_now();
 	int ret;
 
+	netns_raise_fd_limit();
 	if ((ret = read_btf(s->o)))
 		return ret;
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	s->starting = 1;
+	ret = plan_now(s);
+	s->starting = 0;
+	if (ret)
+		return ret;
+	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
+		 s->plan.nports);
 	if ((ret = load(s)))
 		goto out_programs;
 	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
@@ -394,16 +488,16 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 		goto out_ring;
 	}
 	s->starting = 1;
-	ret = session_plan(s);
+	ret = apply_plan(s);
 	s->starting = 0;
 	if (ret)
 		goto out_ports;
-	pr_debug("%.1f ms: topology discovered, %d ports planned and attached\n",
+	pr_debug("%.1f ms: %d ports attached\n",
 		 (watch_now() - t0) * 1e3, s->plan.nports);
 	return 0;
 
 out_ports:
-	attach_release(&s->att, open_ns_cb, NULL);
+	release_ports(s);
 	monitor_free(&s->mon);
 out_ring:
 	ring_buffer__free(s->rb);
@@ -416,7 +510,7 @@ out_programs:
 
 void session_stop(struct session *s)
 {
-	attach_release(&s->att, open_ns_cb, NULL);
+	release_ports(s);
 	monitor_free(&s->mon);
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
@@ -444,4 +538,11 @@ void session_stat_maps(const struct session *s, struct stat_maps *m)
 	m->hop_hist = bpf_map__fd(s->skel->maps.hop_hist);
 	m->pair_hist = bpf_map__fd(s->skel->maps.pair_hist);
 	m->stats = bpf_map__fd(s->skel->maps.stats);
+	m->max[SM_DROPS] = bpf_map__max_entries(s->skel->maps.drops);
+	m->max[SM_PORTS] = bpf_map__max_entries(s->skel->maps.ports);
+	m->max[SM_RESETS] = bpf_map__max_entries(s->skel->maps.resets);
+	m->max[SM_ICMP_WIRE] = bpf_map__max_entries(s->skel->maps.icmp_wire);
+	m->max[SM_ICMP_GEN] = bpf_map__max_entries(s->skel->maps.icmp_gen);
+	m->max[SM_HOP_HIST] = bpf_map__max_entries(s->skel->maps.hop_hist);
+	m->max[SM_PAIR_HIST] = bpf_map__max_entries(s->skel->maps.pair_hist);
 }

@@ -44,6 +44,10 @@ struct session {
 	int starting;              /* in session_start: a stop signal ends attaching */
 	int stopped;               /* a stop signal came while attaching */
 	int nattached;             /* ports attached when it came */
+	int outgrown_told;         /* the host outgrew the maps: said once */
+	double attach_budget;      /* seconds of attaching before the loop runs; 0: all */
+	int attach_next;           /* the next planned port to attach */
+	int attach_pending;        /* ports are left to attach (session_attach_some) */
 };
 
 /* Before anything else: the session's defaults. */
@@ -56,6 +60,9 @@ int session_resolve(struct session *s);
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx);
 /* See the system afresh and attach to what is new. An exit code. */
 int session_plan(struct session *s);
+/* Attach more of the planned ports for up to BUDGET seconds (while
+ * attach_pending). An exit code; on failure the rest is given up. */
+int session_attach_some(struct session *s, double budget);
 /* Undo session_start, and free what session_resolve made. */
 void session_stop(struct session *s);
 

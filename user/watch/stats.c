@@ -18,6 +18,14 @@ double watch_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+const char *const stat_map_names[STAT_MAPS] = {
+	"drops", "ports", "resets", "icmp_wire", "icmp_gen", "hop_hist", "pair_hist",
+};
+const char *const stat_map_what[STAT_MAPS] = {
+	"drops", "port packets", "resets", "ICMP seen on ports", "ICMP generated",
+	"latency by hop", "latency between namespaces",
+};
+
 static int ncpus(void)
 {
 	static int n;
@@ -105,25 +113,46 @@ static void read_drop_slots(struct stats *st, int fd)
 	}
 }
 
-static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
+/* Keys outlive their port or namespace (containers come and go): once it
+ * has left the plan, a key's counts are folded into its row and the key is
+ * deleted, so the maps stay as large as the host, not as its history.
+ * At most this many a read; the rest at the next. */
+#define GONE_PER_READ 256
+
+static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double dt,
+			   const struct plan *plan)
 {
-	int n = ncpus();
-	struct nst_drop_key key, next, *prev = NULL;
+	uint32_t used = 0;
+	int n = ncpus(), ngone = 0;
+	struct nst_drop_key key, next, *prev = NULL, gone[GONE_PER_READ];
 	struct nst_drop_val vals[n];
 
-	for (int i = 0; i < st->ndrops; i++)
-		st->drops[i].packets = st->drops[i].segs = st->drops[i].bytes = 0;
+	for (int i = 0; i < st->ndrops; i++) {
+		st->drops[i].packets = st->drops[i].base[0];
+		st->drops[i].segs = st->drops[i].base[1];
+		st->drops[i].bytes = st->drops[i].base[2];
+	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct drop_row *r;
+		uint64_t v[3] = { 0 };
 
 		key = next;
 		prev = &key;
+		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
 		for (int c = 0; c < n; c++) {
-			r->packets += vals[c].packets;
-			r->segs += vals[c].segs;
-			r->bytes += vals[c].bytes;
+			v[0] += vals[c].packets;
+			v[1] += vals[c].segs;
+			v[2] += vals[c].bytes;
+		}
+		r->packets += v[0];
+		r->segs += v[1];
+		r->bytes += v[2];
+		if (!plan_has_ns(plan, key.netns) && ngone < GONE_PER_READ) {
+			for (int i = 0; i < 3; i++)
+				r->base[i] += v[i];
+			gone[ngone++] = key;
 		}
 	}
 	read_drop_slots(st, slots_fd);
@@ -133,26 +162,42 @@ static void read_drops(struct stats *st, int fd, int slots_fd, double dt)
 		r->rate = (r->packets - r->prev_packets) / dt;
 		r->prev_packets = r->packets;
 	}
+	for (int i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	return used - (uint32_t)ngone;
 }
 
-static void read_ports(struct stats *st, int fd, const struct plan *plan)
+static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 {
-	int n = ncpus();
-	struct nst_port_key key, next, *prev = NULL;
+	uint32_t used = 0;
+	int n = ncpus(), ngone = 0;
+	struct nst_port_key key, next, *prev = NULL, gone[GONE_PER_READ];
 	struct nst_port_val vals[n];
 
+	static unsigned int gen;
+	struct port_row *pr;
+
 	/* Every planned port has a row: a silent port shows zeros, not nothing. */
+	gen++;
 	for (int i = 0; i < plan->nports; i++)
-		port_row(st, plan->ports[i].netns, plan->ports[i].ifindex);
-	for (int i = 0; i < st->nports; i++)
-		st->ports[i].rx_packets = st->ports[i].rx_bytes =
-			st->ports[i].tx_packets = st->ports[i].tx_bytes = 0;
+		if ((pr = port_row(st, plan->ports[i].netns, plan->ports[i].ifindex)))
+			pr->planned = gen;
+	for (int i = 0; i < st->nports; i++) {
+		struct port_row *r = &st->ports[i];
+
+		r->rx_packets = r->base[0];
+		r->rx_bytes = r->base[1];
+		r->tx_packets = r->base[2];
+		r->tx_bytes = r->base[3];
+	}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct port_row *r;
 		uint64_t p = 0, b = 0;
+		int o;
 
 		key = next;
 		prev = &key;
+		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) ||
 		    !(r = port_row(st, key.netns, key.ifindex)))
 			continue;
@@ -160,14 +205,23 @@ static void read_ports(struct stats *st, int fd, const struct plan *plan)
 			p += vals[c].packets;
 			b += vals[c].bytes;
 		}
+		o = key.dir == NST_INGRESS ? 0 : 2;
+		if (r->planned != gen && ngone < GONE_PER_READ) {   /* the port is gone */
+			r->base[o] += p;
+			r->base[o + 1] += b;
+			gone[ngone++] = key;
+		}
 		if (key.dir == NST_INGRESS) {
-			r->rx_packets = p;
-			r->rx_bytes = b;
+			r->rx_packets += p;
+			r->rx_bytes += b;
 		} else {
-			r->tx_packets = p;
-			r->tx_bytes = b;
+			r->tx_packets += p;
+			r->tx_bytes += b;
 		}
 	}
+	for (int i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	return used - (uint32_t)ngone;
 }
 
 /* Plus what the ports with a slot of their own counted there (every port
@@ -195,9 +249,10 @@ static void read_port_slots(struct stats *st, int fd)
 
 /* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
  * each ROWSZ-byte row, the count at COUNT_OFF). */
-static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
-			size_t count_off)
+static uint32_t read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
+			    size_t count_off)
 {
+	uint32_t used = 0;
 	int n = ncpus();
 	unsigned char key[128], next[128];
 	uint64_t vals[n];
@@ -209,6 +264,7 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 
 		memcpy(key, next, ksz);
 		prev = key;
+		used++;
 		if (bpf_map_lookup_elem(fd, key, vals))
 			continue;
 		for (int c = 0; c < n; c++)
@@ -217,23 +273,26 @@ static void read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rows
 		if (row)
 			memcpy(row + count_off, &sum, sizeof(sum));
 	}
+	return used;
 }
 
 /* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. */
-static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
+static uint32_t read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
 {
 	int n = ncpus();
 	unsigned char key[64], next[64];
 	struct nst_hist *vals = calloc(n, sizeof(*vals));
 	void *prev = NULL;
+	uint32_t used = 0;
 
 	if (!vals)
-		return;
+		return 0;
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		struct lat_row *r = NULL, *v;
 
 		memcpy(key, next, ksz);
 		prev = key;
+		used++;
 		if (bpf_map_lookup_elem(fd, key, vals))
 			continue;
 		for (int i = 0; i < *nrows && !r; i++)
@@ -253,6 +312,7 @@ static void read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, si
 			hist_merge(&r->h, &vals[c]);
 	}
 	free(vals);
+	return used;
 }
 
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
@@ -273,24 +333,30 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 {
 	double now = watch_now(), dt = now - st->last_refresh;
 
-	read_drops(st, m->drops, m->drop_slots, dt);
-	read_ports(st, m->ports, plan);
+	uint32_t *u = st->map_used;
+
+	memcpy(st->map_max, m->max, sizeof(st->map_max));
+	u[SM_DROPS] = read_drops(st, m->drops, m->drop_slots, dt, plan);
+	u[SM_PORTS] = read_ports(st, m->ports, plan);
 	read_port_slots(st, m->port_slots);
-	read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets, &st->nresets,
-		    sizeof(struct reset_row), offsetof(struct reset_row, count));
-	read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp, &st->nicmp,
-		    sizeof(struct icmp_row), offsetof(struct icmp_row, count));
-	read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen, &st->ngen,
-		    sizeof(struct gen_row), offsetof(struct gen_row, count));
+	u[SM_RESETS] = read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets,
+				   &st->nresets, sizeof(struct reset_row),
+				   offsetof(struct reset_row, count));
+	u[SM_ICMP_WIRE] = read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp,
+				      &st->nicmp, sizeof(struct icmp_row),
+				      offsetof(struct icmp_row, count));
+	u[SM_ICMP_GEN] = read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen,
+				     &st->ngen, sizeof(struct gen_row), offsetof(struct gen_row, count));
 	if (latency) {
-		read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops, &st->nhops,
-			   offsetof(struct lat_row, hop));
-		read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs, &st->npairs,
-			   offsetof(struct lat_row, pair));
+		u[SM_HOP_HIST] = read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
+					    &st->nhops, offsetof(struct lat_row, hop));
+		u[SM_PAIR_HIST] = read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs,
+					     &st->npairs, offsetof(struct lat_row, pair));
 	}
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
 	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);
 	st->map_full = read_stat(m->stats, NST_STAT_MAP_FULL, 0);
+	st->lat_lost = read_stat(m->stats, NST_STAT_LAT_LOST, 0);
 	if (dt > 0) {
 		st->story_rate = (st->stories - st->last_stories) / dt;
 		st->last_stories = st->stories;

@@ -8,7 +8,9 @@
 
 /* The counter maps' fds. */
 struct stat_maps {
-	int drops, drop_slots, ports, port_slots, resets, icmp_wire, icmp_gen, hop_hist, pair_hist, stats;
+	int drops, drop_slots, ports, port_slots, resets, icmp_wire, icmp_gen, hop_hist, pair_hist,
+	    stats;
+	uint32_t max[STAT_MAPS];   /* max_entries, by enum stat_map */
 };
 
 /* Read every map (histograms only when LATENCY); every planned port gets

@@ -172,34 +172,60 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "events", NULL, st->stories);
 	print_uint(&p, PRINT_JSON, "events_not_shown", NULL, st->rb_full);
 	print_uint(&p, PRINT_JSON, "counts_lost", NULL, st->map_full);
+	print_uint(&p, PRINT_JSON, "latency_samples_lost", NULL, st->lat_lost);
+	print_open_array(&p, "maps_full");
+	for (int i = 0; i < STAT_MAPS; i++)
+		if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
+			print_str(&p, PRINT_JSON, NULL, NULL, stat_map_names[i]);
+	print_close_array(&p);
+	print_open_object(&p, "map_entries");
+	for (int i = 0; i < STAT_MAPS; i++)
+		print_uint(&p, PRINT_JSON, stat_map_names[i], NULL, st->map_used[i]);
+	print_close_object(&p);
 	if (v->pcap_packets)
 		print_uint(&p, PRINT_JSON, "pcap_packets", NULL, *v->pcap_packets);
 	print_end(&p, 1);
 }
+
+#define SUMMARY_ROWS 20
 
 static void summary_text(struct report *r, const struct watch_view *v)
 {
 	const struct stats *st = v->st;
 	FILE *o = r->out;
 
+	/* A small watch shows every row; a large host the ones that need
+	 * attention (JSON has every one). */
+	int rows = st->nports > SUMMARY_ROWS + 5 ? SUMMARY_ROWS : 1000;
+	int width = r->cols > 40 ? r->cols : 80;
+
 	fprintf(o, "\nnstrace: summary after %.1f s\n", watch_now() - v->start);
 	findings_text(v, o, 4096);
 	fprintf(o, "DROPS (exact counts)       REASON                 COUNT\n");
-	drops_table(v, o, 1000, 4096, 0);
+	drops_table(v, o, st->ndrops > SUMMARY_ROWS + 5 ? SUMMARY_ROWS : 1000, width, 0);
 	if (st->nresets) {
 		fprintf(o, "TCP RESETS\n");
 		resets_table(v, o, 4096);
 	}
 	fprintf(o, "PORTS                               RX PACKETS  TX PACKETS     DROPS\n");
-	ports_table(v, o, 1000, 4096);
-	latency_text(v, o, r->cols > 40 ? r->cols : 80, 1000, v->o->hist);
+	ports_table(v, o, rows, width);
+	latency_text(v, o, r->cols > 40 ? r->cols : 80, st->nhops > SUMMARY_ROWS + 5 ?
+		     SUMMARY_ROWS : 1000, v->o->hist);
 	fprintf(o, "stories read: %llu", (unsigned long long)st->stories);
 	if (st->untold)
 		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)st->untold);
 	fprintf(o, ", events not shown: %llu", (unsigned long long)st->rb_full);
-	if (st->map_full)
+	if (st->map_full) {
 		fprintf(o, ", counts lost (counter maps full): %llu", (unsigned long long)st->map_full);
+		for (int i = 0, n = 0; i < STAT_MAPS; i++)
+			if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
+				fprintf(o, "%s%s (%s, %u entries)", n++ ? ", " : "\n  full: ",
+					stat_map_names[i], stat_map_what[i], st->map_max[i]);
+	}
 	fputc('\n', o);
+	if (st->lat_lost)
+		fprintf(o, "latency samples lost (histograms full or not allocatable): %llu\n",
+			(unsigned long long)st->lat_lost);
 	if (v->pcap_packets)
 		fprintf(o, "pcap: %llu packets written to %s\n", (unsigned long long)*v->pcap_packets,
 			v->o->pcap);

@@ -87,6 +87,15 @@ void drops_table(const struct watch_view *v, FILE *o, int max, int width, int li
 	}
 	if (!shown)
 		fprintf(o, "  none\n");
+	else if (shown == max) {
+		int rest = 0;
+
+		for (int i = 0; i < st->ndrops; i++)
+			rest += st->drops[i].packets > 0;
+		if (rest > shown)
+			fprintf(o, "  and %d more drop rows%s\n", rest - shown,
+				live ? "" : " (--json lists every one)");
+	}
 }
 
 void resets_table(const struct watch_view *v, FILE *o, int width)
@@ -107,12 +116,36 @@ void resets_table(const struct watch_view *v, FILE *o, int width)
 	}
 }
 
+static uint64_t port_weight(const struct port_row *r)
+{
+	return r->rx_packets + r->tx_packets;
+}
+
+/* Ports with drops first, then the busiest. */
+static int cmp_ports(const void *a, const void *b, void *ctx)
+{
+	const struct port_row *p = ctx, *x = &p[*(const int *)a], *y = &p[*(const int *)b];
+
+	if (x->drops != y->drops)
+		return x->drops < y->drops ? 1 : -1;
+	if (port_weight(x) != port_weight(y))
+		return port_weight(x) < port_weight(y) ? 1 : -1;
+	return *(const int *)a - *(const int *)b;
+}
+
+/* At most MAX rows: all of them in the order first seen, or, on a large
+ * host, the MAX that need attention first and a count of the quieter. */
 void ports_table(const struct watch_view *v, FILE *o, int max, int width)
 {
+	int n = v->st->nports, *order = calloc(n ? n : 1, sizeof(*order));
 	char place[96], line[256];
 
-	for (int i = 0; i < v->st->nports && i < max; i++) {
-		const struct port_row *r = &v->st->ports[i];
+	for (int i = 0; order && i < n; i++)
+		order[i] = i;
+	if (order && n > max)
+		qsort_r(order, n, sizeof(*order), cmp_ports, v->st->ports);
+	for (int i = 0; i < n && i < max; i++) {
+		const struct port_row *r = &v->st->ports[order ? order[i] : i];
 
 		names_place(v->names, r->k.netns, r->k.ifindex, place, sizeof(place));
 		snprintf(line, sizeof(line), "  %-30s %11llu %11llu %9llu", place,
@@ -120,4 +153,7 @@ void ports_table(const struct watch_view *v, FILE *o, int max, int width)
 			 (unsigned long long)r->drops);
 		fprintf(o, "%.*s\n", width, line);
 	}
+	if (n > max && max > 0)
+		fprintf(o, "  and %d quieter ports\n", n - max);
+	free(order);
 }

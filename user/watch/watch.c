@@ -239,6 +239,31 @@ static void teardown_signals(void)
 }
 
 /* Until a stop signal, the duration, or no target left. 0 or -errno. */
+static int write_ready(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "ready\n", 6) != 6) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A batch of a large host's ports (50 ms), between events; the ready file
+ * once the last is attached. */
+static void attach_more(struct watch *w)
+{
+	if (session_attach_some(&w->s, 0.05))
+		pr_warn("some ports could not be attached: they are not watched\n");
+	if (!w->s.attach_pending && w->o.ready_file && !w->ready_written &&
+	    !write_ready(w->o.ready_file))
+		w->ready_written = 1;
+}
+
 static int loop(struct watch *w, int efd)
 {
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
@@ -263,7 +288,8 @@ static int loop(struct watch *w, int efd)
 		if (w->s.target[i].pidfd >= 0)
 			watch_fd(efd, w->s.target[i].pidfd, tag_make(TAG_PIDFD, (uint32_t)i));
 	while (!done) {
-		int n = epoll_wait(efd, got, 16, -1);
+		/* Ports still to attach: between batches, only what is ready. */
+		int n = epoll_wait(efd, got, 16, w->s.attach_pending ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -275,6 +301,8 @@ static int loop(struct watch *w, int efd)
 			done |= dispatch(w, &fds, got[i].data.u64);
 		if (w->replan)
 			follow_replan(w);
+		if (w->s.attach_pending && !done)
+			attach_more(w);
 	}
 out:
 	if (fds.sfd >= 0)
@@ -284,19 +312,6 @@ out:
 	return ret;
 }
 
-static int write_ready(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "ready\n", 6) != 6) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
 
 /* --pcap and --metrics, before anything is loaded: a bad path or address
  * is bad input. An exit code. */
@@ -333,9 +348,10 @@ static int announce(struct watch *w)
 		report_plan(&w->rep, &w->view);
 	}
 	/* --why's tables are in before we say ready: a kill -9 right after
-	 * finds them leased. */
+	 * finds them leased. Ready: every port attached (a large host's last
+	 * ones in the loop). */
 	why_start(&w->why, &w->rep, &w->view);
-	if (w->o.ready_file && !(ret = write_ready(w->o.ready_file)))
+	if (w->o.ready_file && !w->s.attach_pending && !(ret = write_ready(w->o.ready_file)))
 		w->ready_written = 1;
 	if (!ret)
 		return 0;
@@ -378,6 +394,7 @@ static int run(struct watch *w)
 	if (efd < 0)
 		return EXIT_RUNTIME;
 	session_init(&w->s, &w->o, efd);
+	w->s.attach_budget = 0.2;   /* then the rest from the loop: stories meanwhile */
 	why_init(&w->why, w->o.why, efd);
 	view_init(w);
 	if ((ret = session_resolve(&w->s)))
