@@ -42,8 +42,8 @@ need_cmd dpkg-shlibdeps dpkg-dev
 need_cmd debootstrap debootstrap
 need_cmd nsenter util-linux
 # tests/e2e/containers.sh: a real Docker (its own dockerd inside the test
-# sandbox; systemd does not run here, so installing starts no daemon) and
-# a static busybox for an image made offline.
+# sandbox; the install below starts no daemon, even where systemd runs)
+# and a static busybox for an image made offline.
 need_cmd dockerd docker.io
 need_cmd busybox busybox-static
 # What make bench uses.
@@ -59,7 +59,16 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # No recommends: prometheus would bring node-exporter, a second service.
-apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+# No service starts either (policy-rc.d 101): a host dockerd would make
+# docker0 and iptables rules on the machine the tests run on.
+rc=/usr/sbin/policy-rc.d own_rc=
+if [ ! -e "$rc" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$rc" && chmod 755 "$rc" && own_rc=1
+fi
+apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+ok=$?
+[ -n "$own_rc" ] && rm -f "$rc"
+if [ "$ok" != 0 ]; then
 	echo "deps: apt-get install ${missing[*]} failed" >&2
 	exit 1
-}
+fi
