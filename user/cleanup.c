@@ -86,13 +86,26 @@ static int undo_topo(const struct lease_info *li, int dry, char *done, size_t le
 	return ret ? ret : u.ret;
 }
 
-struct undo_watch {
+/* What undoing a dead watch's lease lines did. */
+struct undo_count {
 	int dry, removed, ret;
 };
 
+/* Run FN on LI's lines, last first (undo in reverse), and say how many
+ * NOUNs went. */
+static int undo_lines(const struct lease_info *li, int dry, int (*fn)(const char *, void *),
+		      const char *noun, char *done, size_t len)
+{
+	struct undo_count u = { .dry = dry };
+	int ret = lease_each(li, 1, fn, &u);
+
+	snprintf(done, len, "%d %s%s", u.removed, noun, u.removed == 1 ? "" : "s");
+	return ret ? ret : u.ret;
+}
+
 static int undo_watch_line(const char *line, void *ctx)
 {
-	struct undo_watch *u = ctx;
+	struct undo_count *u = ctx;
 	struct attachment a = { .link_fd = -1, .legacy = 1 };
 	unsigned long long netns;
 	char err[160];
@@ -119,20 +132,12 @@ static int undo_watch_line(const char *line, void *ctx)
  * filters attached later. */
 static int undo_watch(const struct lease_info *li, int dry, char *done, size_t len)
 {
-	struct undo_watch u = { .dry = dry };
-	int ret = lease_each(li, 1, undo_watch_line, &u);
-
-	snprintf(done, len, "%d clsact filter%s", u.removed, u.removed == 1 ? "" : "s");
-	return ret ? ret : u.ret;
+	return undo_lines(li, dry, undo_watch_line, "clsact filter", done, len);
 }
-
-struct undo_nftrace {
-	int dry, removed, ret;
-};
 
 static int undo_nftrace_line(const char *line, void *ctx)
 {
-	struct undo_nftrace *u = ctx;
+	struct undo_count *u = ctx;
 	unsigned long long netns;
 	char table[64], err[160];
 	int fd, r = 0;
@@ -157,11 +162,7 @@ static int undo_nftrace_line(const char *line, void *ctx)
  * their names carry its pid). */
 static int undo_nftrace(const struct lease_info *li, int dry, char *done, size_t len)
 {
-	struct undo_nftrace u = { .dry = dry };
-	int ret = lease_each(li, 1, undo_nftrace_line, &u);
-
-	snprintf(done, len, "%d nftables tracing table%s", u.removed, u.removed == 1 ? "" : "s");
-	return ret ? ret : u.ret;
+	return undo_lines(li, dry, undo_nftrace_line, "nftables tracing table", done, len);
 }
 
 int cleanup_lease(const struct lease_info *li, int dry, char *done, size_t len)
