@@ -17,6 +17,31 @@ void findings_text(const struct watch_view *v, FILE *o, int width)
 	free(f);
 }
 
+/* LINE in lines of at most WIDTH bytes, broken at spaces, the following
+ * ones indented by INDENT: a hint cut short would say something else. */
+static void wrapped(FILE *o, const char *line, int width, int indent)
+{
+	int first = 1;
+
+	while (*line) {
+		int room = width - (first ? 0 : indent), len = (int)strlen(line), cut = len;
+
+		if (room < 20)
+			room = 20;
+		if (len > room) {
+			for (cut = room; cut > 0 && line[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = room;
+		}
+		fprintf(o, "%*s%.*s\n", first ? 0 : indent, "", cut, line);
+		line += cut;
+		while (*line == ' ')
+			line++;
+		first = 0;
+	}
+}
+
 /* The second line of a drop row: its flow, GSO segments and hint. */
 static void drop_detail(const struct drop_row *r, FILE *o, int width)
 {
@@ -32,7 +57,7 @@ static void drop_detail(const struct drop_row *r, FILE *o, int width)
 	snprintf(line, sizeof(line), "      %s%s%s", flow, flow[0] && hint ? ": " : "",
 		 hint ? hint : "");
 	if (flow[0] || hint)
-		fprintf(o, "%.*s\n", width, line);
+		wrapped(o, line, width, 8);
 }
 
 /* Two lines a row, so it fits 80 columns:
