@@ -106,16 +106,21 @@ wait_line() {
 	return 1
 }
 
-start_watch "$TMP/w" "$R" --metrics "0.0.0.0:$MPORT" || { fail watch "not ready"; exit 1; }
-# 300 refused connects: 600 reset series make the body ~80 KB, more than
-# loopback's socket buffers hold for a reader with a tiny window.
-ip netns exec "$R" python3 -c '
+# refuse_300: 300 connects from red to closed ports of blue, each refused.
+refuse_300() {
+	ip netns exec "$R" python3 -c '
 import socket
 for p in range(20000, 20300):
     s = socket.socket(); s.settimeout(1)
     try: s.connect(("10.0.0.2", p))
     except OSError: pass
     s.close()'
+}
+
+start_watch "$TMP/w" "$R" --metrics "0.0.0.0:$MPORT" || { fail watch "not ready"; exit 1; }
+# 300 refused connects: 600 reset series make the body ~80 KB, more than
+# loopback's socket buffers hold for a reader with a tiny window.
+refuse_300
 for _ in $(seq 30); do
 	size=$(curl -s -m 2 "http://127.0.0.1:$MPORT/metrics" | wc -c)
 	[ "$size" -gt 50000 ] && break
@@ -186,13 +191,7 @@ MPORT2=$((MPORT + 1))
 tm new-session -d -s live -x 80 -y 1000 \
 	"NO_COLOR=1 $NST watch $R --duration 8 --metrics 0.0.0.0:$MPORT2 --ready-file $TMP/live.ready; sleep 30"
 for _ in $(seq 100); do [ -e "$TMP/live.ready" ] && break; sleep 0.05; done
-ip netns exec "$R" python3 -c '
-import socket
-for p in range(20000, 20300):
-    s = socket.socket(); s.settimeout(1)
-    try: s.connect(("10.0.0.2", p))
-    except OSError: pass
-    s.close()'
+refuse_300
 sleep 1.2   # a refresh reads the resets' counters
 slow_clients "10.0.0.254:$MPORT2" slow 4 5 >"$TMP/slow2" &
 PIDS+=($!)
