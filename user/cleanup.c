@@ -211,7 +211,9 @@ static void cleanup_usage(FILE *f)
 "links need no cleanup: the kernel removes them) and its nftables tracing\n"
 "tables (table inet nstrace_trace_PID, see watch --why). A filter is removed\n"
 "only if it still runs the program nstrace gave it. Leases of running processes\n"
-"are listed and left alone.\n"
+"are listed and left alone. A lease written in another PID namespace (a\n"
+"container's) is looked up there; when that namespace cannot be seen from\n"
+"here (it is above or beside ours), the lease is left alone.\n"
 "\n"
 "  --dry-run   list only\n"
 "\n"
@@ -254,6 +256,12 @@ int cmd_cleanup(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	for (int i = 0; i < n; i++) {
+		if (v[i].unknown) {
+			printf("%s: %s, pid %d of a PID namespace not seen from here (pid:[%llu]): "
+			       "left alone; run nstrace cleanup there\n", v[i].path, v[i].kind,
+			       v[i].pid, v[i].pid_ns);
+			continue;
+		}
 		if (v[i].alive) {
 			printf("%s: %s, pid %d is running: left alone\n", v[i].path, v[i].kind, v[i].pid);
 			continue;

@@ -33,6 +33,79 @@ static unsigned long long start_time(int pid)
 	return t;
 }
 
+/* The inode of this process's PID namespace: a lease's pid means a process
+ * only in the PID namespace it was written in. 0 when it cannot be read. */
+static unsigned long long pid_ns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
+/* The pid PID has in its innermost PID namespace: the last of /proc/HP/status'
+ * NSpid (HP is its pid here). 0 when it cannot be read. */
+static int inner_pid(int hp)
+{
+	char path[64], line[256];
+	int pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", hp);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 6, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (long v; (v = strtol(p, &end, 10)), end != p; p = end)
+			pid = (int)v;
+		break;
+	}
+	fclose(f);
+	return pid;
+}
+
+#define INIT_PID_NS 0xEFFFFFFCULL   /* the kernel's first PID namespace */
+
+/* Whether the process PID (started at START) of the PID namespace NS, not
+ * ours (SELF_NS), runs: looked up among the processes of NS we see, which are
+ * all of them when NS is below ours. When none of NS is seen, it is gone if
+ * every namespace is below ours (we are in the first); otherwise NS may be
+ * above or beside ours and *UNKNOWN is set: taken as running, since undoing
+ * a live watch's filters would blind it. */
+static int alive_elsewhere(int pid, unsigned long long start, unsigned long long ns,
+			   unsigned long long self_ns, int *unknown)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int seen = 0, alive = 0;
+
+	*unknown = 0;
+	if (!d) {
+		*unknown = 1;
+		return 1;
+	}
+	while (!alive && (de = readdir(d))) {
+		char path[300];
+		struct stat st;
+		int hp = atoi(de->d_name);
+
+		if (hp <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", hp);
+		if (stat(path, &st) || st.st_ino != ns)
+			continue;
+		seen = 1;
+		alive = inner_pid(hp) == pid && start_time(hp) == start;
+	}
+	closedir(d);
+	if (!seen && self_ns != INIT_PID_NS)
+		*unknown = alive = 1;
+	return alive;
+}
+
 int lease_open(struct lease *l, const char *kind)
 {
 	int pid = getpid();
@@ -40,7 +113,8 @@ int lease_open(struct lease *l, const char *kind)
 	memset(l, 0, sizeof(*l));
 	if (mkdir(LEASE_DIR, 0700) && errno != EEXIST)
 		return -errno;
-	snprintf(l->path, sizeof(l->path), LEASE_DIR "/%s-%d-%llu.lease", kind, pid, start_time(pid));
+	snprintf(l->path, sizeof(l->path), LEASE_DIR "/%s-%d-%llu-%llu.lease", kind, pid, start_time(pid),
+		 pid_ns());
 	l->f = fopen(l->path, "we");
 	if (!l->f)
 		return -errno;
@@ -104,6 +178,7 @@ int lease_list(struct lease_info **out)
 {
 	DIR *d = opendir(LEASE_DIR);
 	struct lease_info *v = NULL;
+	unsigned long long self_ns = pid_ns();
 	struct dirent *de;
 	int n = 0;
 
@@ -113,12 +188,13 @@ int lease_list(struct lease_info **out)
 	while ((de = readdir(d))) {
 		char kind[16];
 		int pid;
-		unsigned long long start;
+		unsigned long long start, ns = 0;
 		struct lease_info *nv, *li;
 		FILE *f;
 		long len;
 
-		if (sscanf(de->d_name, "%15[a-z]-%d-%llu.lease", kind, &pid, &start) != 3)
+		/* KIND-PID-START-PIDNS.lease; KIND-PID-START.lease, older nstrace */
+		if (sscanf(de->d_name, "%15[a-z]-%d-%llu-%llu.lease", kind, &pid, &start, &ns) < 3)
 			continue;
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv)
@@ -129,7 +205,11 @@ int lease_list(struct lease_info **out)
 		snprintf(li->path, sizeof(li->path), LEASE_DIR "/%s", de->d_name);
 		snprintf(li->kind, sizeof(li->kind), "%s", kind);
 		li->pid = pid;
-		li->alive = pid > 0 && start != 0 && start_time(pid) == start;
+		li->pid_ns = ns;
+		if (ns && self_ns && ns != self_ns)
+			li->alive = alive_elsewhere(pid, start, ns, self_ns, &li->unknown);
+		else
+			li->alive = pid > 0 && start != 0 && start_time(pid) == start;
 		f = fopen(li->path, "re");
 		if (!f)
 			continue;

@@ -2,13 +2,19 @@
  * run died (SIGKILL, OOM), written down before it is created, under
  * /run/nstrace (a tmpfs: gone with the machine, like what it lists).
  *
- *   topo-PID-START.lease   "ns NAME", "link NAME" (root namespace): what a
+ * Named KIND-PID-START-PIDNS.lease: the pid, its start time and the inode of
+ * the PID namespace the pid belongs to.
+ *
+ *   topo-...lease          "ns NAME", "link NAME" (root namespace): what a
  *                          topo up is creating; removed when it is done
- *   watch-PID-START.lease  "clsact INODE IFINDEX DIR PRIO HANDLE PROGID
+ *   watch-...lease         "clsact INODE IFINDEX DIR PRIO HANDLE PROGID
  *                          CREATED": legacy tc filters (tcx links need none)
  *
  * A lease whose process is gone (pid and start time no longer match) is
- * undone by the next run that meets it, or by `nstrace cleanup`. */
+ * undone by the next run that meets it, or by `nstrace cleanup`. A lease
+ * from another PID namespace is looked up there (NSpid); one from a
+ * namespace we cannot see is taken as alive: undoing a live watch's filters
+ * would blind it. */
 #ifndef NST_LEASE_H
 #define NST_LEASE_H
 
@@ -32,7 +38,9 @@ struct lease_info {
 	char path[300];
 	char kind[16];
 	int pid;
-	int alive;
+	int alive;               /* running, or cannot be told (unknown) */
+	int unknown;             /* of a PID namespace we cannot see */
+	unsigned long long pid_ns;   /* its inode; 0 in an older nstrace's lease */
 	char *text;              /* the lines, NUL-terminated */
 };
 

@@ -93,7 +93,32 @@ grep -q "undid what an earlier watch" "$TMP/next" && pass attach_clsact/next_wat
 settle
 eq attach_clsact/nothing_left "$(ours) $(filters) $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
 
-# 5. topo up killed halfway: the next topo up of the file repairs it.
+# 5. A watch in a child PID namespace sharing /run (a container's nstrace):
+#    its lease names a pid of that namespace, which here is another process
+#    or none. cleanup looks it up there: a running watch keeps its filters;
+#    once it is killed (its namespace lives on), they are removed.
+rm -f "$TMP/pidns.ready"
+unshare --pid --fork --mount-proc bash -c "sleep 120 & \"$NST\" watch ${P}k1 --only --clsact \
+	--lines -q --duration 60 --ready-file $TMP/pidns.ready >/dev/null 2>&1 & wait" &
+UPID=$!; PIDS+=("$UPID")
+for i in $(seq 600); do [ -e "$TMP/pidns.ready" ] && break; sleep 0.1; done
+INIT=$(pgrep -P "$UPID" | head -1)
+WATCH=$(for c in $(pgrep -P "$INIT"); do [ "$(cat /proc/"$c"/comm)" = nstrace ] && echo "$c"; done)
+inner=$(awk '/^NSpid:/ {print $NF}' /proc/"$WATCH"/status 2>/dev/null)
+"$NST" cleanup >"$TMP/cleanup_pidns" 2>&1
+grep -q "pid $inner is running: left alone" "$TMP/cleanup_pidns" && [ "$(filters)" -gt 0 ] &&
+	pass pidns/running_watch_left_alone ||
+	{ fail pidns/running_watch_left_alone "watch pid $inner inside, $(filters) filters"; detail <"$TMP/cleanup_pidns"; }
+kill -9 "$WATCH"
+for i in $(seq 100); do [ -d /proc/"$WATCH" ] || break; sleep 0.05; done
+"$NST" cleanup >"$TMP/cleanup_pidns" 2>&1
+grep -q "pid $inner is gone: removed" "$TMP/cleanup_pidns" && pass pidns/killed_watch_undone ||
+	{ fail pidns/killed_watch_undone "want 'pid $inner is gone: removed'"; detail <"$TMP/cleanup_pidns"; }
+kill "$UPID" "$INIT" 2>/dev/null; wait "$UPID" 2>/dev/null
+settle
+eq pidns/nothing_left "$(ours) $(filters) $(ls /run/nstrace 2>/dev/null | wc -l)" "0 0 0"
+
+# 6. topo up killed halfway: the next topo up of the file repairs it.
 "$NST" topo down --prefix "$P" "$BIG" >/dev/null 2>&1
 # 120 namespaces; 30 under emulation, where each takes a second or more.
 NH=120; [ -n "${NST_EMULATED:-}" ] && NH=30
