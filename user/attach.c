@@ -411,17 +411,7 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 		    void *ctx)
 {
 	attach_hand_off_links(s);
-	/* Last first: a clsact qdisc goes with the filter that created it,
-	 * after the filters attached to it later. */
-	for (int i = s->n - 1; i >= 0; i--) {
-		struct attachment *a = &s->v[i];
-		int fd;
-
-		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
-			continue;
-		attach_detach_legacy(fd, a, 0);
-		close(fd);
-	}
+	detach_clsact_all(s->v, s->n, open_ns, ctx);
 	lease_drop(&s->lease);
 	free(s->v);
 	s->v = NULL;

@@ -29,7 +29,8 @@ struct target {
 
 struct session {
 	const struct watch_opts *o;
-	struct watch_bpf *skel;
+	struct watch_bpf *skel;          /* the tracepoints' programs and every map */
+	struct watch_bpf *tc_skel;       /* the tc programs, on skel's maps (loaded later) */
 	struct ring_buffer *rb;
 	struct netns_list nl;
 	struct live_topo lt;
@@ -41,6 +42,7 @@ struct session {
 	struct target target[WATCH_MAX_TARGETS];
 	int ntargets;
 	int efd;                   /* the event loop's epoll, for the monitors */
+	double t0;                 /* watch_now() at session_init (for -vv's times) */
 	int starting;              /* in session_start: a stop signal ends attaching */
 	int stopped;               /* a stop signal came while attaching */
 	int nattached;             /* ports attached when it came */
