@@ -1,6 +1,7 @@
 /* The session: load, plan, attach, follow, and the undo of each, side by
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "exitcode.h"
 #include "kfeat.h"
+#include "ksyms.h"
 #include "log.h"
 #include "mapsize.h"
 #include "reasons.h"
@@ -123,7 +125,12 @@ static struct watch_bpf *open_skel(const struct session *s)
 /* The tracepoints' programs and the maps: drops are counted and told from
  * here on. The tc programs (two thirds of the verifier's time) load apart
  * (load_tc), so that a large host's first story does not wait for them. */
-static int load(struct session *s)
+struct guess {
+	unsigned int nns, nlinks;
+};
+
+/* Maps sized from the plan, or (G) from a guess made before discovery. */
+static int load(struct session *s, const struct guess *g)
 {
 	char degraded[512];
 	int ret;
@@ -131,7 +138,9 @@ static int load(struct session *s)
 	if (!(s->skel = open_skel(s)))
 		return EXIT_RUNTIME;
 	autoload_only(s->skel, 0);
-	if ((ret = mapsize_apply(s->skel, &s->plan, &s->lt))) {
+	ret = g ? mapsize_apply_guess(s->skel, g->nns, g->nlinks)
+		: mapsize_apply(s->skel, &s->plan, &s->lt);
+	if (ret) {
 		fprintf(stderr, "nstrace watch: cannot size the BPF maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
@@ -144,6 +153,42 @@ static int load(struct session *s)
 	if (*degraded)
 		pr_warn("degraded on this kernel: %s\n", degraded);
 	return 0;
+}
+
+/* A host with more namespaces than this: the tracepoints' programs load
+ * in a thread beside the discovery (each takes 0.1-0.3 s at 1,000
+ * namespaces), their maps sized from a guess: every namespace watched,
+ * the root's links and 4 in each other namespace. The thread ends before
+ * the event loop starts (which stays the only thread). */
+#define LOAD_BESIDE_FROM 64
+
+struct beside {
+	pthread_t t;
+	struct session *s;
+	struct guess g;
+	int ret;
+};
+
+static void *load_beside(void *arg)
+{
+	struct beside *b = arg;
+
+	b->ret = load(b->s, &b->g);
+	return NULL;
+}
+
+/* Start the load beside the discovery if the host is large; 1 if started. */
+static int start_beside(struct session *s, struct beside *b)
+{
+	int root_links;
+
+	if (s->nl.n <= LOAD_BESIDE_FROM || (root_links = discover_count_links()) < 0)
+		return 0;
+	b->s = s;
+	b->g.nns = (unsigned int)s->nl.n;
+	b->g.nlinks = (unsigned int)root_links + 4 * (unsigned int)(s->nl.n - 1);
+	kfeat_get();   /* probed here, not in two threads at once */
+	return !pthread_create(&b->t, NULL, load_beside, b);
 }
 
 /* The tc programs, before the first port is attached: a second copy of
@@ -438,20 +483,25 @@ static void monitor_plan(struct session *s)
 	}
 }
 
-/* Discover and plan (before the programs load: the maps are sized from
- * the plan). */
-static int plan_now(struct session *s)
+/* Discover and plan the namespaces of s->nl. */
+static int plan_from(struct session *s)
 {
-	live_free(&s->lt);
-	netns_list_free(&s->nl);
-	plan_free(&s->plan);
-	netns_enumerate(&s->nl);
 	if (discover(&s->lt, &s->nl) ||
 	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+/* Enumerate, discover and plan afresh. */
+static int plan_now(struct session *s)
+{
+	live_free(&s->lt);
+	netns_list_free(&s->nl);
+	plan_free(&s->plan);
+	netns_enumerate(&s->nl);
+	return plan_from(s);
 }
 
 /* A plan with more ports than this is a large host: watch says what it
@@ -531,22 +581,36 @@ static void release_ports(struct session *s)
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 {
 	double t0 = s->t0;
-	int ret;
+	struct beside b = { 0 };
+	char maps[256];
+	int ret, beside;
 
 	netns_raise_fd_limit();
+	ksyms_prefetch();   /* a story names the function that dropped: read by then */
 	if ((ret = read_btf(s->o)))
 		return ret;
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	netns_enumerate(&s->nl);
+	beside = start_beside(s, &b);
 	s->starting = 1;
-	ret = plan_now(s);
+	ret = plan_from(s);
 	s->starting = 0;
-	if (ret)
-		return ret;
 	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
 		 s->plan.nports);
-	if ((ret = load(s)))
+	if (beside) {
+		pthread_join(b.t, NULL);
+		ret = ret ? ret : b.ret;
+		if (!ret && mapsize_outgrown(s->skel, &s->plan, &s->lt, maps, sizeof(maps))) {
+			pr_debug("the guess fell short of the plan (%s): loading again\n", maps);
+			watch_bpf__destroy(s->skel);
+			s->skel = NULL;
+			beside = 0;
+		}
+	}
+	if (ret || (!beside && (ret = load(s, NULL))))
 		goto out_programs;
-	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
+	pr_debug("%.1f ms: BPF programs loaded%s\n", (watch_now() - t0) * 1e3,
+		 beside ? " (beside the discovery)" : "");
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, ctx, NULL);
 	if (!s->rb) {
 		fprintf(stderr, "nstrace watch: cannot open the ring buffer: %s\n", strerror(errno));
