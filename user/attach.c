@@ -88,6 +88,9 @@ undo:
 
 const char *attach_kind(const struct attach_set *s)
 {
+	/* Nothing attached yet (a large host's plan is told first): the mode. */
+	if (!s->used_tcx && !s->used_legacy && s->mode == ATTACH_TCX && kfeat_get()->tcx)
+		return "tcx";
 	return s->used_tcx && s->used_legacy ? "tcx+clsact" : s->used_tcx ? "tcx" : "clsact";
 }
 

@@ -280,26 +280,6 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	return ret;
 }
 
-static int count_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (nlh->nlmsg_type == RTM_NEWLINK)
-		(*(int *)data)++;
-	return MNL_CB_OK;
-}
-
-int discover_count_links(void)
-{
-	struct rtnl r;
-	int n = 0;
-
-	if (rtnl_open(&r, -1))
-		return -1;
-	if (dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), count_cb, &n))
-		n = -1;
-	rtnl_close(&r);
-	return n;
-}
-
 int discover(struct live_topo *lt, const struct netns_list *nl)
 {
 	struct netns_list own = { 0 };

@@ -58,8 +58,6 @@ struct live_topo {
 
 /* Discover every namespace in NL (all of the host's when NL is NULL). */
 int discover(struct live_topo *lt, const struct netns_list *nl);
-/* How many links the current namespace has (one dump), or -1. */
-int discover_count_links(void);
 void live_free(struct live_topo *lt);
 /* Add what the rtnetlink messages in BUF (links, addresses, routes, as a
  * dump returns them) say to NS. For the fuzzer; discover() uses the same

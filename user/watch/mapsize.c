@@ -81,10 +81,10 @@ static void sizes(const struct need *n, struct map_size *out, int *nout)
  * (kernel 6.18). The histograms (2 KB per CPU each) stay allocated on use. */
 static const char *const prealloc[] = { "drops", "ports", "resets", "icmp_wire", "icmp_gen" };
 
-static int apply(struct watch_bpf *skel, const struct need *need)
+int mapsize_apply(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt)
 {
 	struct map_size v[MAPSIZE_MAX];
-	struct need n = *need;
+	struct need n;
 	int nv, ret;
 
 	for (size_t i = 0; i < sizeof(prealloc) / sizeof(prealloc[0]); i++) {
@@ -93,6 +93,7 @@ static int apply(struct watch_bpf *skel, const struct need *need)
 		if (m && (ret = bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC)))
 			return ret;
 	}
+	count(p, lt, &n);
 	sizes(&n, v, &nv);
 	for (int i = 0; i < nv; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, v[i].name);
@@ -105,24 +106,6 @@ static int apply(struct watch_bpf *skel, const struct need *need)
 			 n.ports, n.allns, v[i].entries);
 	}
 	return 0;
-}
-
-int mapsize_apply(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt)
-{
-	struct need n;
-
-	count(p, lt, &n);
-	return apply(skel, &n);
-}
-
-/* Every namespace watched, every link a port with three addresses: more
- * than the plan will need, so the load can run beside the discovery. */
-int mapsize_apply_guess(struct watch_bpf *skel, unsigned int nns, unsigned int nlinks)
-{
-	struct need n = { .ports = nlinks, .ns = nns, .addrs = 3 * nlinks, .links = nlinks,
-			  .laddrs = 3 * nlinks, .allns = nns };
-
-	return apply(skel, &n);
 }
 
 int mapsize_outgrown(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt,

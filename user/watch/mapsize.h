@@ -19,9 +19,6 @@ struct map_size {
 /* Between open and load: every map at least what P and LT need, with
  * headroom. 0 or -errno. */
 int mapsize_apply(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt);
-/* The same before discovery, from a guess: NNS namespaces, NLINKS links
- * in all (mapsize_outgrown says afterwards whether the guess fell short). */
-int mapsize_apply_guess(struct watch_bpf *skel, unsigned int nns, unsigned int nlinks);
 /* After a re-plan: how many maps (named in BUF) the plan has outgrown.
  * Loaded maps cannot grow; counts may be lost in them from now on. */
 int mapsize_outgrown(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt,

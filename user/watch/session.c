@@ -1,7 +1,7 @@
 /* The session: load, plan, attach, follow, and the undo of each, side by
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +24,7 @@ void session_init(struct session *s, const struct watch_opts *o, int efd)
 	s->o = o;
 	s->efd = efd;
 	s->t0 = watch_now();
+	s->tc_fd[0] = s->tc_fd[1] = -1;
 	s->att.mode = o->clsact ? ATTACH_CLSACT : o->tcx ? ATTACH_TCX : ATTACH_AUTO;
 	s->names.nl = &s->nl;
 	s->names.lt = &s->lt;
@@ -100,6 +101,15 @@ static void configure(struct watch_bpf *s, const struct watch_opts *o)
 	kfeat_configure(s, kfeat_get());
 }
 
+static void close_tc(struct session *s)
+{
+	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++) {
+		if (s->tc_fd[dir] >= 0)
+			close(s->tc_fd[dir]);
+		s->tc_fd[dir] = -1;
+	}
+}
+
 /* Only the programs of section "tc" (TC 1), or only the others (TC 0). */
 static void autoload_only(struct watch_bpf *skel, int tc)
 {
@@ -125,12 +135,7 @@ static struct watch_bpf *open_skel(const struct session *s)
 /* The tracepoints' programs and the maps: drops are counted and told from
  * here on. The tc programs (two thirds of the verifier's time) load apart
  * (load_tc), so that a large host's first story does not wait for them. */
-struct guess {
-	unsigned int nns, nlinks;
-};
-
-/* Maps sized from the plan, or (G) from a guess made before discovery. */
-static int load(struct session *s, const struct guess *g)
+static int load(struct session *s)
 {
 	char degraded[512];
 	int ret;
@@ -138,9 +143,7 @@ static int load(struct session *s, const struct guess *g)
 	if (!(s->skel = open_skel(s)))
 		return EXIT_RUNTIME;
 	autoload_only(s->skel, 0);
-	ret = g ? mapsize_apply_guess(s->skel, g->nns, g->nlinks)
-		: mapsize_apply(s->skel, &s->plan, &s->lt);
-	if (ret) {
+	if ((ret = mapsize_apply(s->skel, &s->plan, &s->lt))) {
 		fprintf(stderr, "nstrace watch: cannot size the BPF maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
 	}
@@ -155,56 +158,23 @@ static int load(struct session *s, const struct guess *g)
 	return 0;
 }
 
-/* A host with more namespaces than this: the tracepoints' programs load
- * in a thread beside the discovery (each takes 0.1-0.3 s at 1,000
- * namespaces), their maps sized from a guess: every namespace watched,
- * the root's links and 4 in each other namespace. The thread ends before
- * the event loop starts (which stays the only thread). */
-#define LOAD_BESIDE_FROM 64
-
-struct beside {
-	pthread_t t;
-	struct session *s;
-	struct guess g;
-	int ret;
-};
-
-static void *load_beside(void *arg)
-{
-	struct beside *b = arg;
-
-	b->ret = load(b->s, &b->g);
-	return NULL;
-}
-
-/* Start the load beside the discovery if the host is large; 1 if started. */
-static int start_beside(struct session *s, struct beside *b)
-{
-	int root_links;
-
-	if (s->nl.n <= LOAD_BESIDE_FROM || (root_links = discover_count_links()) < 0)
-		return 0;
-	b->s = s;
-	b->g.nns = (unsigned int)s->nl.n;
-	b->g.nlinks = (unsigned int)root_links + 4 * (unsigned int)(s->nl.n - 1);
-	kfeat_get();   /* probed here, not in two threads at once */
-	return !pthread_create(&b->t, NULL, load_beside, b);
-}
-
 /* The tc programs, before the first port is attached: a second copy of
  * the object whose maps are the first one's (only .rodata is its own,
- * configured alike). An exit code. */
+ * configured alike). Only the two programs are kept (their fds hold
+ * them and, through them, the maps): not a second set of map fds. An
+ * exit code. */
 static int load_tc(struct session *s)
 {
+	struct watch_bpf *tc;
 	struct bpf_map *m;
-	int ret;
+	int ret = 0;
 
-	if (s->tc_skel)
+	if (s->tc_fd[NST_INGRESS] >= 0)
 		return 0;
-	if (!(s->tc_skel = open_skel(s)))
+	if (!(tc = open_skel(s)))
 		return EXIT_RUNTIME;
-	autoload_only(s->tc_skel, 1);
-	bpf_object__for_each_map(m, s->tc_skel->obj) {
+	autoload_only(tc, 1);
+	bpf_object__for_each_map(m, tc->obj) {
 		struct bpf_map *ours = bpf_object__find_map_by_name(s->skel->obj, bpf_map__name(m));
 
 		if (bpf_map__is_internal(m) || !ours)
@@ -213,19 +183,25 @@ static int load_tc(struct session *s)
 			fprintf(stderr, "nstrace watch: cannot share map %s with the tc programs: %s\n",
 				bpf_map__name(m), strerror(-ret));
 			ret = EXIT_RUNTIME;
-			goto fail;
+			goto out;
 		}
 	}
-	if ((ret = watch_bpf__load(s->tc_skel))) {
+	if ((ret = watch_bpf__load(tc))) {
 		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
 		ret = EXIT_NOPRIV;
-		goto fail;
+		goto out;
 	}
-	pr_debug("%.1f ms: tc programs loaded\n", (watch_now() - s->t0) * 1e3);
-	return 0;
-fail:
-	watch_bpf__destroy(s->tc_skel);
-	s->tc_skel = NULL;
+	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
+		s->tc_fd[dir] = fcntl(kfeat_tc_prog_fd(tc, dir), F_DUPFD_CLOEXEC, 0);
+	if (s->tc_fd[NST_INGRESS] < 0 || s->tc_fd[NST_EGRESS] < 0) {
+		fprintf(stderr, "nstrace watch: cannot keep the tc programs: %s\n", strerror(errno));
+		close_tc(s);
+		ret = EXIT_RUNTIME;
+	} else {
+		pr_debug("%.1f ms: tc programs loaded\n", (watch_now() - s->t0) * 1e3);
+	}
+out:
+	watch_bpf__destroy(tc);
 	return ret;
 }
 
@@ -411,7 +387,7 @@ static int attach_ports(struct session *s, double deadline)
 		if (ni && (ret = load_tc(s)))
 			return ret;
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
-			int fd = kfeat_tc_prog_fd(s->tc_skel, dir);
+			int fd = s->tc_fd[dir];
 
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
@@ -483,25 +459,20 @@ static void monitor_plan(struct session *s)
 	}
 }
 
-/* Discover and plan the namespaces of s->nl. */
-static int plan_from(struct session *s)
-{
-	if (discover(&s->lt, &s->nl) ||
-	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
-		fprintf(stderr, "nstrace watch: out of memory while planning\n");
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
-
-/* Enumerate, discover and plan afresh. */
+/* Discover and plan (before the programs load: the maps are sized from
+ * the plan). */
 static int plan_now(struct session *s)
 {
 	live_free(&s->lt);
 	netns_list_free(&s->nl);
 	plan_free(&s->plan);
 	netns_enumerate(&s->nl);
-	return plan_from(s);
+	if (discover(&s->lt, &s->nl) ||
+	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
+		fprintf(stderr, "nstrace watch: out of memory while planning\n");
+		return EXIT_RUNTIME;
+	}
+	return 0;
 }
 
 /* A plan with more ports than this is a large host: watch says what it
@@ -581,36 +552,23 @@ static void release_ports(struct session *s)
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 {
 	double t0 = s->t0;
-	struct beside b = { 0 };
-	char maps[256];
-	int ret, beside;
+	int ret;
 
 	netns_raise_fd_limit();
 	ksyms_prefetch();   /* a story names the function that dropped: read by then */
 	if ((ret = read_btf(s->o)))
 		return ret;
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
-	netns_enumerate(&s->nl);
-	beside = start_beside(s, &b);
 	s->starting = 1;
-	ret = plan_from(s);
+	ret = plan_now(s);
 	s->starting = 0;
+	if (ret)
+		return ret;
 	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,
 		 s->plan.nports);
-	if (beside) {
-		pthread_join(b.t, NULL);
-		ret = ret ? ret : b.ret;
-		if (!ret && mapsize_outgrown(s->skel, &s->plan, &s->lt, maps, sizeof(maps))) {
-			pr_debug("the guess fell short of the plan (%s): loading again\n", maps);
-			watch_bpf__destroy(s->skel);
-			s->skel = NULL;
-			beside = 0;
-		}
-	}
-	if (ret || (!beside && (ret = load(s, NULL))))
+	if ((ret = load(s)))
 		goto out_programs;
-	pr_debug("%.1f ms: BPF programs loaded%s\n", (watch_now() - t0) * 1e3,
-		 beside ? " (beside the discovery)" : "");
+	pr_debug("%.1f ms: BPF programs loaded\n", (watch_now() - t0) * 1e3);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, ctx, NULL);
 	if (!s->rb) {
 		fprintf(stderr, "nstrace watch: cannot open the ring buffer: %s\n", strerror(errno));
@@ -640,8 +598,7 @@ out_ring:
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 out_programs:
-	watch_bpf__destroy(s->tc_skel);
-	s->tc_skel = NULL;
+	close_tc(s);
 	watch_bpf__destroy(s->skel);   /* detaches the tracepoints too */
 	s->skel = NULL;
 	return ret;
@@ -653,8 +610,7 @@ void session_stop(struct session *s)
 	monitor_free(&s->mon);
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
-	watch_bpf__destroy(s->tc_skel);
-	s->tc_skel = NULL;
+	close_tc(s);
 	watch_bpf__destroy(s->skel);
 	s->skel = NULL;
 	for (int i = 0; i < s->ntargets; i++)

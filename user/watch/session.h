@@ -30,7 +30,8 @@ struct target {
 struct session {
 	const struct watch_opts *o;
 	struct watch_bpf *skel;          /* the tracepoints' programs and every map */
-	struct watch_bpf *tc_skel;       /* the tc programs, on skel's maps (loaded later) */
+	int tc_fd[2];                    /* the tc programs (per enum nst_dir), on skel's
+					  * maps, loaded later; -1 until then */
 	struct ring_buffer *rb;
 	struct netns_list nl;
 	struct live_topo lt;

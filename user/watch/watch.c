@@ -373,6 +373,7 @@ static int announce(struct watch *w)
 /* Stopped: the last stories, the last counts, the summary. */
 static int finish(struct watch *w, int ret)
 {
+	pr_debug("%.1f ms: stopping\n", (watch_now() - w->s.t0) * 1e3);
 	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
@@ -386,6 +387,7 @@ static int finish(struct watch *w, int ret)
 	}
 	report_summary(&w->rep, &w->view);
 	fflush(w->rep.out);   /* out before teardown, which a supervisor may cut short */
+	pr_debug("%.1f ms: summary told\n", (watch_now() - w->s.t0) * 1e3);
 	if (w->pcap.f && pcap_close(&w->pcap)) {
 		fprintf(stderr, "nstrace watch: writing %s failed: %s\n", w->o.pcap, strerror(EIO));
 		ret = ret ? ret : -EIO;
