@@ -231,7 +231,7 @@ static int nsid_of(struct rtnl *r, int fd)
 }
 
 static int discover_one(struct live_ns *ns, const struct netns_info *ni,
-			const struct netns_list *all)
+			const struct netns_list *all, int routes)
 {
 	struct rtnl r;
 	int *ids, ret = rtnl_open(&r, ni->fd);
@@ -248,9 +248,9 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
 	if (!ret)
 		ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
-	if (!ret)
+	if (!ret && routes)
 		ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
-	if (!ret)
+	if (!ret && routes)
 		dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
 	/* Peers: IFLA_LINK is an ifindex in the namespace that
 	 * IFLA_LINK_NETNSID names, as this namespace numbers it. */
@@ -280,7 +280,7 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	return ret;
 }
 
-int discover(struct live_topo *lt, const struct netns_list *nl)
+static int discover_some(struct live_topo *lt, const struct netns_list *nl, int routes)
 {
 	struct netns_list own = { 0 };
 	int ret = 0;
@@ -305,7 +305,7 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		ns->ct = ni->ct;
 		lt->nns++;
 		/* A namespace that vanished meanwhile is simply not shown. */
-		if (discover_one(ns, ni, nl)) {
+		if (discover_one(ns, ni, nl, routes)) {
 			free(ns->links);
 			free(ns->routes);
 			/* The slot is the next namespace's: nothing freed left in it
@@ -316,6 +316,16 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 	}
 	netns_list_free(&own);
 	return ret;
+}
+
+int discover(struct live_topo *lt, const struct netns_list *nl)
+{
+	return discover_some(lt, nl, 1);
+}
+
+int discover_no_routes(struct live_topo *lt, const struct netns_list *nl)
+{
+	return discover_some(lt, nl, 0);
 }
 
 void live_free(struct live_topo *lt)

@@ -467,7 +467,7 @@ static int plan_now(struct session *s)
 	netns_list_free(&s->nl);
 	plan_free(&s->plan);
 	netns_enumerate(&s->nl);
-	if (discover(&s->lt, &s->nl) ||
+	if (discover_no_routes(&s->lt, &s->nl) ||
 	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
