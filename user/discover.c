@@ -230,6 +230,8 @@ static int nsid_of(struct rtnl *r, int fd)
 	return id;
 }
 
+#define DUMP_TRIES 5
+
 static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 			const struct netns_list *all, int routes)
 {
@@ -245,13 +247,32 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	}
 	for (int k = 0; k < all->n; k++)
 		ids[k] = -2;  /* not asked yet */
-	ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
-	if (!ret)
-		ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
-	if (!ret && routes)
-		ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
-	if (!ret && routes)
-		dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
+	for (int tries = 1; ; tries++) {
+		ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
+		if (!ret)
+			ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
+		if (!ret && routes)
+			ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
+		if (!ret && routes)
+			dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
+		/* Links or addresses changed during the dump (NLM_F_DUMP_INTR: a
+		 * host still configuring hundreds of new veths): all of it again,
+		 * on a fresh socket (the rest of that dump is still queued). The
+		 * namespace is not gone: it must not drop out of the plan (the
+		 * root did so, with its 1,001 ports, 10 s after a topo up of 1,000). */
+		if (ret != -EINTR || tries == DUMP_TRIES)
+			break;
+		free(ns->links);
+		free(ns->routes);
+		ns->links = NULL;
+		ns->routes = NULL;
+		ns->nlinks = ns->nroutes = 0;
+		rtnl_close(&r);
+		if ((ret = rtnl_open(&r, ni->fd))) {
+			free(ids);
+			return ret;
+		}
+	}
 	/* Peers: IFLA_LINK is an ifindex in the namespace that
 	 * IFLA_LINK_NETNSID names, as this namespace numbers it. */
 	for (int i = 0; !ret && i < ns->nlinks; i++) {
