@@ -501,6 +501,10 @@ static int apply_plan(struct session *s)
 		s->attach_pending = 1;
 		return 0;
 	}
+	/* Loaded first: the budget is for attaching (a small host's ports all
+	 * attach before the plan is told, which names what they got). */
+	if (s->plan.nports && (ret = load_tc(s)))
+		return ret;
 	return attach_ports(s, s->attach_budget > 0 ? watch_now() + s->attach_budget : 1e300);
 }
 
