@@ -145,7 +145,10 @@ const char *ksym_name(uint64_t addr)
 
 void ksyms_free(void)
 {
-	wait_loaded();
+	if (loading) {
+		pthread_join(loader, NULL);
+		loading = 0;
+	}
 	free(syms);
 	free(names);
 	syms = NULL;
