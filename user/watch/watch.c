@@ -262,9 +262,11 @@ static int write_ready(const char *path)
  * once the last is attached. */
 static void attach_more(struct watch *w)
 {
-	/* What came while the tc programs loaded (the first batch) is told
-	 * before the next batch. */
-	drain(w);
+	/* The first batch loads the tc programs (0.2-0.3 s): what came
+	 * before is told first. Later batches leave the stories to the tick
+	 * (draining before each one let a storm of stories starve attaching). */
+	if (w->s.tc_fd[NST_INGRESS] < 0)
+		drain(w);
 	if (session_attach_some(&w->s, 0.05))
 		pr_warn("some ports could not be attached: they are not watched\n");
 	if (!w->s.attach_pending && w->o.ready_file && !w->ready_written &&
