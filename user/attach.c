@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,9 @@ undo:
 
 const char *attach_kind(const struct attach_set *s)
 {
+	/* Nothing attached yet (a large host's plan is told first): the mode. */
+	if (!s->used_tcx && !s->used_legacy && s->mode == ATTACH_TCX && kfeat_get()->tcx)
+		return "tcx";
 	return s->used_tcx && s->used_legacy ? "tcx+clsact" : s->used_tcx ? "tcx" : "clsact";
 }
 
@@ -366,10 +370,11 @@ static int by_fd(const void *a, const void *b)
 
 /* The child that lets the tcx links go: every fd but theirs closed (a
  * reader of our stdout sees its end now), default signals. */
-static void release_links_child(int *fds, int n)
+static void release_links_child(int *fds, int n, int go)
 {
 	sigset_t all;
 	int prev = -1;
+	char c;
 
 	sigfillset(&all);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
@@ -380,6 +385,11 @@ static void release_links_child(int *fds, int n)
 		if (fds[i] > prev + 1)
 			close_range(prev + 1, fds[i] - 1, 0);
 	close_range(prev + 1, ~0U, 0);
+	/* Only once the parent has let go of its copies (it closes GO's
+	 * other end after them): otherwise the parent's close may be a link's
+	 * last, and it waits for the grace period, not us. */
+	while (go >= 0 && read(go, &c, 1) < 0 && errno == EINTR)
+		;
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	_exit(0);
@@ -392,18 +402,24 @@ static void release_links_child(int *fds, int n)
  * are free to exit. If it cannot be made, we release them here. */
 void attach_hand_off_links(struct attach_set *s)
 {
-	int *fds = calloc(s->n ? s->n : 1, sizeof(*fds)), n = 0;
+	int *fds = calloc(s->n + 1, sizeof(*fds)), n = 0, go[2] = { -1, -1 };
 
 	for (int i = 0; fds && i < s->n; i++)
 		if (s->v[i].link_fd >= 0)
 			fds[n++] = s->v[i].link_fd;
+	if (n && !pipe2(go, O_CLOEXEC))
+		fds[n] = go[0];   /* kept open in the child, not closed with the links */
 	if (n && fork() == 0)
-		release_links_child(fds, n);
+		release_links_child(fds, go[0] >= 0 ? n + 1 : n, go[0]);
 	for (int i = 0; i < s->n; i++)
 		if (s->v[i].link_fd >= 0) {
 			close(s->v[i].link_fd);
 			s->v[i].link_fd = -1;
 		}
+	if (go[0] >= 0) {
+		close(go[1]);   /* the child's read ends: ours are gone */
+		close(go[0]);
+	}
 	free(fds);
 }
 
@@ -411,17 +427,7 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 		    void *ctx)
 {
 	attach_hand_off_links(s);
-	/* Last first: a clsact qdisc goes with the filter that created it,
-	 * after the filters attached to it later. */
-	for (int i = s->n - 1; i >= 0; i--) {
-		struct attachment *a = &s->v[i];
-		int fd;
-
-		if (!a->legacy || (fd = open_ns(a->netns, ctx)) < 0)
-			continue;
-		attach_detach_legacy(fd, a, 0);
-		close(fd);
-	}
+	detach_clsact_all(s->v, s->n, open_ns, ctx);
 	lease_drop(&s->lease);
 	free(s->v);
 	s->v = NULL;

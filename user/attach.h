@@ -68,6 +68,11 @@ const char *attach_kind(const struct attach_set *s);
 /* Let go of the tcx links now: a child process releases them (each
  * waits for an RCU grace period) while we go on to exit. */
 void attach_hand_off_links(struct attach_set *s);
+/* The clsact filters among V[0..N), a namespace at a time (detach.c):
+ * only filters still ours; a qdisc we created goes with them when
+ * nothing else is on it. OPEN_NS(netns, CTX) gives a namespace's fd. */
+void detach_clsact_all(struct attachment *v, int n, int (*open_ns)(uint64_t netns, void *ctx),
+		       void *ctx);
 /* Detach everything; clsact filters only after checking they are ours. */
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
 		    void *ctx);

@@ -230,8 +230,10 @@ static int nsid_of(struct rtnl *r, int fd)
 	return id;
 }
 
+#define DUMP_TRIES 5
+
 static int discover_one(struct live_ns *ns, const struct netns_info *ni,
-			const struct netns_list *all)
+			const struct netns_list *all, int routes)
 {
 	struct rtnl r;
 	int *ids, ret = rtnl_open(&r, ni->fd);
@@ -245,13 +247,32 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	}
 	for (int k = 0; k < all->n; k++)
 		ids[k] = -2;  /* not asked yet */
-	ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
-	if (!ret)
-		ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
-	if (!ret)
-		ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
-	if (!ret)
-		dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
+	for (int tries = 1; ; tries++) {
+		ret = dump(&r, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), link_cb, ns);
+		if (!ret)
+			ret = dump(&r, RTM_GETADDR, AF_UNSPEC, sizeof(struct ifaddrmsg), addr_cb, ns);
+		if (!ret && routes)
+			ret = dump(&r, RTM_GETROUTE, AF_INET, sizeof(struct rtmsg), route_cb, ns);
+		if (!ret && routes)
+			dump(&r, RTM_GETROUTE, AF_INET6, sizeof(struct rtmsg), route_cb, ns);
+		/* Links or addresses changed during the dump (NLM_F_DUMP_INTR: a
+		 * host still configuring hundreds of new veths): all of it again,
+		 * on a fresh socket (the rest of that dump is still queued). The
+		 * namespace is not gone: it must not drop out of the plan (the
+		 * root did so, with its 1,001 ports, 10 s after a topo up of 1,000). */
+		if (ret != -EINTR || tries == DUMP_TRIES)
+			break;
+		free(ns->links);
+		free(ns->routes);
+		ns->links = NULL;
+		ns->routes = NULL;
+		ns->nlinks = ns->nroutes = 0;
+		rtnl_close(&r);
+		if ((ret = rtnl_open(&r, ni->fd))) {
+			free(ids);
+			return ret;
+		}
+	}
 	/* Peers: IFLA_LINK is an ifindex in the namespace that
 	 * IFLA_LINK_NETNSID names, as this namespace numbers it. */
 	for (int i = 0; !ret && i < ns->nlinks; i++) {
@@ -280,7 +301,7 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	return ret;
 }
 
-int discover(struct live_topo *lt, const struct netns_list *nl)
+static int discover_some(struct live_topo *lt, const struct netns_list *nl, int routes)
 {
 	struct netns_list own = { 0 };
 	int ret = 0;
@@ -305,7 +326,7 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 		ns->ct = ni->ct;
 		lt->nns++;
 		/* A namespace that vanished meanwhile is simply not shown. */
-		if (discover_one(ns, ni, nl)) {
+		if (discover_one(ns, ni, nl, routes)) {
 			free(ns->links);
 			free(ns->routes);
 			/* The slot is the next namespace's: nothing freed left in it
@@ -316,6 +337,16 @@ int discover(struct live_topo *lt, const struct netns_list *nl)
 	}
 	netns_list_free(&own);
 	return ret;
+}
+
+int discover(struct live_topo *lt, const struct netns_list *nl)
+{
+	return discover_some(lt, nl, 1);
+}
+
+int discover_no_routes(struct live_topo *lt, const struct netns_list *nl)
+{
+	return discover_some(lt, nl, 0);
 }
 
 void live_free(struct live_topo *lt)

@@ -58,6 +58,9 @@ struct live_topo {
 
 /* Discover every namespace in NL (all of the host's when NL is NULL). */
 int discover(struct live_topo *lt, const struct netns_list *nl);
+/* The same without the routes (half the dumps a namespace): for watch,
+ * whose plan follows links, not routes. */
+int discover_no_routes(struct live_topo *lt, const struct netns_list *nl);
 void live_free(struct live_topo *lt);
 /* Add what the rtnetlink messages in BUF (links, addresses, routes, as a
  * dump returns them) say to NS. For the fuzzer; discover() uses the same

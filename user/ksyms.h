@@ -1,5 +1,5 @@
-/* Kernel function names for addresses, from /proc/kallsyms (read once,
- * on first use, so start-up does not pay for it). */
+/* Kernel function names for addresses, from /proc/kallsyms (read once:
+ * on first use, or beforehand in a thread of its own). */
 #ifndef NST_KSYMS_H
 #define NST_KSYMS_H
 
@@ -7,6 +7,8 @@
 
 /* The function containing ADDR, or NULL. */
 const char *ksym_name(uint64_t addr);
+/* Start reading /proc/kallsyms in a thread; ksym_name waits for it. */
+void ksyms_prefetch(void);
 void ksyms_free(void);
 
 #endif

@@ -179,8 +179,10 @@ int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		ret = mnl_socket_recvfrom(r->nl, buf, RTNL_BUF);
 		if (ret < 0)
 			break;
-		if (!rtnl_buf_valid(buf, (size_t)ret))
+		if (!rtnl_buf_valid(buf, (size_t)ret)) {
+			free(buf);
 			return -EBADMSG;
+		}
 		ret = mnl_cb_run2(buf, ret, nlh->nlmsg_seq, r->portid, data_cb, &t,
 				  ctl, NLMSG_MIN_TYPE);
 	} while (ret > 0);

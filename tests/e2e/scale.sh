@@ -27,6 +27,12 @@ A=${P}h7 B=${P}h9 BADDR=10.77.0.10
 #    is 2 KB per CPU, allocated on first use, and the kernel refuses many
 #    at once in softirq; those are counted apart, KNOWN_ISSUES.md.)
 start_watch "$TMP/w" --all || { fail exact/ready "not ready"; exit 1; }
+# A user's filter on one port while we watch: our clsact qdisc there must
+# stay for it at exit; every other port's goes (released a namespace at a
+# time, user/detach.c).
+UP=${P}hb0-h5
+tc filter add dev "$UP" ingress prio 30000 bpf da obj .output/test-user_accept.bpf.o sec tc 2>"$TMP/tcf" ||
+	{ fail exit/user_filter_added "$(cat "$TMP/tcf")"; }
 before=$(nsstat "$B" TcpOutRsts)
 for i in 1 2 3; do ip netns exec "$A" bash -c "echo > /dev/tcp/$BADDR/81" 2>/dev/null; done
 after=$(nsstat "$B" TcpOutRsts)
@@ -37,6 +43,14 @@ eq exact/counts_lost "$(summary "$TMP/w" '.counts_lost')" 0
 echo "    latency samples lost: $(summary "$TMP/w" '.latency_samples_lost'), map entries: $(summary "$TMP/w" '.map_entries' | jq -c .)"
 nports=$(grep '"type":"plan"' "$TMP/w" | jq '.ports | length')
 [ "$nports" -ge $((2 * N)) ] && pass plan/all_ports || fail plan/all_ports "$nports ports planned"
+# The plan is still the first line, though a large host's ports attach
+# after it is told (and stories flow meanwhile).
+eq plan/first_line "$(head -1 "$TMP/w" | jq -r '.type + " " + .tc')" "plan clsact"
+eq exit/user_filter_kept "$(tc filter show dev "$UP" ingress | grep -c 'user_accept')" 1
+eq exit/our_filter_gone "$(tc filter show dev "$UP" ingress | grep -c 'watch_tc')" 0
+eq exit/other_qdiscs_gone "$(tc qdisc show | grep -c clsact)" 1
+eq exit/namespace_side_gone "$(for i in 1 100 "$N"; do tc -n "${P}h$i" qdisc show; done | grep -c clsact)" 0
+tc qdisc del dev "$UP" clsact 2>/dev/null
 
 # 2. Readable: plan and summary in 80 columns (not a tty), the quiet
 #    majority summarised.
@@ -80,6 +94,7 @@ stop_watch
 echo "    churn: fds $fd0 -> $fd1, rss ${rss0} -> ${rss1} kB"
 got=$(summary "$TMP/c" '[.drops[] | select(.reason == "NO_SOCKET" and .location == "__udp4_lib_rcv") | .count] | add // 0')
 eq churn/every_container_covered "$got" "$CHURN"
+[ "$got" = "$CHURN" ] || summary "$TMP/c" '.drops[] | select(.reason == "NO_SOCKET") | [.netns, .netns_inode, .dev, .location, .count] | @tsv' | detail 20
 eq churn/fds_flat "$fd1" "$fd0"
 # Map occupancy: the gone containers' keys are folded into their rows and
 # deleted, so the port counters hold the bridge's ports only (2 keys each).

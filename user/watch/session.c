@@ -1,6 +1,7 @@
 /* The session: load, plan, attach, follow, and the undo of each, side by
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "exitcode.h"
 #include "kfeat.h"
+#include "ksyms.h"
 #include "log.h"
 #include "mapsize.h"
 #include "reasons.h"
@@ -21,6 +23,8 @@ void session_init(struct session *s, const struct watch_opts *o, int efd)
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->efd = efd;
+	s->t0 = watch_now();
+	s->tc_fd[0] = s->tc_fd[1] = -1;
 	s->att.mode = o->clsact ? ATTACH_CLSACT : o->tcx ? ATTACH_TCX : ATTACH_AUTO;
 	s->names.nl = &s->nl;
 	s->names.lt = &s->lt;
@@ -97,18 +101,48 @@ static void configure(struct watch_bpf *s, const struct watch_opts *o)
 	kfeat_configure(s, kfeat_get());
 }
 
-static int load(struct session *s)
+static void close_tc(struct session *s)
+{
+	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++) {
+		if (s->tc_fd[dir] >= 0)
+			close(s->tc_fd[dir]);
+		s->tc_fd[dir] = -1;
+	}
+}
+
+/* Only the programs of section "tc" (TC 1), or only the others (TC 0). */
+static void autoload_only(struct watch_bpf *skel, int tc)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+		if ((strcmp(bpf_program__section_name(p), "tc") == 0) != tc)
+			bpf_program__set_autoload(p, false);
+}
+
+static struct watch_bpf *open_skel(const struct session *s)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = s->o->btf);
+	struct watch_bpf *skel = watch_bpf__open_opts(&oo);
+
+	if (!skel)
+		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
+	else
+		configure(skel, s->o);
+	return skel;
+}
+
+/* The tracepoints' programs and the maps: drops are counted and told from
+ * here on. The tc programs (two thirds of the verifier's time) load apart
+ * (load_tc), so that a large host's first story does not wait for them. */
+static int load(struct session *s)
+{
 	char degraded[512];
 	int ret;
 
-	s->skel = watch_bpf__open_opts(&oo);
-	if (!s->skel) {
-		fprintf(stderr, "nstrace watch: cannot open the BPF programs: %s\n", strerror(errno));
+	if (!(s->skel = open_skel(s)))
 		return EXIT_RUNTIME;
-	}
-	configure(s->skel, s->o);
+	autoload_only(s->skel, 0);
 	if ((ret = mapsize_apply(s->skel, &s->plan, &s->lt))) {
 		fprintf(stderr, "nstrace watch: cannot size the BPF maps: %s\n", strerror(-ret));
 		return EXIT_RUNTIME;
@@ -122,6 +156,53 @@ static int load(struct session *s)
 	if (*degraded)
 		pr_warn("degraded on this kernel: %s\n", degraded);
 	return 0;
+}
+
+/* The tc programs, before the first port is attached: a second copy of
+ * the object whose maps are the first one's (only .rodata is its own,
+ * configured alike). Only the two programs are kept (their fds hold
+ * them and, through them, the maps): not a second set of map fds. An
+ * exit code. */
+static int load_tc(struct session *s)
+{
+	struct watch_bpf *tc;
+	struct bpf_map *m;
+	int ret = 0;
+
+	if (s->tc_fd[NST_INGRESS] >= 0)
+		return 0;
+	if (!(tc = open_skel(s)))
+		return EXIT_RUNTIME;
+	autoload_only(tc, 1);
+	bpf_object__for_each_map(m, tc->obj) {
+		struct bpf_map *ours = bpf_object__find_map_by_name(s->skel->obj, bpf_map__name(m));
+
+		if (bpf_map__is_internal(m) || !ours)
+			continue;
+		if ((ret = bpf_map__reuse_fd(m, bpf_map__fd(ours)))) {
+			fprintf(stderr, "nstrace watch: cannot share map %s with the tc programs: %s\n",
+				bpf_map__name(m), strerror(-ret));
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+	if ((ret = watch_bpf__load(tc))) {
+		kfeat_refused(s->o->journey ? "trace" : "watch", ret);
+		ret = EXIT_NOPRIV;
+		goto out;
+	}
+	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
+		s->tc_fd[dir] = fcntl(kfeat_tc_prog_fd(tc, dir), F_DUPFD_CLOEXEC, 0);
+	if (s->tc_fd[NST_INGRESS] < 0 || s->tc_fd[NST_EGRESS] < 0) {
+		fprintf(stderr, "nstrace watch: cannot keep the tc programs: %s\n", strerror(errno));
+		close_tc(s);
+		ret = EXIT_RUNTIME;
+	} else {
+		pr_debug("%.1f ms: tc programs loaded\n", (watch_now() - s->t0) * 1e3);
+	}
+out:
+	watch_bpf__destroy(tc);
+	return ret;
 }
 
 /* For latency: every veth end's peer, and which namespace owns each
@@ -303,8 +384,10 @@ static int attach_ports(struct session *s, double deadline)
 			return 0;
 		}
 
+		if (ni && (ret = load_tc(s)))
+			return ret;
 		for (int dir = NST_INGRESS; ni && dir <= NST_EGRESS; dir++) {
-			int fd = kfeat_tc_prog_fd(s->skel, dir);
+			int fd = s->tc_fd[dir];
 
 			if (attached(s, p->netns, p->ifindex, dir))
 				continue;
@@ -325,6 +408,7 @@ static int attach_ports(struct session *s, double deadline)
 			claim_port_slot(s, (uint32_t)p->netns, (uint32_t)p->ifindex);
 	}
 	s->attach_next = s->plan.nports;
+	pr_debug("%.1f ms: every planned port attached\n", (watch_now() - s->t0) * 1e3);
 	netns_list_close_fds(&s->nl);   /* attached and followed: let go of them */
 	return 0;
 }
@@ -383,13 +467,18 @@ static int plan_now(struct session *s)
 	netns_list_free(&s->nl);
 	plan_free(&s->plan);
 	netns_enumerate(&s->nl);
-	if (discover(&s->lt, &s->nl) ||
+	if (discover_no_routes(&s->lt, &s->nl) ||
 	    plan_build(&s->plan, &s->lt, s->targets, s->ntargets, s->o->scope)) {
 		fprintf(stderr, "nstrace watch: out of memory while planning\n");
 		return EXIT_RUNTIME;
 	}
 	return 0;
 }
+
+/* A plan with more ports than this is a large host: watch says what it
+ * watches (and tells the first stories) before the tc programs load and
+ * the ports attach, a batch at a time from the event loop. */
+#define ATTACH_LATER_FROM 64
 
 /* Learn the names, fill the maps, attach what is new, follow it. Earlier
  * attachments stay (tcx links of deleted devices go with them). */
@@ -408,6 +497,14 @@ static int apply_plan(struct session *s)
 	 * flow meanwhile, and the ready file waits for the last port. */
 	attach_pass_begin(&s->att);
 	s->attach_next = 0;
+	if (s->starting && s->plan.nports > ATTACH_LATER_FROM) {
+		s->attach_pending = 1;
+		return 0;
+	}
+	/* Loaded first: the budget is for attaching (a small host's ports all
+	 * attach before the plan is told, which names what they got). */
+	if (s->plan.nports && (ret = load_tc(s)))
+		return ret;
 	return attach_ports(s, s->attach_budget > 0 ? watch_now() + s->attach_budget : 1e300);
 }
 
@@ -453,14 +550,16 @@ static void release_ports(struct session *s)
 		netns_enumerate(&all);
 	attach_release(&s->att, open_ns_cb, legacy ? &all : NULL);
 	netns_list_free(&all);
+	pr_debug("%.1f ms: ports released\n", (watch_now() - s->t0) * 1e3);
 }
 
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 {
-	double t0 = watch_now();
+	double t0 = s->t0;
 	int ret;
 
 	netns_raise_fd_limit();
+	ksyms_prefetch();   /* a story names the function that dropped: read by then */
 	if ((ret = read_btf(s->o)))
 		return ret;
 	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
@@ -492,8 +591,8 @@ int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 	s->starting = 0;
 	if (ret)
 		goto out_ports;
-	pr_debug("%.1f ms: %d ports attached\n",
-		 (watch_now() - t0) * 1e3, s->plan.nports);
+	pr_debug("%.1f ms: %d of %d ports attached\n", (watch_now() - t0) * 1e3,
+		 s->attach_pending ? s->attach_next : s->plan.nports, s->plan.nports);
 	return 0;
 
 out_ports:
@@ -503,6 +602,7 @@ out_ring:
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 out_programs:
+	close_tc(s);
 	watch_bpf__destroy(s->skel);   /* detaches the tracepoints too */
 	s->skel = NULL;
 	return ret;
@@ -514,6 +614,7 @@ void session_stop(struct session *s)
 	monitor_free(&s->mon);
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
+	close_tc(s);
 	watch_bpf__destroy(s->skel);
 	s->skel = NULL;
 	for (int i = 0; i < s->ntargets; i++)

@@ -29,7 +29,9 @@ struct target {
 
 struct session {
 	const struct watch_opts *o;
-	struct watch_bpf *skel;
+	struct watch_bpf *skel;          /* the tracepoints' programs and every map */
+	int tc_fd[2];                    /* the tc programs (per enum nst_dir), on skel's
+					  * maps, loaded later; -1 until then */
 	struct ring_buffer *rb;
 	struct netns_list nl;
 	struct live_topo lt;
@@ -41,6 +43,7 @@ struct session {
 	struct target target[WATCH_MAX_TARGETS];
 	int ntargets;
 	int efd;                   /* the event loop's epoll, for the monitors */
+	double t0;                 /* watch_now() at session_init (for -vv's times) */
 	int starting;              /* in session_start: a stop signal ends attaching */
 	int stopped;               /* a stop signal came while attaching */
 	int nattached;             /* ports attached when it came */

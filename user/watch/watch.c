@@ -104,16 +104,21 @@ static void window_size(struct watch *w)
 	}
 }
 
+/* Stories are submitted without wakeups: drained every tick, after the
+ * traces (sent before the packets they are about were freed). */
+static void drain(struct watch *w)
+{
+	why_read_all(&w->why);
+	ring_buffer__consume(w->s.rb);
+	why_enable_pending(&w->why, &w->rep, &w->view);
+}
+
 /* Every tick: drain the stories, and once a second refresh; 1 when done. */
 static int tick(struct watch *w)
 {
 	int done = 0;
 
-	/* Stories are submitted without wakeups: drain here, after the
-	 * traces (sent before the packets they are about were freed). */
-	why_read_all(&w->why);
-	ring_buffer__consume(w->s.rb);
-	why_enable_pending(&w->why, &w->rep, &w->view);
+	drain(w);
 	/* A packet's stories are drained together: what waited a tick is whole. */
 	if (w->pcap.f)
 		pcap_flush(&w->pcap, (uint64_t)((watch_now() - 2.0 * TICK_MS / 1000) * 1e9));
@@ -257,6 +262,11 @@ static int write_ready(const char *path)
  * once the last is attached. */
 static void attach_more(struct watch *w)
 {
+	/* The first batch loads the tc programs (0.2-0.3 s): what came
+	 * before is told first. Later batches leave the stories to the tick
+	 * (draining before each one let a storm of stories starve attaching). */
+	if (w->s.tc_fd[NST_INGRESS] < 0)
+		drain(w);
 	if (session_attach_some(&w->s, 0.05))
 		pr_warn("some ports could not be attached: they are not watched\n");
 	if (!w->s.attach_pending && w->o.ready_file && !w->ready_written &&
@@ -350,6 +360,7 @@ static int announce(struct watch *w)
 	/* --why's tables are in before we say ready: a kill -9 right after
 	 * finds them leased. Ready: every port attached (a large host's last
 	 * ones in the loop). */
+	pr_debug("%.1f ms: watching (plan told)\n", (watch_now() - w->s.t0) * 1e3);
 	why_start(&w->why, &w->rep, &w->view);
 	if (w->o.ready_file && !w->s.attach_pending && !(ret = write_ready(w->o.ready_file)))
 		w->ready_written = 1;
@@ -364,6 +375,7 @@ static int announce(struct watch *w)
 /* Stopped: the last stories, the last counts, the summary. */
 static int finish(struct watch *w, int ret)
 {
+	pr_debug("%.1f ms: stopping\n", (watch_now() - w->s.t0) * 1e3);
 	why_read_all(&w->why);
 	ring_buffer__consume(w->s.rb);
 	journey_flush(&w->journeys, &w->rep, &w->view, 0, 0);
@@ -377,6 +389,7 @@ static int finish(struct watch *w, int ret)
 	}
 	report_summary(&w->rep, &w->view);
 	fflush(w->rep.out);   /* out before teardown, which a supervisor may cut short */
+	pr_debug("%.1f ms: summary told\n", (watch_now() - w->s.t0) * 1e3);
 	if (w->pcap.f && pcap_close(&w->pcap)) {
 		fprintf(stderr, "nstrace watch: writing %s failed: %s\n", w->o.pcap, strerror(EIO));
 		ret = ret ? ret : -EIO;
