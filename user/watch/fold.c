@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "fold.h"
 #include "hist.h"
 
@@ -168,4 +169,182 @@ void lat_unpack(const struct lat_pack *p, struct nst_hist *h)
 size_t lat_pack_size(const struct lat_pack *p)
 {
 	return p ? sizeof(*p) + p->n * sizeof(p->s[0]) : 0;
+}
+
+/* The row whose leading KSZ bytes are KEY, added if new (rows hold their
+ * key first). NULL only when out of memory. */
+void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz)
+{
+	char *v;
+
+	for (int i = 0; i < *n; i++)
+		if (!memcmp((char *)*rows + i * rowsz, key, ksz))
+			return (char *)*rows + i * rowsz;
+	v = realloc(*rows, (*n + 1) * rowsz);
+	if (!v)
+		return NULL;
+	memset((char *)v + *n * rowsz, 0, rowsz);
+	*rows = v;
+	v += (*n)++ * rowsz;
+	memcpy(v, key, ksz);
+	return v;
+}
+
+static int ncpus(void)
+{
+	static int n;
+
+	if (!n)
+		n = libbpf_num_possible_cpus();
+	return n > 0 ? n : 1;
+}
+
+uint32_t fold_read_counts(const struct count_map *m, void **rows, int *nrows,
+			  const struct live_set *ls, double now, uint64_t *folded)
+{
+	uint32_t used = 0;
+	int n = ncpus(), nfold = 0, more;
+	unsigned char key[128], next[128];
+	uint64_t vals[n];
+
+#define COUNT(row) ((uint64_t *)((char *)(row) + m->count_off))
+#define FOLDED(row) ((struct folded *)((char *)(row) + m->fold_off))
+	for (int i = 0; i < *nrows; i++) {
+		char *row = (char *)*rows + i * m->rowsz;
+
+		*COUNT(row) = FOLDED(row)->base;
+	}
+	for (more = !bpf_map_get_next_key(m->fd, NULL, next); more;) {
+		uint64_t sum = 0;
+		char *row;
+		int fold;
+
+		memcpy(key, next, m->ksz);
+		more = !bpf_map_get_next_key(m->fd, key, next);
+		used++;
+		if (bpf_map_lookup_elem(m->fd, key, vals) ||
+		    !(row = fold_row_for(rows, nrows, m->rowsz, key, m->ksz)))
+			continue;
+		fold = nfold < FOLD_PER_READ &&
+		       (m->gone(ls, key) ||
+			(FOLDED(row)->moved && now - FOLDED(row)->moved >= FOLD_QUIET_S)) &&
+		       !fold_take(m->fd, key, vals);
+		for (int c = 0; c < n; c++)
+			sum += vals[c];
+		*COUNT(row) += sum;
+		if (fold) {
+			FOLDED(row)->base += sum;
+			nfold++;
+			used--;
+		}
+	}
+	for (int i = 0; i < *nrows; i++) {
+		char *row = (char *)*rows + i * m->rowsz;
+		struct folded *f = FOLDED(row);
+
+		if (*COUNT(row) != f->last || !f->moved) {
+			f->last = *COUNT(row);
+			f->moved = now;
+		}
+	}
+#undef COUNT
+#undef FOLDED
+	*folded += (uint64_t)nfold;
+	return used;
+}
+
+const struct nst_hist *stats_hist(const struct lat_row *r)
+{
+	static struct nst_hist scratch;
+
+	memset(&scratch, 0, sizeof(scratch));
+	lat_unpack(r->all ? r->all : r->gone, &scratch);
+	return &scratch;
+}
+
+/* Latency row R with its key's per-CPU histograms VALS added to what its
+ * deleted keys held, packed into ROOM (lat_pack_room) that becomes *INTO. */
+static void pack_sum(struct lat_row *r, const struct nst_hist *vals, int n,
+		     struct lat_pack *room, struct lat_pack **into)
+{
+	static struct nst_hist sum;   /* 2 KB: not on the stack */
+
+	memset(&sum, 0, sizeof(sum));
+	lat_unpack(r->gone, &sum);
+	for (int c = 0; c < n; c++)
+		hist_merge(&sum, &vals[c]);
+	r->count = sum.count;
+	free(*into);
+	*into = lat_pack_fill(room, &sum);
+}
+
+/* Key KEY of latency row R is gone: taken out of FD into what its deleted
+ * keys held (the memory found first: nothing taken out is then lost). */
+static int fold_hist(struct lat_row *r, int fd, const void *key, struct nst_hist *vals, int n)
+{
+	struct lat_pack *room = lat_pack_room();
+
+	if (!room || fold_take(fd, key, vals)) {
+		free(room);
+		return -1;
+	}
+	pack_sum(r, vals, n, room, &r->gone);
+	free(r->all);
+	r->all = NULL;
+	return 0;
+}
+
+/* The row of latency key KEY (at KEY_OFF in each row), added if new. */
+static struct lat_row *lat_row_for(struct lat_row **rows, int *nrows, const void *key,
+				   size_t ksz, size_t key_off)
+{
+	struct lat_row *v;
+
+	for (int i = 0; i < *nrows; i++)
+		if (!memcmp((char *)&(*rows)[i] + key_off, key, ksz))
+			return &(*rows)[i];
+	v = realloc(*rows, (*nrows + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	*rows = v;
+	v = &v[(*nrows)++];
+	memset(v, 0, sizeof(*v));
+	memcpy((char *)v + key_off, key, ksz);
+	return v;
+}
+
+/* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. Keys
+ * whose port or namespace is gone are folded into their rows (packed). */
+uint32_t fold_read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off,
+			 const struct live_set *ls,
+			 int (*gone)(const struct live_set *ls, const void *key), uint64_t *folded)
+{
+	int n = ncpus(), nfold = 0, more;
+	unsigned char key[64], next[64];
+	struct nst_hist *vals = calloc(n, sizeof(*vals));
+	uint32_t used = 0;
+
+	if (!vals)
+		return 0;
+	for (more = !bpf_map_get_next_key(fd, NULL, next); more;) {
+		struct lat_pack *room;
+		struct lat_row *r;
+
+		memcpy(key, next, ksz);
+		more = !bpf_map_get_next_key(fd, key, next);
+		used++;
+		if (bpf_map_lookup_elem(fd, key, vals) ||
+		    !(r = lat_row_for(rows, nrows, key, ksz, key_off)))
+			continue;
+		if (nfold < FOLD_PER_READ && gone(ls, key) && !fold_hist(r, fd, key, vals, n)) {
+			nfold++;
+			used--;
+			continue;
+		}
+		if ((room = lat_pack_room()))   /* out of memory: the last read's stays */
+			pack_sum(r, vals, n, room, &r->all);
+	}
+	free(vals);
+	*folded += (uint64_t)nfold;
+	return used;
 }

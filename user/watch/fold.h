@@ -53,4 +53,26 @@ struct lat_pack *lat_pack_fill(struct lat_pack *room, const struct nst_hist *h);
 void lat_unpack(const struct lat_pack *p, struct nst_hist *h);
 size_t lat_pack_size(const struct lat_pack *p);
 
+/* The row of *ROWS (ROWSZ bytes each) whose leading KSZ bytes are KEY,
+ * added (zeroed) if new. NULL only when out of memory. */
+void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz);
+
+/* A per-CPU u64 map whose rows hold their key first, then at COUNT_OFF
+ * the count and at FOLD_OFF its struct folded. */
+struct count_map {
+	int fd;
+	size_t ksz, rowsz, count_off, fold_off;
+	int (*gone)(const struct live_set *ls, const void *key);
+};
+
+/* Read the per-CPU u64 map M into ROWS; keys gone (M->gone) or quiet
+ * folded (counted in FOLDED). The map's keys left. */
+uint32_t fold_read_counts(const struct count_map *m, void **rows, int *nrows,
+			  const struct live_set *ls, double now, uint64_t *folded);
+/* Read a per-CPU histogram map into ROWS (the key at KEY_OFF in each),
+ * packed; keys GONE folded (counted in FOLDED). The map's keys left. */
+uint32_t fold_read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off,
+			 const struct live_set *ls,
+			 int (*gone)(const struct live_set *ls, const void *key), uint64_t *folded);
+
 #endif

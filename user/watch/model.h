@@ -99,16 +99,15 @@ struct gen_row {
 
 struct lat_pack;
 
-/* A latency histogram: a hop (port to port) or a namespace pair. Whole
- * (2 KB) only while its key is in the map; what deleted keys held (a
- * container's hops once it is gone) is kept packed: its non-empty slots.
- * Read it through stats_hist(). */
+/* A latency histogram: a hop (port to port) or a namespace pair, kept
+ * packed (its non-empty slots: a few hundred bytes, not 2 KB, for each of
+ * the many hops of a busy or churning host). Read it through stats_hist(). */
 struct lat_row {
 	struct nst_hop_key hop;       /* hops */
 	struct nst_pair_key pair;      /* pairs */
 	uint64_t count;            /* packets timed, all told */
-	struct nst_hist *h;        /* summed over CPUs, packed part included; NULL: none in the map */
-	struct lat_pack *pack;     /* of deleted keys; NULL: none */
+	struct lat_pack *all;      /* summed over CPUs, gone part included; NULL: key not in the map */
+	struct lat_pack *gone;     /* what its deleted keys held; NULL: none */
 };
 
 /* The counter maps, for saying which one is full (names as in bpf/). */

@@ -45,27 +45,9 @@ static void *grow(void *arr, int n, size_t sz)
 	return v;
 }
 
-/* The row whose leading KSZ bytes are KEY, added if new (rows hold their
- * key first). NULL only when out of memory. */
-static void *row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz)
-{
-	char *v;
-
-	for (int i = 0; i < *n; i++)
-		if (!memcmp((char *)*rows + i * rowsz, key, ksz))
-			return (char *)*rows + i * rowsz;
-	v = grow(*rows, *n, rowsz);
-	if (!v)
-		return NULL;
-	*rows = v;
-	v += (*n)++ * rowsz;
-	memcpy(v, key, ksz);
-	return v;
-}
-
 static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
-	return row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
+	return fold_row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
 }
 
 static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifindex)
@@ -87,7 +69,7 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 
 static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key *k)
 {
-	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
+	return fold_row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
 /* Plus the keys the CPUs gave a slot (see NST_DROP_SLOT), whether or not
@@ -303,165 +285,6 @@ static void read_port_slots(struct stats *st, int fd)
 	}
 }
 
-/* A per-CPU u64 map whose rows hold their key first, then at COUNT_OFF
- * the count and at FOLD_OFF its struct folded. */
-struct count_map {
-	int fd;
-	size_t ksz, rowsz, count_off, fold_off;
-	int (*gone)(const struct live_set *ls, const void *key);
-};
-
-static uint32_t read_counts(struct stats *st, const struct count_map *m, void **rows,
-			    int *nrows, const struct live_set *ls, double now)
-{
-	uint32_t used = 0;
-	int n = ncpus(), nfold = 0, more;
-	unsigned char key[128], next[128];
-	uint64_t vals[n];
-
-#define COUNT(row) ((uint64_t *)((char *)(row) + m->count_off))
-#define FOLDED(row) ((struct folded *)((char *)(row) + m->fold_off))
-	for (int i = 0; i < *nrows; i++) {
-		char *row = (char *)*rows + i * m->rowsz;
-
-		*COUNT(row) = FOLDED(row)->base;
-	}
-	for (more = !bpf_map_get_next_key(m->fd, NULL, next); more;) {
-		uint64_t sum = 0;
-		char *row;
-		int fold;
-
-		memcpy(key, next, m->ksz);
-		more = !bpf_map_get_next_key(m->fd, key, next);
-		used++;
-		if (bpf_map_lookup_elem(m->fd, key, vals) ||
-		    !(row = row_for(rows, nrows, m->rowsz, key, m->ksz)))
-			continue;
-		fold = nfold < FOLD_PER_READ &&
-		       (m->gone(ls, key) ||
-			(FOLDED(row)->moved && now - FOLDED(row)->moved >= FOLD_QUIET_S)) &&
-		       !fold_take(m->fd, key, vals);
-		for (int c = 0; c < n; c++)
-			sum += vals[c];
-		*COUNT(row) += sum;
-		if (fold) {
-			FOLDED(row)->base += sum;
-			nfold++;
-			used--;
-		}
-	}
-	for (int i = 0; i < *nrows; i++) {
-		char *row = (char *)*rows + i * m->rowsz;
-		struct folded *f = FOLDED(row);
-
-		if (*COUNT(row) != f->last || !f->moved) {
-			f->last = *COUNT(row);
-			f->moved = now;
-		}
-	}
-#undef COUNT
-#undef FOLDED
-	st->folded += (uint64_t)nfold;
-	return used;
-}
-
-/* What the keys of latency row R held when they were deleted, into H. */
-static void unpacked(const struct lat_row *r, struct nst_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-	lat_unpack(r->pack, h);
-}
-
-const struct nst_hist *stats_hist(const struct lat_row *r)
-{
-	static struct nst_hist scratch;
-
-	if (r->h)
-		return r->h;
-	unpacked(r, &scratch);
-	return &scratch;
-}
-
-/* Key KEY of latency row R is gone: taken out of FD, its histogram and
- * what was packed before packed together, the whole one let go of. */
-static int fold_hist(struct lat_row *r, int fd, const void *key, struct nst_hist *vals, int n)
-{
-	struct lat_pack *room = lat_pack_room();
-	struct nst_hist sum;
-
-	if (!room || fold_take(fd, key, vals)) {
-		free(room);
-		return -1;
-	}
-	unpacked(r, &sum);
-	for (int c = 0; c < n; c++)
-		hist_merge(&sum, &vals[c]);
-	free(r->pack);
-	r->pack = lat_pack_fill(room, &sum);
-	r->count = sum.count;
-	free(r->h);
-	r->h = NULL;
-	return 0;
-}
-
-/* The row of latency key KEY (at KEY_OFF in each row), added if new. */
-static struct lat_row *lat_row_for(struct lat_row **rows, int *nrows, const void *key,
-				   size_t ksz, size_t key_off)
-{
-	struct lat_row *v;
-
-	for (int i = 0; i < *nrows; i++)
-		if (!memcmp((char *)&(*rows)[i] + key_off, key, ksz))
-			return &(*rows)[i];
-	v = realloc(*rows, (*nrows + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	*rows = v;
-	v = &v[(*nrows)++];
-	memset(v, 0, sizeof(*v));
-	memcpy((char *)v + key_off, key, ksz);
-	return v;
-}
-
-/* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. Keys
- * whose port or namespace is gone are folded into their rows (packed). */
-static uint32_t read_hists(struct stats *st, int fd, size_t ksz, struct lat_row **rows,
-			   int *nrows, size_t key_off, const struct live_set *ls,
-			   int (*gone)(const struct live_set *ls, const void *key))
-{
-	int n = ncpus(), nfold = 0, more;
-	unsigned char key[64], next[64];
-	struct nst_hist *vals = calloc(n, sizeof(*vals));
-	uint32_t used = 0;
-
-	if (!vals)
-		return 0;
-	for (more = !bpf_map_get_next_key(fd, NULL, next); more;) {
-		struct lat_row *r;
-
-		memcpy(key, next, ksz);
-		more = !bpf_map_get_next_key(fd, key, next);
-		used++;
-		if (bpf_map_lookup_elem(fd, key, vals) ||
-		    !(r = lat_row_for(rows, nrows, key, ksz, key_off)))
-			continue;
-		if (nfold < FOLD_PER_READ && gone(ls, key) && !fold_hist(r, fd, key, vals, n)) {
-			nfold++;
-			used--;
-			continue;
-		}
-		if (!r->h && !(r->h = malloc(sizeof(*r->h))))
-			continue;
-		unpacked(r, r->h);
-		for (int c = 0; c < n; c++)
-			hist_merge(r->h, &vals[c]);
-		r->count = r->h->count;
-	}
-	free(vals);
-	st->folded += (uint64_t)nfold;
-	return used;
-}
-
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
 static uint64_t read_stat(int fd, uint32_t idx, int max)
 {
@@ -496,15 +319,19 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	u[SM_DROPS] = read_drops(st, m->drops, m->drop_slots, now, dt, &ls);
 	u[SM_PORTS] = read_ports(st, m->ports, plan);
 	read_port_slots(st, m->port_slots);
-	u[SM_RESETS] = read_counts(st, &resets, (void **)&st->resets, &st->nresets, &ls, now);
-	u[SM_ICMP_WIRE] = read_counts(st, &icmp, (void **)&st->icmp, &st->nicmp, &ls, now);
-	u[SM_ICMP_GEN] = read_counts(st, &gen, (void **)&st->gen, &st->ngen, &ls, now);
+	u[SM_RESETS] = fold_read_counts(&resets, (void **)&st->resets, &st->nresets, &ls, now,
+					&st->folded);
+	u[SM_ICMP_WIRE] = fold_read_counts(&icmp, (void **)&st->icmp, &st->nicmp, &ls, now,
+					   &st->folded);
+	u[SM_ICMP_GEN] = fold_read_counts(&gen, (void **)&st->gen, &st->ngen, &ls, now,
+					  &st->folded);
 	if (latency) {
-		u[SM_HOP_HIST] = read_hists(st, m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
-					    &st->nhops, offsetof(struct lat_row, hop), &ls, gone_hop);
-		u[SM_PAIR_HIST] = read_hists(st, m->pair_hist, sizeof(struct nst_pair_key),
-					     &st->pairs, &st->npairs, offsetof(struct lat_row, pair),
-					     &ls, gone_pair);
+		u[SM_HOP_HIST] = fold_read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
+						 &st->nhops, offsetof(struct lat_row, hop), &ls, gone_hop,
+						 &st->folded);
+		u[SM_PAIR_HIST] = fold_read_hists(m->pair_hist, sizeof(struct nst_pair_key),
+						  &st->pairs, &st->npairs, offsetof(struct lat_row, pair),
+						  &ls, gone_pair, &st->folded);
 	}
 	live_set_free(&ls);
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
@@ -640,12 +467,12 @@ void stats_free(struct stats *st)
 	free(st->icmp);
 	free(st->gen);
 	for (int i = 0; i < st->nhops; i++) {
-		free(st->hops[i].h);
-		free(st->hops[i].pack);
+		free(st->hops[i].all);
+		free(st->hops[i].gone);
 	}
 	for (int i = 0; i < st->npairs; i++) {
-		free(st->pairs[i].h);
-		free(st->pairs[i].pack);
+		free(st->pairs[i].all);
+		free(st->pairs[i].gone);
 	}
 	free(st->hops);
 	free(st->pairs);
