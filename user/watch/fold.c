@@ -171,6 +171,16 @@ size_t lat_pack_size(const struct lat_pack *p)
 	return p ? sizeof(*p) + p->n * sizeof(p->s[0]) : 0;
 }
 
+void *fold_grow(void *arr, int n, size_t sz)
+{
+	void *v = arr;
+
+	if (!(n & (n - 1)) && !(v = realloc(arr, (n ? 2 * (size_t)n : 1) * sz)))
+		return NULL;
+	memset((char *)v + n * sz, 0, sz);
+	return v;
+}
+
 /* The row whose leading KSZ bytes are KEY, added if new (rows hold their
  * key first). NULL only when out of memory. */
 void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz)
@@ -180,10 +190,9 @@ void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ks
 	for (int i = 0; i < *n; i++)
 		if (!memcmp((char *)*rows + i * rowsz, key, ksz))
 			return (char *)*rows + i * rowsz;
-	v = realloc(*rows, (*n + 1) * rowsz);
+	v = fold_grow(*rows, *n, rowsz);
 	if (!v)
 		return NULL;
-	memset((char *)v + *n * rowsz, 0, rowsz);
 	*rows = v;
 	v += (*n)++ * rowsz;
 	memcpy(v, key, ksz);
@@ -303,12 +312,11 @@ static struct lat_row *lat_row_for(struct lat_row **rows, int *nrows, const void
 	for (int i = 0; i < *nrows; i++)
 		if (!memcmp((char *)&(*rows)[i] + key_off, key, ksz))
 			return &(*rows)[i];
-	v = realloc(*rows, (*nrows + 1) * sizeof(*v));
+	v = fold_grow(*rows, *nrows, sizeof(*v));
 	if (!v)
 		return NULL;
 	*rows = v;
 	v = &v[(*nrows)++];
-	memset(v, 0, sizeof(*v));
 	memcpy((char *)v + key_off, key, ksz);
 	return v;
 }

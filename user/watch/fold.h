@@ -53,6 +53,11 @@ struct lat_pack *lat_pack_fill(struct lat_pack *room, const struct nst_hist *h);
 void lat_unpack(const struct lat_pack *p, struct nst_hist *h);
 size_t lat_pack_size(const struct lat_pack *p);
 
+/* ARR (N elements of SZ bytes) with room for one more, zeroed: grown to
+ * the next power of two (rows come and go with containers: one realloc a
+ * row fragmented the heap). NULL when out of memory (ARR stays). Every
+ * array of rows grows so: its room is implied by N. */
+void *fold_grow(void *arr, int n, size_t sz);
 /* The row of *ROWS (ROWSZ bytes each) whose leading KSZ bytes are KEY,
  * added (zeroed) if new. NULL only when out of memory. */
 void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz);

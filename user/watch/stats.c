@@ -36,14 +36,6 @@ static int ncpus(void)
 	return n > 0 ? n : 1;
 }
 
-static void *grow(void *arr, int n, size_t sz)
-{
-	void *v = realloc(arr, (n + 1) * sz);
-
-	if (v)
-		memset((char *)v + n * sz, 0, sz);
-	return v;
-}
 
 static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
@@ -57,7 +49,7 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 	for (int i = 0; i < st->nports; i++)
 		if (st->ports[i].k.netns == netns && st->ports[i].k.ifindex == ifindex)
 			return &st->ports[i];
-	v = grow(st->ports, st->nports, sizeof(*v));
+	v = fold_grow(st->ports, st->nports, sizeof(*v));
 	if (!v)
 		return NULL;
 	st->ports = v;
