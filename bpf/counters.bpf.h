@@ -163,8 +163,32 @@ static __always_inline __u32 ns_mode(__u32 netns)
 	return mode ? *mode : 0;
 }
 
+/* Slot S holds the key of a namespace no longer watched (gone: user space
+ * took it out of netns_mode and netns_fast): its counts move into "drops",
+ * where user space folds them into their row, and the slot is free. 0
+ * when "drops" has no room for them (the slot then stays as it is). Only
+ * this CPU writes its copy of the slot, so nothing counted is lost. */
+static __always_inline int drop_slot_free(struct nst_drop_slot *s, const struct nst_drop_val *zero)
+{
+	struct nst_drop_val *v = bpf_map_lookup_elem(&drops, &s->k);
+
+	if (!v) {
+		bpf_map_update_elem(&drops, &s->k, zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&drops, &s->k);
+		if (!v)
+			return 0;
+	}
+	v->packets += s->v.packets;
+	v->segs += s->v.segs;
+	v->bytes += s->v.bytes;
+	s->v = *zero;
+	s->k.location = 0;
+	return 1;
+}
+
 /* The counters of drop key K on this CPU: its slot if this CPU gave it
- * one (or does now: the slot is free), else in "drops". */
+ * one (or does now: the slot is free, or its key's namespace is gone),
+ * else in "drops". */
 static __always_inline struct nst_drop_val *drop_counter(const struct nst_drop_key *k,
 							 const struct nst_drop_val *zero)
 {
@@ -176,7 +200,7 @@ static __always_inline struct nst_drop_val *drop_counter(const struct nst_drop_k
 	if (s->k.location == k->location && s->k.netns == k->netns &&
 	    s->k.ifindex == k->ifindex && s->k.reason == k->reason)
 		return &s->v;
-	if (s->k.location)
+	if (s->k.location && (ns_mode(s->k.netns) || !drop_slot_free(s, zero)))
 		return counter(&drops, k, zero);
 	s->k = *k;   /* user space reads every slot: no allocation to fail */
 	return &s->v;

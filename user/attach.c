@@ -434,3 +434,21 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 	s->n = 0;
 	attach_pass_begin(s);
 }
+
+void attach_forget_gone(struct attach_set *s, int (*exists)(uint64_t netns, int ifindex, void *ctx),
+			void *ctx)
+{
+	int k = 0;
+
+	for (int i = 0; i < s->n; i++) {
+		struct attachment *a = &s->v[i];
+
+		if (exists(a->netns, a->ifindex, ctx)) {
+			s->v[k++] = *a;
+			continue;
+		}
+		if (a->link_fd >= 0)
+			close(a->link_fd);   /* defunct with its device */
+	}
+	s->n = k;
+}

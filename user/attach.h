@@ -54,6 +54,12 @@ struct attach_qdiscs {
 
 /* Forget what the last attach pass learned of the namespaces' qdiscs. */
 void attach_pass_begin(struct attach_set *s);
+/* Forget the attachments of devices that are gone (EXISTS says no): their
+ * filters and links went with them. The kernel gives a new namespace the
+ * inode of one gone before, and its first veth the same ifindex: that
+ * port is attached afresh, not taken for attached already. */
+void attach_forget_gone(struct attach_set *s, int (*exists)(uint64_t netns, int ifindex, void *ctx),
+			void *ctx);
 
 /* Attach PROG_FD in direction DIR to IFINDEX inside NETNS_FD. 0 or -errno. */
 int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,

@@ -80,8 +80,8 @@ int follow_check_targets(struct watch *w)
 }
 
 /* Namespaces that lost their name (ip netns del) or their process: stop
- * following them, so that nstrace is not what keeps them alive. Their
- * veths then go, and the root side's link events replan the watch. */
+ * following them, so that nstrace is not what keeps them alive, and
+ * re-plan (a container's veth usually goes first, its namespace after). */
 void follow_check_namespaces(struct watch *w)
 {
 	char why[160];
@@ -112,6 +112,9 @@ void follow_check_namespaces(struct watch *w)
 				 !ni ? "nothing but nstrace held it" : ni->name[0] ? "deleted" :
 				 "its process exited");
 		report_note(&w->rep, &w->view, why);
+		/* Out of the plan too: its keys are folded and its filter entries
+		 * pruned now, not at whatever re-plan comes next. */
+		w->replan = 1;
 	}
 }
 

@@ -98,9 +98,9 @@ void latency_text(const struct watch_view *v, FILE *o, int width, int max, int h
 				latency_hop_str(v, &r->hop, label, sizeof(label));
 			else
 				latency_pair_str(v, &r->pair, label, sizeof(label));
-			row(o, label, &r->h, width);
+			row(o, label, stats_hist(r), width);
 			if (hist)
-				hist_draw(o, &r->h, 4, 30);
+				hist_draw(o, stats_hist(r), 4, 30);
 		}
 		if (n > max)
 			fprintf(o, "  and %d quieter %s\n", n - max, table ? "hops" : "pairs");
@@ -109,7 +109,7 @@ void latency_text(const struct watch_view *v, FILE *o, int width, int max, int h
 
 static void json_hist(FILE *o, const struct lat_row *r)
 {
-	const struct nst_hist *h = &r->h;
+	const struct nst_hist *h = stats_hist(r);
 	int first = 1;
 
 	fprintf(o, ",\"count\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"

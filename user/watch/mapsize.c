@@ -164,6 +164,24 @@ static void prune(int fd, size_t ksz, int by_value, const uint64_t *live, size_t
 	}
 }
 
+/* netns_fast's slots held by one namespace that is gone (see NST_NS_SLOT)
+ * are free again: a drop counted in a slot of the drop_slots array under
+ * a gone namespace then gives the slot up to the next key that needs it
+ * (bpf/counters.bpf.h), and the namespace's next owner of that inode is
+ * not taken for watched. Shared slots stay shared (netns_mode decides). */
+static void prune_fast(int fd, const uint64_t *live, size_t nlive)
+{
+	for (uint32_t slot = 0; fd >= 0 && slot < NST_NS_SLOTS; slot++) {
+		uint64_t v, ns, zero = 0;
+
+		if (bpf_map_lookup_elem(fd, &slot, &v) || !v || v >> 32 == NST_NS_ASK)
+			continue;
+		ns = (uint32_t)v;
+		if (!bsearch(&ns, live, nlive, sizeof(*live), cmp_u64))
+			bpf_map_update_elem(fd, &slot, &zero, BPF_ANY);
+	}
+}
+
 void mapsize_prune(struct watch_bpf *skel, const struct plan *p, const struct live_topo *lt)
 {
 	uint64_t *live = calloc(lt->nns + p->nns + 1, sizeof(*live));
@@ -175,6 +193,7 @@ void mapsize_prune(struct watch_bpf *skel, const struct plan *p, const struct li
 		live[n++] = (uint32_t)p->ns[i].inode;
 	qsort(live, n, sizeof(*live), cmp_u64);
 	prune(bpf_map__fd(skel->maps.netns_mode), sizeof(uint32_t), 0, live, n);
+	prune_fast(bpf_map__fd(skel->maps.netns_fast), live, n);
 	for (int i = 0; i < lt->nns; i++)
 		live[n++] = (uint32_t)lt->ns[i].inode;
 	qsort(live, n, sizeof(*live), cmp_u64);

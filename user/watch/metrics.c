@@ -213,7 +213,7 @@ static void latency_histograms(const struct watch_view *v, FILE *o)
 		label(l, sizeof(l), "from_dev", names_dev(n, k->from_netns, (int)k->from_ifindex, NAME_BUF));
 		label(l, sizeof(l), "to_netns", names_ns(n, k->to_netns, NAME_BUF));
 		label(l, sizeof(l), "to_dev", names_dev(n, k->to_netns, (int)k->to_ifindex, NAME_BUF));
-		histogram(o, "nstrace_hop_latency_seconds", l, &st->hops[i].h);
+		histogram(o, "nstrace_hop_latency_seconds", l, stats_hist(&st->hops[i]));
 	}
 	fprintf(o, "# HELP nstrace_pair_latency_seconds Between namespaces: one way (first port "
 		"to last), echo round trip, TCP handshake.\n"
@@ -225,7 +225,7 @@ static void latency_histograms(const struct watch_view *v, FILE *o)
 		label(l, sizeof(l), "src_netns", names_ns(n, k->src_netns, NAME_BUF));
 		label(l, sizeof(l), "dst_netns", k->dst_netns ? names_ns(n, k->dst_netns, NAME_BUF) : "");
 		label(l, sizeof(l), "kind", kinds[k->kind < 3 ? k->kind : 0]);
-		histogram(o, "nstrace_pair_latency_seconds", l, &st->pairs[i].h);
+		histogram(o, "nstrace_pair_latency_seconds", l, stats_hist(&st->pairs[i]));
 	}
 }
 

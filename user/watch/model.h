@@ -47,7 +47,8 @@ struct watch_opts {
 struct drop_row {
 	struct nst_drop_key k;
 	uint64_t packets, segs, bytes;
-	uint64_t base[3];          /* packets, segs, bytes of keys deleted (namespace gone) */
+	uint64_t base[3];          /* packets, segs, bytes of keys deleted (namespace gone, quiet) */
+	double moved;              /* watch_now() when its packets last changed */
 	uint64_t prev_packets;     /* at the previous refresh, for the rate */
 	double rate;
 	int has_flow;
@@ -60,12 +61,24 @@ struct port_row {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t base[4];          /* the same, of keys deleted (port gone) */
 	unsigned int planned;      /* the read that last found it planned */
+	int slot_quiet;            /* gone, and its slot did not move since the last read */
+	uint64_t slot_packets;     /* its slot's packets at the last read */
 	uint64_t drops;            /* the drop rows charged to this port, summed */
+};
+
+/* What a row keeps once its key is deleted from the map (its port or
+ * namespace gone, or quiet for a while): the counts the deleted keys
+ * held, and since when the row's count has not moved. */
+struct folded {
+	uint64_t base;             /* counts of deleted keys */
+	uint64_t last;             /* the count at the last read */
+	double moved;              /* watch_now() when the count last changed */
 };
 
 struct reset_row {
 	struct nst_reset_key k;
 	uint64_t count;
+	struct folded f;
 	int has_flow;
 	struct nst_flow flow;
 };
@@ -73,20 +86,28 @@ struct reset_row {
 struct icmp_row {
 	struct nst_icmp_key k;
 	uint64_t count;
+	struct folded f;
 };
 
 struct gen_row {
 	struct nst_icmp_gen_key k;
 	uint64_t count;
+	struct folded f;
 	int has_flow;
 	struct nst_flow flow;      /* the offending packet, from a story */
 };
 
-/* A latency histogram: a hop (port to port) or a namespace pair. */
+struct lat_pack;
+
+/* A latency histogram: a hop (port to port) or a namespace pair, kept
+ * packed (its non-empty slots: a few hundred bytes, not 2 KB, for each of
+ * the many hops of a busy or churning host). Read it through stats_hist(). */
 struct lat_row {
 	struct nst_hop_key hop;       /* hops */
 	struct nst_pair_key pair;      /* pairs */
-	struct nst_hist h;         /* summed over CPUs */
+	uint64_t count;            /* packets timed, all told */
+	struct lat_pack *all;      /* summed over CPUs, gone part included; NULL: key not in the map */
+	struct lat_pack *gone;     /* what its deleted keys held; NULL: none */
 };
 
 /* The counter maps, for saying which one is full (names as in bpf/). */
@@ -118,6 +139,11 @@ struct stats {
 	uint64_t rb_full, map_full;
 	uint64_t lat_lost;         /* latency samples whose histogram could not be made */
 	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
+	uint64_t folded;           /* keys deleted from the maps, their counts kept in rows */
+	/* The array fast paths (NST_PORT_SLOT, NST_DROP_SLOT): slots (a drop
+	 * slot counts once per CPU holding a key) in use, and of those the
+	 * ones held by a port or namespace that is gone. */
+	uint32_t port_slots, port_slots_gone, drop_slots, drop_slots_gone;
 	uint64_t lat_mask;         /* under load 1 in lat_mask + 1 packets was timed */
 	uint64_t stories;          /* events read from the ring buffer */
 	uint64_t untold;           /* of those, benign drops not printed */
@@ -144,6 +170,10 @@ struct watch_view {
 	double start;              /* watch_now() when attached */
 	double mono_to_real;       /* add to monotonic seconds for wall time */
 };
+
+/* Latency row R's histogram, its deleted keys' part included (stats.c).
+ * Valid until the next call: a gone row's is unpacked into one buffer. */
+const struct nst_hist *stats_hist(const struct lat_row *r);
 
 /* CLOCK_MONOTONIC seconds. */
 double watch_now(void);

@@ -284,6 +284,13 @@ static int fill_addr_slot(int fd, const struct nst_addr_key *k)
 	return bpf_map_update_elem(fd, &slot, &e, BPF_ANY) ? -errno : 0;
 }
 
+static int link_exists(uint64_t netns, int ifindex, void *ctx)
+{
+	const struct live_ns *ns = live_ns_by_inode(ctx, netns);
+
+	return ns && live_link_by_index(ns, ifindex);
+}
+
 /* The namespaces to filter on and the targets' addresses. */
 static int fill_maps(struct session *s)
 {
@@ -312,6 +319,7 @@ static int fill_maps(struct session *s)
 			return ret;
 	}
 	mapsize_prune(s->skel, &s->plan, &s->lt);
+	attach_forget_gone(&s->att, link_exists, &s->lt);
 	return fill_latency_maps(s);
 }
 

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <time.h>
+#include "fold.h"
 #include "hist.h"
 #include "stats.h"
 
@@ -35,36 +36,10 @@ static int ncpus(void)
 	return n > 0 ? n : 1;
 }
 
-static void *grow(void *arr, int n, size_t sz)
-{
-	void *v = realloc(arr, (n + 1) * sz);
-
-	if (v)
-		memset((char *)v + n * sz, 0, sz);
-	return v;
-}
-
-/* The row whose leading KSZ bytes are KEY, added if new (rows hold their
- * key first). NULL only when out of memory. */
-static void *row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ksz)
-{
-	char *v;
-
-	for (int i = 0; i < *n; i++)
-		if (!memcmp((char *)*rows + i * rowsz, key, ksz))
-			return (char *)*rows + i * rowsz;
-	v = grow(*rows, *n, rowsz);
-	if (!v)
-		return NULL;
-	*rows = v;
-	v += (*n)++ * rowsz;
-	memcpy(v, key, ksz);
-	return v;
-}
 
 static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
-	return row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
+	return fold_row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
 }
 
 static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifindex)
@@ -74,7 +49,7 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 	for (int i = 0; i < st->nports; i++)
 		if (st->ports[i].k.netns == netns && st->ports[i].k.ifindex == ifindex)
 			return &st->ports[i];
-	v = grow(st->ports, st->nports, sizeof(*v));
+	v = fold_grow(st->ports, st->nports, sizeof(*v));
 	if (!v)
 		return NULL;
 	st->ports = v;
@@ -86,25 +61,31 @@ static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifin
 
 static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key *k)
 {
-	return row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
+	return fold_row_for((void **)&st->resets, &st->nresets, sizeof(struct reset_row), k, sizeof(*k));
 }
 
 /* Plus the keys the CPUs gave a slot (see NST_DROP_SLOT), whether or not
  * "drops" has them. Each slot is read twice: a CPU's key counts when both
- * reads agree (a key being written meanwhile is counted at the next read). */
-static void read_drop_slots(struct stats *st, int fd)
+ * reads agree (a key being written meanwhile is counted at the next read).
+ * A slot whose key's namespace is gone is taken over by the next key
+ * that lands there, its counts moved into "drops" (bpf/counters.bpf.h). */
+static void read_drop_slots(struct stats *st, int fd, const struct live_set *ls)
 {
 	int n = ncpus();
 	struct nst_drop_slot a[n], b[n];
 
+	st->drop_slots = st->drop_slots_gone = 0;
 	for (uint32_t slot = 0; fd >= 0 && slot < NST_DROP_SLOTS; slot++) {
 		if (bpf_map_lookup_elem(fd, &slot, a) || bpf_map_lookup_elem(fd, &slot, b))
 			continue;
 		for (int c = 0; c < n; c++) {
 			struct drop_row *r;
 
-			if (!b[c].k.location || memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) ||
-			    !(r = drop_row(st, &b[c].k)))
+			if (!b[c].k.location)
+				continue;
+			st->drop_slots++;
+			st->drop_slots_gone += gone_drop(ls, &b[c].k);
+			if (memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) || !(r = drop_row(st, &b[c].k)))
 				continue;
 			r->packets += b[c].v.packets;
 			r->segs += b[c].v.segs;
@@ -114,17 +95,15 @@ static void read_drop_slots(struct stats *st, int fd)
 }
 
 /* Keys outlive their port or namespace (containers come and go): once it
- * has left the plan, a key's counts are folded into its row and the key is
- * deleted, so the maps stay as large as the host, not as its history.
- * At most this many a read; the rest at the next. */
-#define GONE_PER_READ 256
-
-static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double dt,
-			   const struct plan *plan)
+ * has left the plan, or been quiet for FOLD_QUIET_S, a key's counts are
+ * folded into its row and the key is deleted (fold.h), so the maps stay as
+ * large as the host, not as its history. */
+static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double now, double dt,
+			   const struct live_set *ls)
 {
 	uint32_t used = 0;
-	int n = ncpus(), ngone = 0;
-	struct nst_drop_key key, next, *prev = NULL, gone[GONE_PER_READ];
+	int n = ncpus(), nfold = 0, more;
+	struct nst_drop_key key, next;
 	struct nst_drop_val vals[n];
 
 	for (int i = 0; i < st->ndrops; i++) {
@@ -132,15 +111,24 @@ static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double dt,
 		st->drops[i].segs = st->drops[i].base[1];
 		st->drops[i].bytes = st->drops[i].base[2];
 	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	/* The next key first: a deleted key has no successor. */
+	for (more = !bpf_map_get_next_key(fd, NULL, &next); more;) {
 		struct drop_row *r;
 		uint64_t v[3] = { 0 };
+		int fold;
 
 		key = next;
-		prev = &key;
+		more = !bpf_map_get_next_key(fd, &key, &next);
 		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
 			continue;
+		fold = nfold < FOLD_PER_READ && (gone_drop(ls, &key) || (r->moved && now - r->moved >= FOLD_QUIET_S));
+		if (fold && !fold_take(fd, &key, vals)) {
+			nfold++;
+			used--;
+		} else {
+			fold = 0;
+		}
 		for (int c = 0; c < n; c++) {
 			v[0] += vals[c].packets;
 			v[1] += vals[c].segs;
@@ -149,39 +137,40 @@ static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double dt,
 		r->packets += v[0];
 		r->segs += v[1];
 		r->bytes += v[2];
-		if (!plan_has_ns(plan, key.netns) && ngone < GONE_PER_READ) {
-			for (int i = 0; i < 3; i++)
-				r->base[i] += v[i];
-			gone[ngone++] = key;
-		}
+		for (int i = 0; fold && i < 3; i++)
+			r->base[i] += v[i];
 	}
-	read_drop_slots(st, slots_fd);
-	for (int i = 0; dt > 0 && i < st->ndrops; i++) {
+	read_drop_slots(st, slots_fd, ls);
+	for (int i = 0; i < st->ndrops; i++) {
 		struct drop_row *r = &st->drops[i];
 
-		r->rate = (r->packets - r->prev_packets) / dt;
-		r->prev_packets = r->packets;
+		if (r->packets != r->prev_packets || !r->moved)
+			r->moved = now;
+		if (dt > 0) {
+			r->rate = (r->packets - r->prev_packets) / dt;
+			r->prev_packets = r->packets;
+		}
 	}
-	for (int i = 0; i < ngone; i++)
-		bpf_map_delete_elem(fd, &gone[i]);
-	return used - (uint32_t)ngone;
+	st->folded += (uint64_t)nfold;
+	return used;
 }
+
+/* The read that last found each port row planned (port_row.planned). */
+static unsigned int plan_gen;
 
 static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 {
 	uint32_t used = 0;
-	int n = ncpus(), ngone = 0;
-	struct nst_port_key key, next, *prev = NULL, gone[GONE_PER_READ];
+	int n = ncpus(), nfold = 0, more;
+	struct nst_port_key key, next;
 	struct nst_port_val vals[n];
-
-	static unsigned int gen;
 	struct port_row *pr;
 
 	/* Every planned port has a row: a silent port shows zeros, not nothing. */
-	gen++;
+	plan_gen++;
 	for (int i = 0; i < plan->nports; i++)
 		if ((pr = port_row(st, plan->ports[i].netns, plan->ports[i].ifindex)))
-			pr->planned = gen;
+			pr->planned = plan_gen;
 	for (int i = 0; i < st->nports; i++) {
 		struct port_row *r = &st->ports[i];
 
@@ -190,26 +179,29 @@ static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 		r->tx_packets = r->base[2];
 		r->tx_bytes = r->base[3];
 	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	for (more = !bpf_map_get_next_key(fd, NULL, &next); more;) {
 		struct port_row *r;
 		uint64_t p = 0, b = 0;
-		int o;
+		int o, fold;
 
 		key = next;
-		prev = &key;
+		more = !bpf_map_get_next_key(fd, &key, &next);
 		used++;
 		if (bpf_map_lookup_elem(fd, &key, vals) ||
 		    !(r = port_row(st, key.netns, key.ifindex)))
 			continue;
+		/* The port is gone: its key is folded into its row. */
+		fold = r->planned != plan_gen && nfold < FOLD_PER_READ && !fold_take(fd, &key, vals);
 		for (int c = 0; c < n; c++) {
 			p += vals[c].packets;
 			b += vals[c].bytes;
 		}
 		o = key.dir == NST_INGRESS ? 0 : 2;
-		if (r->planned != gen && ngone < GONE_PER_READ) {   /* the port is gone */
+		if (fold) {
 			r->base[o] += p;
 			r->base[o + 1] += b;
-			gone[ngone++] = key;
+			nfold++;
+			used--;
 		}
 		if (key.dir == NST_INGRESS) {
 			r->rx_packets += p;
@@ -219,9 +211,30 @@ static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 			r->tx_bytes += b;
 		}
 	}
-	for (int i = 0; i < ngone; i++)
-		bpf_map_delete_elem(fd, &gone[i]);
-	return used - (uint32_t)ngone;
+	st->folded += (uint64_t)nfold;
+	return used;
+}
+
+/* Port R is gone and its slot has not moved for a whole read: no program
+ * counts there any more (a device that moved namespaces counts under its
+ * new namespace, never this owner). Its counts (VALS, read just now) go
+ * into the row, and the slot is freed for the next port attached (whose
+ * NST_PORT_SLOT it is). */
+static void release_port_slot(struct port_row *r, int fd, uint32_t slot,
+			      const struct nst_port_slot *vals, int n)
+{
+	struct nst_port_slot zero[n];
+
+	memset(zero, 0, sizeof(zero));
+	if (bpf_map_update_elem(fd, &slot, zero, BPF_EXIST))
+		return;
+	for (int c = 0; c < n; c++) {
+		r->base[0] += vals[c].v[NST_INGRESS].packets;
+		r->base[1] += vals[c].v[NST_INGRESS].bytes;
+		r->base[2] += vals[c].v[NST_EGRESS].packets;
+		r->base[3] += vals[c].v[NST_EGRESS].bytes;
+	}
+	r->slot_quiet = 0;
 }
 
 /* Plus what the ports with a slot of their own counted there (every port
@@ -231,9 +244,11 @@ static void read_port_slots(struct stats *st, int fd)
 	int n = ncpus();
 	struct nst_port_slot vals[n];
 
+	st->port_slots = st->port_slots_gone = 0;
 	for (int i = 0; fd >= 0 && i < st->nports; i++) {
 		struct port_row *r = &st->ports[i];
 		uint32_t slot = NST_PORT_SLOT(r->k.netns, r->k.ifindex);
+		uint64_t packets = 0;
 
 		if (bpf_map_lookup_elem(fd, &slot, vals) || vals[0].netns != r->k.netns ||
 		    vals[0].ifindex != r->k.ifindex)
@@ -243,76 +258,23 @@ static void read_port_slots(struct stats *st, int fd)
 			r->rx_bytes += vals[c].v[NST_INGRESS].bytes;
 			r->tx_packets += vals[c].v[NST_EGRESS].packets;
 			r->tx_bytes += vals[c].v[NST_EGRESS].bytes;
+			packets += vals[c].v[NST_INGRESS].packets + vals[c].v[NST_EGRESS].packets;
 		}
-	}
-}
-
-/* Read a per-CPU u64 map keyed by KSZ-byte keys into ROWS (key first in
- * each ROWSZ-byte row, the count at COUNT_OFF). */
-static uint32_t read_counts(int fd, size_t ksz, void **rows, int *nrows, size_t rowsz,
-			    size_t count_off)
-{
-	uint32_t used = 0;
-	int n = ncpus();
-	unsigned char key[128], next[128];
-	uint64_t vals[n];
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		uint64_t sum = 0;
-		char *row = NULL;
-
-		memcpy(key, next, ksz);
-		prev = key;
-		used++;
-		if (bpf_map_lookup_elem(fd, key, vals))
+		st->port_slots++;
+		if (r->planned == plan_gen) {
+			r->slot_quiet = 0;
 			continue;
-		for (int c = 0; c < n; c++)
-			sum += vals[c];
-		row = row_for(rows, nrows, rowsz, key, ksz);
-		if (row)
-			memcpy(row + count_off, &sum, sizeof(sum));
-	}
-	return used;
-}
-
-/* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. */
-static uint32_t read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off)
-{
-	int n = ncpus();
-	unsigned char key[64], next[64];
-	struct nst_hist *vals = calloc(n, sizeof(*vals));
-	void *prev = NULL;
-	uint32_t used = 0;
-
-	if (!vals)
-		return 0;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		struct lat_row *r = NULL, *v;
-
-		memcpy(key, next, ksz);
-		prev = key;
-		used++;
-		if (bpf_map_lookup_elem(fd, key, vals))
-			continue;
-		for (int i = 0; i < *nrows && !r; i++)
-			if (!memcmp((char *)&(*rows)[i] + key_off, key, ksz))
-				r = &(*rows)[i];
-		if (!r) {
-			v = realloc(*rows, (*nrows + 1) * sizeof(*v));
-			if (!v)
-				break;
-			*rows = v;
-			r = &v[(*nrows)++];
-			memset(r, 0, sizeof(*r));
-			memcpy((char *)r + key_off, key, ksz);
 		}
-		memset(&r->h, 0, sizeof(r->h));
-		for (int c = 0; c < n; c++)
-			hist_merge(&r->h, &vals[c]);
+		st->port_slots_gone++;
+		if (r->slot_quiet && r->slot_packets == packets) {
+			release_port_slot(r, fd, slot, vals, n);
+			st->port_slots--;
+			st->port_slots_gone--;
+			continue;
+		}
+		r->slot_quiet = 1;
+		r->slot_packets = packets;
 	}
-	free(vals);
-	return used;
 }
 
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
@@ -332,27 +294,38 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	       int latency)
 {
 	double now = watch_now(), dt = now - st->last_refresh;
-
+	struct count_map resets = { m->resets, sizeof(struct nst_reset_key), sizeof(struct reset_row),
+				    offsetof(struct reset_row, count), offsetof(struct reset_row, f),
+				    gone_reset };
+	struct count_map icmp = { m->icmp_wire, sizeof(struct nst_icmp_key), sizeof(struct icmp_row),
+				  offsetof(struct icmp_row, count), offsetof(struct icmp_row, f),
+				  gone_icmp };
+	struct count_map gen = { m->icmp_gen, sizeof(struct nst_icmp_gen_key), sizeof(struct gen_row),
+				 offsetof(struct gen_row, count), offsetof(struct gen_row, f),
+				 gone_gen };
 	uint32_t *u = st->map_used;
+	struct live_set ls;
 
+	live_set_build(&ls, plan);   /* out of memory: everything reads as live */
 	memcpy(st->map_max, m->max, sizeof(st->map_max));
-	u[SM_DROPS] = read_drops(st, m->drops, m->drop_slots, dt, plan);
+	u[SM_DROPS] = read_drops(st, m->drops, m->drop_slots, now, dt, &ls);
 	u[SM_PORTS] = read_ports(st, m->ports, plan);
 	read_port_slots(st, m->port_slots);
-	u[SM_RESETS] = read_counts(m->resets, sizeof(struct nst_reset_key), (void **)&st->resets,
-				   &st->nresets, sizeof(struct reset_row),
-				   offsetof(struct reset_row, count));
-	u[SM_ICMP_WIRE] = read_counts(m->icmp_wire, sizeof(struct nst_icmp_key), (void **)&st->icmp,
-				      &st->nicmp, sizeof(struct icmp_row),
-				      offsetof(struct icmp_row, count));
-	u[SM_ICMP_GEN] = read_counts(m->icmp_gen, sizeof(struct nst_icmp_gen_key), (void **)&st->gen,
-				     &st->ngen, sizeof(struct gen_row), offsetof(struct gen_row, count));
+	u[SM_RESETS] = fold_read_counts(&resets, (void **)&st->resets, &st->nresets, &ls, now,
+					&st->folded);
+	u[SM_ICMP_WIRE] = fold_read_counts(&icmp, (void **)&st->icmp, &st->nicmp, &ls, now,
+					   &st->folded);
+	u[SM_ICMP_GEN] = fold_read_counts(&gen, (void **)&st->gen, &st->ngen, &ls, now,
+					  &st->folded);
 	if (latency) {
-		u[SM_HOP_HIST] = read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
-					    &st->nhops, offsetof(struct lat_row, hop));
-		u[SM_PAIR_HIST] = read_hists(m->pair_hist, sizeof(struct nst_pair_key), &st->pairs,
-					     &st->npairs, offsetof(struct lat_row, pair));
+		u[SM_HOP_HIST] = fold_read_hists(m->hop_hist, sizeof(struct nst_hop_key), &st->hops,
+						 &st->nhops, offsetof(struct lat_row, hop), &ls, gone_hop,
+						 &st->folded);
+		u[SM_PAIR_HIST] = fold_read_hists(m->pair_hist, sizeof(struct nst_pair_key),
+						  &st->pairs, &st->npairs, offsetof(struct lat_row, pair),
+						  &ls, gone_pair, &st->folded);
 	}
+	live_set_free(&ls);
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
 	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);
 	st->map_full = read_stat(m->stats, NST_STAT_MAP_FULL, 0);
@@ -431,9 +404,9 @@ static int cmp_drop(const void *a, const void *b)
 /* Busiest first; ties in a stable order (the key), so reruns read alike. */
 static int cmp_lat(const struct lat_row *x, const struct lat_row *y)
 {
-	if (x->h.count != y->h.count)
-		return x->h.count < y->h.count ? 1 : -1;
-	return memcmp(x, y, offsetof(struct lat_row, h));
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return memcmp(x, y, offsetof(struct lat_row, count));
 }
 
 static int cmp_hop(const void *a, const void *b)
@@ -485,6 +458,14 @@ void stats_free(struct stats *st)
 	free(st->resets);
 	free(st->icmp);
 	free(st->gen);
+	for (int i = 0; i < st->nhops; i++) {
+		free(st->hops[i].all);
+		free(st->hops[i].gone);
+	}
+	for (int i = 0; i < st->npairs; i++) {
+		free(st->pairs[i].all);
+		free(st->pairs[i].gone);
+	}
 	free(st->hops);
 	free(st->pairs);
 	free(st->drop_order);

@@ -182,6 +182,13 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	for (int i = 0; i < STAT_MAPS; i++)
 		print_uint(&p, PRINT_JSON, stat_map_names[i], NULL, st->map_used[i]);
 	print_close_object(&p);
+	print_uint(&p, PRINT_JSON, "keys_folded", NULL, st->folded);
+	print_open_object(&p, "slots");
+	print_uint(&p, PRINT_JSON, "ports", NULL, st->port_slots);
+	print_uint(&p, PRINT_JSON, "ports_gone", NULL, st->port_slots_gone);
+	print_uint(&p, PRINT_JSON, "drops", NULL, st->drop_slots);
+	print_uint(&p, PRINT_JSON, "drops_gone", NULL, st->drop_slots_gone);
+	print_close_object(&p);
 	if (v->pcap_packets)
 		print_uint(&p, PRINT_JSON, "pcap_packets", NULL, *v->pcap_packets);
 	print_end(&p, 1);
