@@ -261,15 +261,19 @@ static __always_inline long lat_mask(void)
 #define LOOK_TIME 1   /* time it (latency) */
 #define LOOK_ICMP 2   /* an ICMP or ICMPv6 message: icmp_on_wire */
 
+/* look_copied's MASK when its caller has not asked lat_mask yet. */
+#define LAT_ASK (-2L)
+
 /* For a frame whose headers are not in the linear part: the same bytes
  * as lat_wanted's, copied out in one call, which also gives the protocol.
+ * MASK: lat_mask's answer if the caller has it (each pass counts once in
+ * the budget), else LAT_ASK.
  * A function of its own: its buffer is never on the stack with time_port's. */
-static __noinline int look_copied(struct __sk_buff *ctx)
+static __noinline int look_copied(struct __sk_buff *ctx, long mask)
 {
 	__u8 h[56];
 	int flags = 1, v4 = 1, icmp = 0, t;   /* flags: the TCP flags byte was copied too */
 	__u8 proto;
-	long mask;
 
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 34)) {
@@ -293,7 +297,9 @@ static __noinline int look_copied(struct __sk_buff *ctx)
 	}
 	if (!cfg.latency)
 		return icmp;
-	if ((mask = lat_mask()) <= 0)
+	if (mask == LAT_ASK)
+		mask = lat_mask();
+	if (mask <= 0)
 		return icmp | (mask ? 0 : LOOK_TIME);
 	if (v4 && h[0] != 0x45)
 		t = 1;
@@ -329,7 +335,7 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		__u8 *ip = data + ETH_HLEN;
 
 		if ((void *)(ip + 28) > end)
-			return look_copied(ctx) & LOOK_TIME;
+			return look_copied(ctx, mask) & LOOK_TIME;
 		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
@@ -338,7 +344,7 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		l4 = *(__u32 *)(ip + 24);
 		if (proto == NST_IPPROTO_TCP) {
 			if ((void *)(ip + 34) > end)
-				return look_copied(ctx) & LOOK_TIME;
+				return look_copied(ctx, mask) & LOOK_TIME;
 			if (ip[33] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
@@ -348,14 +354,14 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		__u8 *ip6 = data + ETH_HLEN;
 
 		if ((void *)(ip6 + 48) > end)
-			return look_copied(ctx) & LOOK_TIME;
+			return look_copied(ctx, mask) & LOOK_TIME;
 		proto = ip6[6];
 		first = ip6[40];
 		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
 		l4 = *(__u32 *)(ip6 + 44);
 		if (proto == NST_IPPROTO_TCP) {
 			if ((void *)(ip6 + 54) > end)
-				return look_copied(ctx) & LOOK_TIME;
+				return look_copied(ctx, mask) & LOOK_TIME;
 			if (ip6[53] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {
