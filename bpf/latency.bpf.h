@@ -210,6 +210,15 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 	hist_add(&hop_hist, &h, now - from->ts);
 }
 
+/* An IPv4 UDP datagram whose id is set (a connected socket's, or one
+ * without DF: 0 only for unconnected sockets with DF) is told apart from
+ * the others by its IP header alone: no L4 bytes to read (a bridge pulls
+ * only the IP header of a frame that came in fragments). */
+static __always_inline int lat_by_id(__u32 idword)
+{
+	return (idword & bpf_htonl(0xffff0000)) != 0;
+}
+
 /* One packet in MASK + 1, by a hash of bytes that no hop changes. */
 static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
 {
@@ -303,6 +312,8 @@ static __noinline int look_copied(struct __sk_buff *ctx, long mask)
 		return icmp | (mask ? 0 : LOOK_TIME);
 	if (v4 && h[0] != 0x45)
 		t = 1;
+	else if (v4 && proto == NST_IPPROTO_UDP && lat_by_id(*(__u32 *)(h + 4)))
+		return lat_pick(*(__u32 *)(h + 4), 0, mask) ? LOOK_TIME : 0;
 	else if (proto == NST_IPPROTO_TCP)
 		t = !flags || (h[v4 ? 33 : 53] & NST_TCP_SYN);
 	else if (icmp && (v4 ? h[20] == 8 || h[20] == 0 : h[40] == 128 || h[40] == 129))
@@ -332,24 +343,35 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 	if (mask <= 0)
 		return !mask;
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 *ip = data + ETH_HLEN;
+		__u8 *ip = data + ETH_HLEN, b[16];
 
-		if ((void *)(ip + 28) > end)
+		if ((void *)(ip + 20) > end)
 			return look_copied(ctx, mask) & LOOK_TIME;
 		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
-		first = ip[20];
 		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
-		l4 = *(__u32 *)(ip + 24);
-		if (proto == NST_IPPROTO_TCP) {
-			if ((void *)(ip + 34) > end)
-				return look_copied(ctx, mask) & LOOK_TIME;
-			if (ip[33] & NST_TCP_SYN)
+		if (proto == NST_IPPROTO_UDP && lat_by_id(x))
+			return lat_pick(x, 0, mask);
+		if ((void *)(ip + 34) <= end ||
+		    (proto != NST_IPPROTO_TCP && (void *)(ip + 28) <= end)) {
+			first = ip[20];
+			l4 = *(__u32 *)(ip + 24);
+			if (proto == NST_IPPROTO_TCP && (ip[33] & NST_TCP_SYN))
 				return 1;
-		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
-			return 1;
+		} else {
+			/* The IP header alone is linear: the L4 bytes copied. */
+			if (proto == NST_IPPROTO_TCP ?
+			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 14) :
+			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 8))
+				return 1;
+			first = b[0];
+			l4 = *(__u32 *)(b + 4);
+			if (proto == NST_IPPROTO_TCP && (b[13] & NST_TCP_SYN))
+				return 1;
 		}
+		if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0))
+			return 1;
 	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
 		__u8 *ip6 = data + ETH_HLEN;
 
