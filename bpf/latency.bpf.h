@@ -101,12 +101,9 @@ static __always_inline __u32 hist_slot(__u64 ns)
 static __always_inline void hist_add(void *map, const void *key, __u64 ns)
 {
 	__u32 z = 0;
-	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
+	struct nst_hist *h = bpf_map_lookup_elem(map, key), *zero;
 
-	if (!zero)
-		return;
-	h = bpf_map_lookup_elem(map, key);
-	if (!h) {
+	if (!h && (zero = bpf_map_lookup_elem(&zero_hist, &z))) {
 		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(map, key);
 	}
@@ -327,12 +324,14 @@ static __noinline int look_copied(struct __sk_buff *ctx, long mask)
 }
 
 /* Under load, is this frame one of the timed ones? Decided before any
- * parsing, from the per-CPU budget first, then from bytes at fixed places
- * that no bridge or router changes (IPv4 id and fragment word, or IPv6
- * flow label; L4 bytes 4-7: TCP seq, UDP length and checksum, ICMP id and
- * sequence), read in place or, for a frame whose headers are not in the
- * linear part, copied out (look_copied): so a packet is timed on every
- * port or on none. Round trips (SYN, echo) always are, and so are IPv4
+ * parsing, from the per-CPU budget first (no packet byte read while every
+ * pass is timed), then from bytes at fixed places that no bridge or router
+ * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
+ * TCP seq, UDP length and checksum, ICMP id and sequence; an IPv4 UDP
+ * datagram with an id: that word alone, see lat_by_id), read in place or,
+ * where they are not in the linear part, copied out (the L4 bytes alone,
+ * or look_copied): so a packet is timed on every port or on none, whatever
+ * its layout there. Round trips (SYN, echo) always are, and so are IPv4
  * packets with options. */
 static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
 {
