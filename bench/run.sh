@@ -43,6 +43,7 @@ TMP=$(mktemp -d)
 PIDS=()
 BIG=
 BENCH_T0=$(date +%s)
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)   # the other work on this machine, at the start
 . bench/lib.sh
 . bench/loads.sh
 . bench/lifecycle.sh
@@ -203,6 +204,7 @@ if [ -n "$OUT" ]; then
 		echo "- machine: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 		echo "- nstrace $("$NST" --version | cut -d' ' -f2), commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')"
 		echo "- $PAIRS interleaved rounds of ${SECS}s per variant and load, $LC_RUNS start/stop runs; the bench took ${BENCH_SECS}s"
+		echo "- load average (1, 5, 15 min) at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the bench itself adds about 1)"
 		cat "$TMP/report"
 	} >"$OUT.new" && mv "$OUT.new" "$OUT"
 	echo "bench: wrote $OUT" >&2
