@@ -137,7 +137,7 @@ demo: deps
 	./tests/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(TEST_BPF)
 	./bench/run.sh
 
 install: nstrace

@@ -29,6 +29,35 @@ start_nstrace() {   # [ARGS...]: the full watch, latency included
 	echo "bench: nstrace watch $* did not become ready" >&2
 }
 start_nolat() { start_nstrace --no-latency; }
+start_tcx() { start_nstrace --tcx; }
+# The floor: a trivial tc program (tests/bpf/user_accept.bpf.c) as a clsact
+# filter on ingress and egress of the four ports (tc, a witness).
+FLOOR_PORTS="$R:veth-red :${P}br0-red :${P}br0-blue $B:veth-blue"
+FLOOR_OBJ=${FLOOR_OBJ:-$PWD/.output/test-user_accept.bpf.o}
+FLOOR_ON=
+in_ns() { if [ -n "$1" ]; then ip netns exec "$1" "${@:2}"; else "${@:2}"; fi; }
+start_floor() {
+	local spec ns dev
+	tracer=()
+	[ -e "$FLOOR_OBJ" ] || { echo "bench: floor: $FLOOR_OBJ missing (make $FLOOR_OBJ)" >&2; return; }
+	FLOOR_ON=1
+	for spec in $FLOOR_PORTS; do
+		ns=${spec%%:*} dev=${spec#*:}
+		in_ns "$ns" tc qdisc add dev "$dev" clsact &&
+		in_ns "$ns" tc filter add dev "$dev" ingress bpf da obj "$FLOOR_OBJ" sec tc &&
+		in_ns "$ns" tc filter add dev "$dev" egress bpf da obj "$FLOOR_OBJ" sec tc ||
+			echo "bench: floor: could not attach to $dev" >&2
+	done
+}
+stop_floor() {
+	local spec ns dev
+	[ -n "$FLOOR_ON" ] || return 0
+	for spec in $FLOOR_PORTS; do
+		ns=${spec%%:*} dev=${spec#*:}
+		in_ns "$ns" tc qdisc del dev "$dev" clsact 2>/dev/null
+	done
+	FLOOR_ON=
+}
 start_tcpdump() {
 	tracer=()
 	for spec in "$R:veth-red" ":${P}br0-red" ":${P}br0-blue" "$B:veth-blue"; do

@@ -10,7 +10,10 @@ declare -A LOAD_NAME=(
 	[trafgen]="trafgen 60 B UDP to a closed port (TX_RING, non-linear), NO_SOCKET in blue"
 )
 declare -A UNIT=([tcp]="Mbit/s" [udp64]="pps" [storm]="pps" [trafgen]="pps")
-declare -A VNAME=([nstrace]="watch red (full)" [nolat]="--no-latency" [tcpdump]="tcpdump, 4 ports")
+declare -A VNAME=([nstrace]="watch red (full)" [nolat]="--no-latency" [tcpdump]="tcpdump, 4 ports"
+	[tcx]="watch red --tcx (full)" [floor]="floor: TC_ACT_OK on the 4 ports")
+# Columns: the three above, then EXTRA's variants that ran.
+COLS="nstrace nolat tcpdump ${EXTRA:-}"
 
 # rate LOAD VARIANT: median rate in the load's unit.
 rate() {
@@ -70,18 +73,20 @@ report() {
 	echo
 	echo "Median of $PAIRS rounds (min–max). Higher is better; 1.00 = free."
 	echo
-	echo "| load | no tracing (median) | ${VNAME[nstrace]} | ${VNAME[nolat]} | ${VNAME[tcpdump]} |"
-	echo "| --- | ---: | ---: | ---: | ---: |"
+	printf '| load | no tracing (median) |'; for v in $COLS; do printf ' %s |' "${VNAME[$v]}"; done; echo
+	printf '| --- | ---: |'; for v in $COLS; do printf ' ---: |'; done; echo
 	for l in $LOADS; do
-		echo "| ${LOAD_NAME[$l]} | $(rate "$l" none) ${UNIT[$l]} | $(rcell "$l" nstrace) | $(rcell "$l" nolat) | $(rcell "$l" tcpdump) |"
+		printf '| %s | %s %s |' "${LOAD_NAME[$l]}" "$(rate "$l" none)" "${UNIT[$l]}"
+		for v in $COLS; do printf ' %s |' "$(rcell "$l" "$v")"; done; echo
 	done
 	echo
 	echo "Rates (medians):"
 	echo
-	echo "| load | unit | no tracing | ${VNAME[nstrace]} | ${VNAME[nolat]} | ${VNAME[tcpdump]} |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: |"
+	printf '| load | unit | no tracing |'; for v in $COLS; do printf ' %s |' "${VNAME[$v]}"; done; echo
+	printf '| --- | --- | ---: |'; for v in $COLS; do printf ' ---: |'; done; echo
 	for l in $LOADS; do
-		echo "| $l | ${UNIT[$l]} | $(rate "$l" none) | $(rate "$l" nstrace) | $(rate "$l" nolat) | $(rate "$l" tcpdump) |"
+		printf '| %s | %s | %s |' "$l" "${UNIT[$l]}" "$(rate "$l" none)"
+		for v in $COLS; do printf ' %s |' "$(rate "$l" "$v")"; done; echo
 	done
 	echo
 	cost_table
@@ -129,7 +134,7 @@ report() {
 		"$p_big" "$(lmed "$TMP/lc.big.exit_idle")" "$p_big" "$(lmed "$TMP/lc.big.exit_storm")"
 	printf ' first_story_ms=%s first_story_live=%s/%s' "$(lmed "$TMP/fs.ms")" "$live" "$total"
 	printf ' rss_mb=%s cpu_pct=%s' "${RSS[storm]:-?}" "${CPU[storm]:-?}"
-	for v in tcpdump nolat; do
+	for v in tcpdump nolat ${EXTRA:-}; do
 		for l in $LOADS; do printf ' %s_%s=%s' "$v" "$l" "$(rmed "$l" "$v")"; done
 	done
 	echo

@@ -11,7 +11,8 @@
 # watch --all finds namespaces through /proc, and must see only ours), on
 # red and blue of topologies/bridge.topo built by nstrace itself; nothing
 # is left behind. PAIRS (default 5) and SECS (default 2) set the effort,
-# LC_RUNS (default 5) the start/stop runs; QUICK=1 is a short functional run
+# LC_RUNS (default 5) the start/stop runs; EXTRA="tcx floor" more variants
+# (see VARIANTS below); QUICK=1 is a short functional run
 # (PAIRS=1 SECS=1 LC_RUNS=2, one 200-namespace host, 1 min of churn);
 # SCALE=0 skips the large host (bench/scale.sh: SCALE_NS, CHURN_PER_MIN,
 # CHURN_MIN); LOADS="storm trafgen" measures only those loads; COST_ONLY=1
@@ -42,12 +43,14 @@ TMP=$(mktemp -d)
 PIDS=()
 BIG=
 BENCH_T0=$(date +%s)
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)   # the other work on this machine, at the start
 . bench/lib.sh
 . bench/loads.sh
 . bench/lifecycle.sh
 
 cleanup() {
 	stop_tracer TERM
+	stop_floor
 	trafgen_stop
 	lc_stop TERM
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -65,7 +68,11 @@ sleep 0.3
 PIDS+=("$(cat "$TMP/iperf.pid")")
 trafgen_cfg "$TMP/trafgen.cfg" "$R" veth-red "$B" veth-blue 10.0.0.1 10.0.0.2
 
-VARIANTS="none nstrace nolat tcpdump"
+# EXTRA="tcx floor" adds variants to the rounds (columns after tcpdump's):
+# tcx is the full watch on tcx links (--tcx), floor a trivial tc program
+# (TC_ACT_OK) as a clsact filter on the four ports tcpdump watches: what
+# the clsact dispatch costs before any of nstrace's work.
+VARIANTS="none nstrace nolat tcpdump ${EXTRA:-}"
 # summary_sum FILTER: a number from the summary line of the last watch.
 summary_get() { grep '"type":"summary"' "$TMP/watch.json" | jq -r "$1"; }
 
@@ -81,6 +88,8 @@ measure() {
 			"start_$v"
 			echo "$("load_$load")" >>"$TMP/$load.$v"
 			stop_tracer
+			[ "$v" = floor ] && stop_floor
+			[ "$v" = tcx ] && sleep 0.5   # its child releases the links
 		done
 	done
 	stats_on
@@ -195,6 +204,7 @@ if [ -n "$OUT" ]; then
 		echo "- machine: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 		echo "- nstrace $("$NST" --version | cut -d' ' -f2), commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')"
 		echo "- $PAIRS interleaved rounds of ${SECS}s per variant and load, $LC_RUNS start/stop runs; the bench took ${BENCH_SECS}s"
+		echo "- load average (1, 5, 15 min) at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the bench itself adds about 1)"
 		cat "$TMP/report"
 	} >"$OUT.new" && mv "$OUT.new" "$OUT"
 	echo "bench: wrote $OUT" >&2

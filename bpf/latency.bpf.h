@@ -101,12 +101,9 @@ static __always_inline __u32 hist_slot(__u64 ns)
 static __always_inline void hist_add(void *map, const void *key, __u64 ns)
 {
 	__u32 z = 0;
-	struct nst_hist *h, *zero = bpf_map_lookup_elem(&zero_hist, &z);
+	struct nst_hist *h = bpf_map_lookup_elem(map, key), *zero;
 
-	if (!zero)
-		return;
-	h = bpf_map_lookup_elem(map, key);
-	if (!h) {
+	if (!h && (zero = bpf_map_lookup_elem(&zero_hist, &z))) {
 		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(map, key);
 	}
@@ -210,6 +207,15 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 	hist_add(&hop_hist, &h, now - from->ts);
 }
 
+/* An IPv4 UDP datagram whose id is set (a connected socket's, or one
+ * without DF: 0 only for unconnected sockets with DF) is told apart from
+ * the others by its IP header alone: no L4 bytes to read (a bridge pulls
+ * only the IP header of a frame that came in fragments). */
+static __always_inline int lat_by_id(__u32 idword)
+{
+	return (idword & bpf_htonl(0xffff0000)) != 0;
+}
+
 /* One packet in MASK + 1, by a hash of bytes that no hop changes. */
 static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
 {
@@ -261,15 +267,19 @@ static __always_inline long lat_mask(void)
 #define LOOK_TIME 1   /* time it (latency) */
 #define LOOK_ICMP 2   /* an ICMP or ICMPv6 message: icmp_on_wire */
 
+/* look_copied's MASK when its caller has not asked lat_mask yet. */
+#define LAT_ASK (-2L)
+
 /* For a frame whose headers are not in the linear part: the same bytes
  * as lat_wanted's, copied out in one call, which also gives the protocol.
+ * MASK: lat_mask's answer if the caller has it (each pass counts once in
+ * the budget), else LAT_ASK.
  * A function of its own: its buffer is never on the stack with time_port's. */
-static __noinline int look_copied(struct __sk_buff *ctx)
+static __noinline int look_copied(struct __sk_buff *ctx, long mask)
 {
 	__u8 h[56];
 	int flags = 1, v4 = 1, icmp = 0, t;   /* flags: the TCP flags byte was copied too */
 	__u8 proto;
-	long mask;
 
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes(ctx, ETH_HLEN, h, 34)) {
@@ -293,10 +303,14 @@ static __noinline int look_copied(struct __sk_buff *ctx)
 	}
 	if (!cfg.latency)
 		return icmp;
-	if ((mask = lat_mask()) <= 0)
+	if (mask == LAT_ASK)
+		mask = lat_mask();
+	if (mask <= 0)
 		return icmp | (mask ? 0 : LOOK_TIME);
 	if (v4 && h[0] != 0x45)
 		t = 1;
+	else if (v4 && proto == NST_IPPROTO_UDP && lat_by_id(*(__u32 *)(h + 4)))
+		return lat_pick(*(__u32 *)(h + 4), 0, mask) ? LOOK_TIME : 0;
 	else if (proto == NST_IPPROTO_TCP)
 		t = !flags || (h[v4 ? 33 : 53] & NST_TCP_SYN);
 	else if (icmp && (v4 ? h[20] == 8 || h[20] == 0 : h[40] == 128 || h[40] == 129))
@@ -310,12 +324,14 @@ static __noinline int look_copied(struct __sk_buff *ctx)
 }
 
 /* Under load, is this frame one of the timed ones? Decided before any
- * parsing, from the per-CPU budget first, then from bytes at fixed places
- * that no bridge or router changes (IPv4 id and fragment word, or IPv6
- * flow label; L4 bytes 4-7: TCP seq, UDP length and checksum, ICMP id and
- * sequence), read in place or, for a frame whose headers are not in the
- * linear part, copied out (look_copied): so a packet is timed on every
- * port or on none. Round trips (SYN, echo) always are, and so are IPv4
+ * parsing, from the per-CPU budget first (no packet byte read while every
+ * pass is timed), then from bytes at fixed places that no bridge or router
+ * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
+ * TCP seq, UDP length and checksum, ICMP id and sequence; an IPv4 UDP
+ * datagram with an id: that word alone, see lat_by_id), read in place or,
+ * where they are not in the linear part, copied out (the L4 bytes alone,
+ * or look_copied): so a packet is timed on every port or on none, whatever
+ * its layout there. Round trips (SYN, echo) always are, and so are IPv4
  * packets with options. */
 static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *end)
 {
@@ -326,36 +342,47 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 	if (mask <= 0)
 		return !mask;
 	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 *ip = data + ETH_HLEN;
+		__u8 *ip = data + ETH_HLEN, b[16];
 
-		if ((void *)(ip + 28) > end)
-			return look_copied(ctx) & LOOK_TIME;
+		if ((void *)(ip + 20) > end)
+			return look_copied(ctx, mask) & LOOK_TIME;
 		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
-		first = ip[20];
 		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
-		l4 = *(__u32 *)(ip + 24);
-		if (proto == NST_IPPROTO_TCP) {
-			if ((void *)(ip + 34) > end)
-				return look_copied(ctx) & LOOK_TIME;
-			if (ip[33] & NST_TCP_SYN)
+		if (proto == NST_IPPROTO_UDP && lat_by_id(x))
+			return lat_pick(x, 0, mask);
+		if ((void *)(ip + 34) <= end ||
+		    (proto != NST_IPPROTO_TCP && (void *)(ip + 28) <= end)) {
+			first = ip[20];
+			l4 = *(__u32 *)(ip + 24);
+			if (proto == NST_IPPROTO_TCP && (ip[33] & NST_TCP_SYN))
 				return 1;
-		} else if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0)) {
-			return 1;
+		} else {
+			/* The IP header alone is linear: the L4 bytes copied. */
+			if (proto == NST_IPPROTO_TCP ?
+			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 14) :
+			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 8))
+				return 1;
+			first = b[0];
+			l4 = *(__u32 *)(b + 4);
+			if (proto == NST_IPPROTO_TCP && (b[13] & NST_TCP_SYN))
+				return 1;
 		}
+		if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0))
+			return 1;
 	} else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
 		__u8 *ip6 = data + ETH_HLEN;
 
 		if ((void *)(ip6 + 48) > end)
-			return look_copied(ctx) & LOOK_TIME;
+			return look_copied(ctx, mask) & LOOK_TIME;
 		proto = ip6[6];
 		first = ip6[40];
 		x = *(__u32 *)ip6 & bpf_htonl(0x000fffff);  /* flow label */
 		l4 = *(__u32 *)(ip6 + 44);
 		if (proto == NST_IPPROTO_TCP) {
 			if ((void *)(ip6 + 54) > end)
-				return look_copied(ctx) & LOOK_TIME;
+				return look_copied(ctx, mask) & LOOK_TIME;
 			if (ip6[53] & NST_TCP_SYN)
 				return 1;
 		} else if (proto == NST_IPPROTO_ICMPV6 && (first == 128 || first == 129)) {

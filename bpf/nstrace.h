@@ -321,7 +321,7 @@ struct nst_hist {
  * passes, not per packet: a window closes at the first check after
  * NST_LAT_WINDOW_NS and sets the next mask from its rate. */
 #define NST_LAT_WINDOW_NS 10000000ULL
-#define NST_LAT_BUDGET 50           /* timed passes per window per CPU: 5k/s */
+#define NST_LAT_BUDGET 10           /* timed passes per window per CPU: 1k/s */
 
 struct nst_lat_load {
 	__u64 window;         /* when the window opened */

@@ -292,7 +292,7 @@ static __always_inline int count_port(struct __sk_buff *ctx, __u32 dir, __u32 ne
 	/* Headers not in the linear part (a packet socket's TX ring): one
 	 * copy tells whether it is ICMP and whether it is timed. */
 	if (proto == 0xff)
-		look = look_copied(ctx);
+		look = look_copied(ctx, LAT_ASK);
 	else if (cfg.latency && lat_wanted(ctx, data, end))
 		look = LOOK_TIME;
 	/* Only ICMP pays for a closer look. */
