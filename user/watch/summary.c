@@ -173,6 +173,7 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "events_not_shown", NULL, st->rb_full);
 	print_uint(&p, PRINT_JSON, "counts_lost", NULL, st->map_full);
 	print_uint(&p, PRINT_JSON, "latency_samples_lost", NULL, st->lat_lost);
+	print_uint(&p, PRINT_JSON, "latency_timed_1_in", NULL, (unsigned long long)st->lat_mask + 1);
 	print_open_array(&p, "maps_full");
 	for (int i = 0; i < STAT_MAPS; i++)
 		if (st->map_max[i] && st->map_used[i] >= st->map_max[i])
