@@ -180,6 +180,29 @@ static void read_slots(struct alive *a, const struct stat_maps *m)
 	qsort(a->dslots, a->ndslots, sizeof(*a->dslots), cmp_u64);
 }
 
+/* A port attached and gone between two reads got a slot but never a row:
+ * the slot is freed (its counts kept) only through a row (stats.c), so it
+ * gets one, and its place is noticed. */
+static void adopt_slots(struct stats *st, struct alive *a)
+{
+	struct gone_place g;
+
+	for (int i = 0; i < a->npinned; i++) {
+		uint32_t ns = (uint32_t)(a->pinned[i] >> 32), ifx = (uint32_t)a->pinned[i];
+		struct nst_port_key k = { .netns = ns, .ifindex = ifx };
+		int j;
+
+		if (!ifx || !gone_at(a, ns, ifx, &g))
+			continue;
+		for (j = 0; j < st->nports && (st->ports[j].k.netns != ns || st->ports[j].k.ifindex != ifx); j++)
+			;
+		if (j == st->nports &&
+		    fold_row_for((void **)&st->ports, &st->nports, sizeof(struct port_row), &k,
+				 offsetof(struct nst_port_key, dir)))
+			notice(st, a, ns, ifx);
+	}
+}
+
 static int in_place(struct gone_place g, uint32_t netns, uint32_t ifindex)
 {
 	return netns == g.netns && (!g.ifindex || ifindex == g.ifindex);
@@ -475,13 +498,10 @@ void older_fold(struct stats *st, const struct stat_maps *m, struct names *names
 	}
 	st->ngone = k;
 	notice_all(st, &a);
+	read_slots(&a, m);
+	adopt_slots(st, &a);
 	for (int i = 0; i < st->ngone; i++)
 		count[st->gone[i].ifindex != 0]++;
-	if (count[0] <= keep && count[1] <= keep && !st->nheld) {
-		alive_free(&a);
-		return;
-	}
-	read_slots(&a, m);
 	folded = malloc((st->ngone + 1) * sizeof(*folded));
 	k = 0;
 	for (int i = 0; i < st->ngone; i++) {
