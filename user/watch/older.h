@@ -28,4 +28,11 @@ void older_fold(struct stats *st, const struct stat_maps *m, struct names *names
  * taken over) then go to the NS_OLDER_GONE row. */
 int older_held(const struct stats *st, uint32_t netns, uint32_t ifindex);
 
+/* older_rows.c: fold G's rows into the NS_OLDER_GONE rows (only what
+ * each read starts a row from; a histogram's deleted keys' part). */
+void older_fold_place(struct stats *st, struct gone_place g);
+/* Has G a latency key still in its map? It waits: the histogram's part
+ * in the map could not be told apart once merged. */
+int older_busy(const struct stats *st, struct gone_place g);
+
 #endif
