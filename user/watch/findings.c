@@ -216,6 +216,8 @@ static void wire_stories(const struct watch_view *v, struct fl *l)
 		uint64_t out = 0, in = 0, most = 0, sender;
 		int af = family_af(x.family), told = 0;
 
+		if (r->k.netns == NS_OLDER_GONE)   /* no addresses kept: no story to tell */
+			continue;
 		if (!v->o->show_benign && icmp_probe_answer(family_is_v6(x.family), x.type, x.code,
 							    r->k.orig_kind))
 			continue;
@@ -261,6 +263,8 @@ int findings_build(const struct watch_view *v, struct finding **out)
 		struct icmp_err x = { g->k.family, g->k.type, g->k.code, g->k.mtu, g->k.orig_src,
 				      g->k.orig_dst, NULL, g->k.netns, g->count };
 
+		if (g->k.netns == NS_OLDER_GONE)
+			continue;
 		if (g->count && (v->o->show_benign || !icmp_probe_answer(0, x.type, x.code,
 									  g->k.orig_kind)))
 			icmp_story(v, &l, &x);

@@ -25,7 +25,7 @@ void latency_hop_str(const struct watch_view *v, const struct nst_hop_key *k, ch
 	char a[96], b[96];
 
 	names_where(v->names, k->from_netns, k->from_ifindex, a, sizeof(a));
-	if (!k->to_ifindex)   /* a frame the bridge (or namespace) flooded */
+	if (!k->to_ifindex && k->to_netns != NS_OLDER_GONE)   /* a frame the bridge (or namespace) flooded */
 		snprintf(buf, len, "%s > %s (flooded)", a, names_ns(v->names, k->to_netns, b, sizeof(b)));
 	else
 		snprintf(buf, len, "%s > %s", a,
@@ -133,7 +133,7 @@ static void json_port(FILE *o, const struct watch_view *v, uint32_t netns, uint3
 	json_str(o, names_ns(v->names, netns, NAME_BUF));
 	fprintf(o, ",\"dev\":");
 	json_str(o, ifindex ? names_dev(v->names, netns, (int)ifindex, NAME_BUF) : "");
-	if (!ifindex)
+	if (!ifindex && netns != NS_OLDER_GONE)
 		fprintf(o, ",\"flooded\":true");
 	fprintf(o, ",\"dir\":\"%s\"}", dir == NST_INGRESS ? "ingress" : "egress");
 }

@@ -83,6 +83,18 @@ static void place(char *buf, size_t len, const struct names *n, uint32_t netns, 
 	label(buf, len, "dev", ifindex ? names_dev(n, netns, (int)ifindex, NAME_BUF) : "");
 }
 
+/* A hop end's device; an end in the older gone namespaces has none, and
+ * its direction tells the hops there apart (a veth crossing, egress to
+ * ingress; a namespace's own path, ingress to egress). */
+static const char *hop_dev(const struct names *n, uint32_t netns, uint32_t ifindex, uint32_t dir)
+{
+	static char buf[NAME_LEN];
+
+	if (netns == NS_OLDER_GONE)
+		return dir == NST_INGRESS ? "(ingress)" : "(egress)";
+	return names_dev(n, netns, (int)ifindex, buf, sizeof(buf));
+}
+
 /* family (4, 6), type, code, name ("net-unreachable"), and benign: a
  * path probe's answer (traceroute's TTL exceeded). */
 static void icmp_labels(char *buf, size_t len, int family, unsigned int type, unsigned int code,
@@ -210,9 +222,9 @@ static void latency_histograms(const struct watch_view *v, FILE *o)
 
 		l[0] = 0;
 		label(l, sizeof(l), "from_netns", names_ns(n, k->from_netns, NAME_BUF));
-		label(l, sizeof(l), "from_dev", names_dev(n, k->from_netns, (int)k->from_ifindex, NAME_BUF));
+		label(l, sizeof(l), "from_dev", hop_dev(n, k->from_netns, k->from_ifindex, k->from_dir));
 		label(l, sizeof(l), "to_netns", names_ns(n, k->to_netns, NAME_BUF));
-		label(l, sizeof(l), "to_dev", names_dev(n, k->to_netns, (int)k->to_ifindex, NAME_BUF));
+		label(l, sizeof(l), "to_dev", hop_dev(n, k->to_netns, k->to_ifindex, k->to_dir));
 		histogram(o, "nstrace_hop_latency_seconds", l, stats_hist(&st->hops[i]));
 	}
 	fprintf(o, "# HELP nstrace_pair_latency_seconds Between namespaces: one way (first port "

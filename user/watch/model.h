@@ -110,6 +110,13 @@ struct lat_row {
 	struct lat_pack *gone;     /* what its deleted keys held; NULL: none */
 };
 
+/* A namespace that is gone (IFINDEX 0), or a gone port of a namespace
+ * that lives (a container's host end): its rows are kept in detail until
+ * more than older_keep() places of its kind went after it (older.h). */
+struct gone_place {
+	uint32_t netns, ifindex;
+};
+
 /* The counter maps, for saying which one is full (names as in bpf/). */
 enum stat_map { SM_DROPS, SM_PORTS, SM_RESETS, SM_ICMP_WIRE, SM_ICMP_GEN, SM_HOP_HIST,
 		SM_PAIR_HIST, STAT_MAPS };
@@ -140,6 +147,14 @@ struct stats {
 	uint64_t lat_lost;         /* latency samples whose histogram could not be made */
 	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
 	uint64_t folded;           /* keys deleted from the maps, their counts kept in rows */
+	struct gone_place *gone;   /* gone places told in detail, oldest first (older.h) */
+	int ngone;
+	uint64_t older_ns, older_ports;   /* gone places folded into NS_OLDER_GONE rows */
+	struct held_place {
+		uint64_t place;    /* netns << 32 | ifindex (0: the namespace) */
+		int ttl;           /* reads left once no drop slot holds it */
+	} *held;                   /* folded places a drop slot still counts for, sorted */
+	int nheld;
 	/* The array fast paths (NST_PORT_SLOT, NST_DROP_SLOT): slots (a drop
 	 * slot counts once per CPU holding a key) in use, and of those the
 	 * ones held by a port or namespace that is gone. */

@@ -69,12 +69,31 @@ void names_free(struct names *n)
 	n->nnss = 0;
 }
 
+void names_forget(struct names *n, uint64_t netns, uint32_t ifindex)
+{
+	int k = 0;
+
+	for (int i = 0; i < n->ndevs; i++)
+		if (n->devs[i].netns != netns || (ifindex && (uint32_t)n->devs[i].ifindex != ifindex))
+			n->devs[k++] = n->devs[i];
+	n->ndevs = k;
+	if (ifindex)
+		return;
+	k = 0;
+	for (int i = 0; i < n->nnss; i++)
+		if (n->nss[i].netns != netns)
+			n->nss[k++] = n->nss[i];
+	n->nnss = k;
+}
+
 const char *names_ns(const struct names *n, uint64_t inode, char *buf, size_t len)
 {
 	const struct netns_info *ni = netns_by_inode(n->nl, inode);
 	const struct ns_name *v = ns_learned(n, inode);
 
-	if (v)
+	if (inode == NS_OLDER_GONE)
+		snprintf(buf, len, "%s", NS_OLDER_LABEL);
+	else if (v)
 		snprintf(buf, len, "%s", v->label);
 	else if (ni)
 		snprintf(buf, len, "%s", ni->label);
@@ -94,7 +113,7 @@ const struct container *names_container(const struct names *n, uint64_t inode)
 
 int names_ns_gone(const struct names *n, uint64_t inode)
 {
-	return inode && !netns_by_inode(n->nl, inode);
+	return inode && inode != NS_OLDER_GONE && !netns_by_inode(n->nl, inode);
 }
 
 const char *names_place(const struct names *n, uint64_t netns, uint32_t ifindex, char *buf,

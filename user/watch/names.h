@@ -25,6 +25,13 @@
  * printf("%s", names_ns(n, ino, NAME_BUF)). */
 #define NAME_BUF (char[NAME_LEN]){ 0 }, NAME_LEN
 
+/* The pseudo-namespace whose rows hold the counts of the older gone
+ * namespaces and ports (user/watch/older.h): a proc inode is never this
+ * small (they start at 0xF0000000). Its label is NS_OLDER_LABEL, the same
+ * all along (a Prometheus series must keep its labels). */
+#define NS_OLDER_GONE 1
+#define NS_OLDER_LABEL "(older gone namespaces)"
+
 struct names {
 	const struct netns_list *nl;    /* the session's, current after each re-plan */
 	const struct live_topo *lt;
@@ -45,6 +52,9 @@ struct names {
 /* Remember every device name of the current topology. */
 void names_learn(struct names *n);
 void names_free(struct names *n);
+/* Forget namespace NETNS's label and device names (IFINDEX 0), or one
+ * device's: their rows are folded (older.h). */
+void names_forget(struct names *n, uint64_t netns, uint32_t ifindex);
 
 /* "red", "web", "pod:default/web", "pid 1234 (nginx)", "netns 4026532177":
  * the same for a namespace all along (Prometheus labels, JSON). */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "fold.h"
 #include "hist.h"
+#include "older.h"
 #include "stats.h"
 
 double watch_now(void)
@@ -40,6 +41,19 @@ static int ncpus(void)
 static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
 	return fold_row_for((void **)&st->drops, &st->ndrops, sizeof(struct drop_row), k, sizeof(*k));
+}
+
+/* The row a key read from a map or slot counts in: an older gone
+ * place's counts go to its NS_OLDER_GONE row (older_held). */
+static struct drop_row *drop_row_read(struct stats *st, const struct nst_drop_key *k)
+{
+	struct nst_drop_key o = *k;
+
+	if (older_held(st, k->netns, k->ifindex)) {
+		o.netns = NS_OLDER_GONE;
+		o.ifindex = 0;
+	}
+	return drop_row(st, &o);
 }
 
 static struct port_row *port_row(struct stats *st, uint32_t netns, uint32_t ifindex)
@@ -85,7 +99,7 @@ static void read_drop_slots(struct stats *st, int fd, const struct live_set *ls)
 				continue;
 			st->drop_slots++;
 			st->drop_slots_gone += gone_drop(ls, &b[c].k);
-			if (memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) || !(r = drop_row(st, &b[c].k)))
+			if (memcmp(&a[c].k, &b[c].k, sizeof(b[c].k)) || !(r = drop_row_read(st, &b[c].k)))
 				continue;
 			r->packets += b[c].v.packets;
 			r->segs += b[c].v.segs;
@@ -120,7 +134,7 @@ static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double now, d
 		key = next;
 		more = !bpf_map_get_next_key(fd, &key, &next);
 		used++;
-		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row(st, &key)))
+		if (bpf_map_lookup_elem(fd, &key, vals) || !(r = drop_row_read(st, &key)))
 			continue;
 		fold = nfold < FOLD_PER_READ && (gone_drop(ls, &key) || (r->moved && now - r->moved >= FOLD_QUIET_S));
 		if (fold && !fold_take(fd, &key, vals)) {
@@ -291,7 +305,7 @@ static uint64_t read_stat(int fd, uint32_t idx, int max)
 }
 
 int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *plan,
-	       int latency)
+	       int latency, struct names *names)
 {
 	double now = watch_now(), dt = now - st->last_refresh;
 	struct count_map resets = { m->resets, sizeof(struct nst_reset_key), sizeof(struct reset_row),
@@ -335,6 +349,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 		st->last_stories = st->stories;
 	}
 	st->last_refresh = now;
+	older_fold(st, m, names);
 	stats_settle(st);
 	return 0;
 }
@@ -471,5 +486,7 @@ void stats_free(struct stats *st)
 	free(st->drop_order);
 	free(st->hop_order);
 	free(st->pair_order);
+	free(st->gone);
+	free(st->held);
 	memset(st, 0, sizeof(*st));
 }

@@ -14,9 +14,10 @@ struct stat_maps {
 };
 
 /* Read every map (histograms only when LATENCY); every planned port gets
- * a row, silent or not. Then stats_settle. */
+ * a row, silent or not. The rows of the older gone namespaces and ports
+ * are folded (older.h), their NAMES forgotten. Then stats_settle. */
 int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *plan,
-	       int latency);
+	       int latency, struct names *names);
 /* Name the drop rows, sum drops per port, order the tables. */
 void stats_settle(struct stats *st);
 /* A story from the ring buffer: counted, its flow kept on its row. */

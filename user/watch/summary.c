@@ -4,6 +4,7 @@
 #include "findings.h"
 #include "icmp_names.h"
 #include "latency.h"
+#include "older.h"
 #include "report.h"
 #include "tables.h"
 #include "why.h"
@@ -93,15 +94,18 @@ static void json_icmp(struct printer *p, const struct watch_view *v)
 {
 	for (int i = 0; i < v->st->nicmp; i++) {
 		const struct icmp_row *r = &v->st->icmp[i];
+		int older = r->k.netns == NS_OLDER_GONE;
 
 		print_open_object(p, NULL);
 		print_place(p, v, r->k.netns, r->k.ifindex, "");
 		print_str(p, PRINT_JSON, "direction", NULL, r->k.dir == NST_INGRESS ? "ingress" : "egress");
 		icmp_kind(p, r->k.family ? r->k.family : AF_INET, r->k.type, r->k.code, r->k.orig_kind);
 		print_uint(p, PRINT_JSON, "mtu", NULL, r->k.mtu);
-		/* Seen on the wire, so always an IP packet. */
-		print_orig(p, r->k.family ? r->k.family : AF_INET, r->k.orig_src, r->k.orig_dst);
-		print_str(p, PRINT_JSON, "from", NULL,
+		/* Seen on the wire, so always an IP packet; the older gone
+		 * namespaces' rows keep no addresses. */
+		print_orig(p, older ? 0 : r->k.family ? r->k.family : AF_INET, r->k.orig_src,
+			   r->k.orig_dst);
+		print_str(p, PRINT_JSON, "from", NULL, older ? "" :
 			  names_addr(r->k.family ? r->k.family : AF_INET, r->k.from, NAME_BUF));
 		print_uint(p, PRINT_JSON, "count", NULL, r->count);
 		print_close_object(p);
@@ -119,7 +123,7 @@ static void json_generated(struct printer *p, const struct watch_view *v)
 		print_container(p, names_container(v->names, r->k.netns));
 		icmp_kind(p, r->k.family ? r->k.family : AF_INET, r->k.type, r->k.code, r->k.orig_kind);
 		print_uint(p, PRINT_JSON, "mtu", NULL, r->k.mtu);
-		print_orig(p, r->k.family, r->k.orig_src, r->k.orig_dst);
+		print_orig(p, r->k.netns == NS_OLDER_GONE ? 0 : r->k.family, r->k.orig_src, r->k.orig_dst);
 		print_uint(p, PRINT_JSON, "count", NULL, r->count);
 		print_close_object(p);
 	}
@@ -190,6 +194,11 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "drops", NULL, st->drop_slots);
 	print_uint(&p, PRINT_JSON, "drops_gone", NULL, st->drop_slots_gone);
 	print_close_object(&p);
+	print_open_object(&p, "older_gone");
+	print_uint(&p, PRINT_JSON, "namespaces", NULL, st->older_ns);
+	print_uint(&p, PRINT_JSON, "ports", NULL, st->older_ports);
+	print_uint(&p, PRINT_JSON, "kept", NULL, (uint64_t)older_keep());
+	print_close_object(&p);
 	if (v->pcap_packets)
 		print_uint(&p, PRINT_JSON, "pcap_packets", NULL, *v->pcap_packets);
 	print_end(&p, 1);
@@ -219,6 +228,10 @@ static void summary_text(struct report *r, const struct watch_view *v)
 	ports_table(v, o, rows, width);
 	latency_text(v, o, r->cols > 40 ? r->cols : 80, st->nhops > SUMMARY_ROWS + 5 ?
 		     SUMMARY_ROWS : 1000, v->o->hist);
+	if (st->older_ns || st->older_ports)
+		fprintf(o, "%s: %llu namespaces and %llu ports gone before the last %d of each\n",
+			NS_OLDER_LABEL, (unsigned long long)st->older_ns,
+			(unsigned long long)st->older_ports, older_keep());
 	fprintf(o, "stories read: %llu", (unsigned long long)st->stories);
 	if (st->untold)
 		fprintf(o, " (%llu of them benign, not printed)", (unsigned long long)st->untold);

@@ -91,7 +91,7 @@ static void read_counters(struct watch *w)
 	struct stat_maps m;
 
 	session_stat_maps(&w->s, &m);
-	stats_read(&w->st, &m, &w->s.plan, !w->o.no_latency);
+	stats_read(&w->st, &m, &w->s.plan, !w->o.no_latency, &w->s.names);
 }
 
 static void window_size(struct watch *w)
