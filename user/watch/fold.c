@@ -6,17 +6,12 @@
 #include <bpf/libbpf.h>
 #include "fold.h"
 #include "hist.h"
+#include "u64set.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524   /* the kernel's own, not in the uapi headers */
 #endif
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int live_set_build(struct live_set *ls, const struct plan *p)
 {
@@ -32,8 +27,8 @@ int live_set_build(struct live_set *ls, const struct plan *p)
 	for (int i = 0; i < p->nports; i++)
 		ls->ports[ls->nports++] = (uint64_t)(uint32_t)p->ports[i].netns << 32 |
 					  (uint32_t)p->ports[i].ifindex;
-	qsort(ls->ns, ls->nns, sizeof(*ls->ns), cmp_u64);
-	qsort(ls->ports, ls->nports, sizeof(*ls->ports), cmp_u64);
+	u64_sort(ls->ns, ls->nns);
+	u64_sort(ls->ports, ls->nports);
 	return 0;
 }
 
@@ -48,14 +43,14 @@ int live_ns(const struct live_set *ls, uint32_t netns)
 {
 	uint64_t k = netns;
 
-	return !ls->ns || bsearch(&k, ls->ns, ls->nns, sizeof(k), cmp_u64);
+	return !ls->ns || u64_has(ls->ns, ls->nns, k);
 }
 
 int live_port(const struct live_set *ls, uint32_t netns, uint32_t ifindex)
 {
 	uint64_t k = (uint64_t)netns << 32 | ifindex;
 
-	return !ls->ports || bsearch(&k, ls->ports, ls->nports, sizeof(k), cmp_u64);
+	return !ls->ports || u64_has(ls->ports, ls->nports, k);
 }
 
 int gone_drop(const struct live_set *ls, const void *key)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mapsize.h"
 #include "nstrace.h"
+#include "u64set.h"
 #include "watch.skel.h"
 
 struct need {
@@ -133,12 +134,6 @@ int mapsize_outgrown(struct watch_bpf *skel, const struct plan *p, const struct 
 	return out;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Forget what namespaces that are gone left in the filter and latency
  * maps (containers come and go: the maps stay as large as the host).
@@ -157,7 +152,7 @@ static void prune(int fd, size_t ksz, int by_value, const uint64_t *live, size_t
 		more = !bpf_map_get_next_key(fd, key, next);
 		if (by_value ? !bpf_map_lookup_elem(fd, key, &v) : (memcpy(&v, key, sizeof(v)), 1)) {
 			ns = v;
-			if (!bsearch(&ns, live, nlive, sizeof(*live), cmp_u64))
+			if (!u64_has(live, nlive, ns))
 				bpf_map_delete_elem(fd, key);
 		}
 		memcpy(key, next, ksz);
@@ -177,7 +172,7 @@ static void prune_fast(int fd, const uint64_t *live, size_t nlive)
 		if (bpf_map_lookup_elem(fd, &slot, &v) || !v || v >> 32 == NST_NS_ASK)
 			continue;
 		ns = (uint32_t)v;
-		if (!bsearch(&ns, live, nlive, sizeof(*live), cmp_u64))
+		if (!u64_has(live, nlive, ns))
 			bpf_map_update_elem(fd, &slot, &zero, BPF_ANY);
 	}
 }
@@ -191,12 +186,12 @@ void mapsize_prune(struct watch_bpf *skel, const struct plan *p, const struct li
 		return;
 	for (int i = 0; i < p->nns; i++)
 		live[n++] = (uint32_t)p->ns[i].inode;
-	qsort(live, n, sizeof(*live), cmp_u64);
+	u64_sort(live, n);
 	prune(bpf_map__fd(skel->maps.netns_mode), sizeof(uint32_t), 0, live, n);
 	prune_fast(bpf_map__fd(skel->maps.netns_fast), live, n);
 	for (int i = 0; i < lt->nns; i++)
 		live[n++] = (uint32_t)lt->ns[i].inode;
-	qsort(live, n, sizeof(*live), cmp_u64);
+	u64_sort(live, n);
 	prune(bpf_map__fd(skel->maps.peers), sizeof(struct nst_port), 0, live, n);
 	prune(bpf_map__fd(skel->maps.local_addrs), sizeof(struct nst_addr_key), 1, live, n);
 	free(live);

@@ -8,6 +8,7 @@
 #include "fold.h"
 #include "hist.h"
 #include "older.h"
+#include "u64set.h"
 
 int older_keep(void)
 {
@@ -21,17 +22,6 @@ int older_keep(void)
 	return keep;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int has(const uint64_t *v, int n, uint64_t k)
-{
-	return v && bsearch(&k, v, n, sizeof(k), cmp_u64) != NULL;
-}
 
 static uint64_t place_key(uint32_t netns, uint32_t ifindex)
 {
@@ -81,10 +71,10 @@ static int alive_build(struct alive *a, const struct names *nm, const struct sta
 	}
 	for (int i = 0; i < st->ngone; i++)
 		a->known[a->nknown++] = place_key(st->gone[i].netns, st->gone[i].ifindex);
-	qsort(a->ns, a->nns, sizeof(*a->ns), cmp_u64);
-	qsort(a->lt_ns, a->nlt, sizeof(*a->lt_ns), cmp_u64);
-	qsort(a->links, a->nlinks, sizeof(*a->links), cmp_u64);
-	qsort(a->known, a->nknown, sizeof(*a->known), cmp_u64);
+	u64_sort(a->ns, a->nns);
+	u64_sort(a->lt_ns, a->nlt);
+	u64_sort(a->links, a->nlinks);
+	u64_sort(a->known, a->nknown);
 	return 0;
 }
 
@@ -94,11 +84,12 @@ static int gone_at(const struct alive *a, uint32_t netns, uint32_t ifindex, stru
 {
 	if (!netns || netns == NS_OLDER_GONE)
 		return 0;
-	if (!has(a->ns, a->nns, netns)) {
+	if (!u64_has(a->ns, a->nns, netns)) {
 		*g = (struct gone_place){ netns, 0 };
 		return 1;
 	}
-	if (ifindex && has(a->lt_ns, a->nlt, netns) && !has(a->links, a->nlinks, place_key(netns, ifindex))) {
+	if (ifindex && u64_has(a->lt_ns, a->nlt, netns) &&
+	    !u64_has(a->links, a->nlinks, place_key(netns, ifindex))) {
 		*g = (struct gone_place){ netns, ifindex };
 		return 1;
 	}
@@ -112,7 +103,8 @@ static void notice(struct stats *st, struct alive *a, uint32_t netns, uint32_t i
 	uint64_t k, *kv;
 	int at;
 
-	if (!gone_at(a, netns, ifindex, &g) || has(a->known, a->nknown, k = place_key(g.netns, g.ifindex)))
+	if (!gone_at(a, netns, ifindex, &g) ||
+	    u64_has(a->known, a->nknown, k = place_key(g.netns, g.ifindex)))
 		return;
 	if (!(v = fold_grow(st->gone, st->ngone, sizeof(*v))))
 		return;
@@ -176,8 +168,8 @@ static void read_slots(struct alive *a, const struct stat_maps *m)
 				a->dslots[a->ndslots++] = place_key(ds[c].k.netns, 0);
 			}
 	}
-	qsort(a->pinned, a->npinned, sizeof(*a->pinned), cmp_u64);
-	qsort(a->dslots, a->ndslots, sizeof(*a->dslots), cmp_u64);
+	u64_sort(a->pinned, a->npinned);
+	u64_sort(a->dslots, a->ndslots);
 }
 
 /* A port attached and gone between two reads got a slot but never a row:
@@ -207,7 +199,7 @@ static void adopt_slots(struct stats *st, struct alive *a)
 
 static int cmp_held(const void *a, const void *b)
 {
-	return cmp_u64(&((const struct held_place *)a)->place, &((const struct held_place *)b)->place);
+	return u64_cmp(&((const struct held_place *)a)->place, &((const struct held_place *)b)->place);
 }
 
 #define HELD_READS 5   /* a slot taken over: its counts in "drops" are folded at the next read */
@@ -220,14 +212,14 @@ static void held_update(struct stats *st, const struct alive *a, const uint64_t 
 	int k = 0;
 
 	for (int i = 0; i < st->nheld; i++) {
-		st->held[i].ttl = has(a->dslots, a->ndslots, st->held[i].place) ? HELD_READS :
+		st->held[i].ttl = u64_has(a->dslots, a->ndslots, st->held[i].place) ? HELD_READS :
 				  st->held[i].ttl - 1;
 		if (st->held[i].ttl > 0)
 			st->held[k++] = st->held[i];
 	}
 	st->nheld = k;
 	for (int i = 0; i < nfolded; i++) {
-		if (!has(a->dslots, a->ndslots, folded[i]) ||
+		if (!u64_has(a->dslots, a->ndslots, folded[i]) ||
 		    !(v = realloc(st->held, (st->nheld + 1) * sizeof(*v))))
 			continue;
 		st->held = v;
@@ -279,7 +271,8 @@ void older_fold(struct stats *st, const struct stat_maps *m, struct names *names
 		struct gone_place g = st->gone[i];
 		int port = g.ifindex != 0;
 
-		if (count[port] <= keep || !folded || has(a.pinned, a.npinned, place_key(g.netns, g.ifindex)) ||
+		if (count[port] <= keep || !folded ||
+		    u64_has(a.pinned, a.npinned, place_key(g.netns, g.ifindex)) ||
 		    older_busy(st, g)) {
 			st->gone[k++] = g;
 			continue;
