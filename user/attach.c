@@ -322,47 +322,6 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	return ret;
 }
 
-static int detach_clsact(const struct attachment *a, int dry)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
-		    .attach_point = a->dir == NST_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .priority = a->prio, .handle = a->handle);
-	int ret;
-
-	/* ifindexes repeat across namespaces and filters can be replaced:
-	 * delete only what still runs our program. */
-	if (bpf_tc_query(&hook, &opts) || opts.prog_id != a->prog_id)
-		return 0;
-	if (dry)
-		return 1;
-	opts.prog_id = 0;
-	opts.prog_fd = 0;
-	opts.flags = 0;
-	ret = bpf_tc_detach(&hook, &opts);
-	if (ret)
-		return ret;
-	/* A clsact qdisc we created goes with us, but only once no filter is
-	 * left on it: another watch's, or one a user added meanwhile, would
-	 * go with the qdisc (KNOWN_ISSUES.md). */
-	if (a->hook_created && !filters_below(a->ifindex, NST_INGRESS, ~0U) &&
-	    !filters_below(a->ifindex, NST_EGRESS, ~0U)) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
-	return 1;
-}
-
-int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry)
-{
-	int saved, ret = netns_enter(netns_fd, &saved);
-
-	if (ret)
-		return ret;
-	ret = detach_clsact(a, dry);
-	netns_leave(saved);
-	return ret;
-}
-
 static int by_fd(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;

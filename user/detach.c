@@ -5,7 +5,9 @@
  * with it: one request), otherwise only our filters are, and the qdisc
  * stays for whoever else uses it (another watch, a user's filter).
  * Through libbpf this was eight requests a device, each on a socket of
- * its own (2,000 ports: 14,000 sockets at exit). */
+ * its own (2,000 ports: 14,000 sockets at exit). A dead watch's leased
+ * filters (cleanup, the next watch) go the same way, one at a time
+ * (attach_detach_legacy). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +99,7 @@ static int scan_dir(struct rtnl *r, int ifindex, int dir, struct dir_scan *d)
 	return rtnl_talk(r, (struct nlmsghdr *)buf, scan_cb, d);
 }
 
-static void del_filter(struct rtnl *r, const struct attachment *a)
+static int del_filter(struct rtnl *r, const struct attachment *a)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct tcmsg *t = tc_msg(r, buf, RTM_DELTFILTER, 0, a->ifindex);
@@ -106,10 +108,10 @@ static void del_filter(struct rtnl *r, const struct attachment *a)
 	t->tcm_handle = a->handle;
 	t->tcm_info = TC_H_MAKE(a->prio << 16, htons(ETH_P_ALL));
 	mnl_attr_put_strz((struct nlmsghdr *)buf, TCA_KIND, "bpf");
-	rtnl_talk(r, (struct nlmsghdr *)buf, NULL, NULL);
+	return rtnl_talk(r, (struct nlmsghdr *)buf, NULL, NULL);
 }
 
-static void del_clsact(struct rtnl *r, int ifindex)
+static int del_clsact(struct rtnl *r, int ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct tcmsg *t = tc_msg(r, buf, RTM_DELQDISC, 0, ifindex);
@@ -117,15 +119,17 @@ static void del_clsact(struct rtnl *r, int ifindex)
 	t->tcm_parent = TC_H_CLSACT;
 	t->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
 	mnl_attr_put_strz((struct nlmsghdr *)buf, TCA_KIND, "clsact");
-	rtnl_talk(r, (struct nlmsghdr *)buf, NULL, NULL);
+	return rtnl_talk(r, (struct nlmsghdr *)buf, NULL, NULL);
 }
 
 /* One device's attachments (the namespace entered): A[0..N), both
- * directions at most once each. */
-static void detach_dev(struct rtnl *r, struct attachment **a, int n)
+ * directions at most once each. How many of our filters are (DRY: would
+ * be) removed, or -errno. A filter of the other direction that A does not
+ * name counts as someone else's: the qdisc stays for it. */
+static int detach_dev(struct rtnl *r, const struct attachment **a, int n, int dry)
 {
 	struct dir_scan d[2] = { { 0 } };
-	int created = 0;
+	int created = 0, ours, ret = 0;
 
 	for (int i = 0; i < n; i++) {
 		if (!d[a[i]->dir].a)
@@ -135,20 +139,37 @@ static void detach_dev(struct rtnl *r, struct attachment **a, int n)
 	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
 		/* No device, no clsact qdisc: nothing of ours is left there. */
 		if (scan_dir(r, a[0]->ifindex, dir, &d[dir]))
-			return;
-	if (created && !d[0].foreign && !d[1].foreign && (d[0].ours || d[1].ours)) {
-		del_clsact(r, a[0]->ifindex);
-		return;
-	}
+			return 0;
+	ours = d[0].ours + d[1].ours;
+	if (dry || !ours)
+		return ours;
+	if (created && !d[0].foreign && !d[1].foreign)
+		return (ret = del_clsact(r, a[0]->ifindex)) ? ret : ours;
 	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
-		if (d[dir].ours)
-			del_filter(r, d[dir].a);
+		if (d[dir].ours && (ret = del_filter(r, d[dir].a)))
+			return ret;
+	return ours;
+}
+
+int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry)
+{
+	int saved, ret = netns_enter(netns_fd, &saved);
+	struct rtnl r;
+
+	if (ret)
+		return ret;
+	if (!(ret = rtnl_open(&r, -1))) {
+		ret = detach_dev(&r, &a, 1, dry);
+		rtnl_close(&r);
+	}
+	netns_leave(saved);
+	return ret;
 }
 
 static int by_place(const void *x, const void *y)
 {
-	const struct attachment *a = *(struct attachment *const *)x;
-	const struct attachment *b = *(struct attachment *const *)y;
+	const struct attachment *a = *(const struct attachment *const *)x;
+	const struct attachment *b = *(const struct attachment *const *)y;
 
 	if (a->netns != b->netns)
 		return a->netns < b->netns ? -1 : 1;
@@ -156,7 +177,7 @@ static int by_place(const void *x, const void *y)
 }
 
 /* The devices of one namespace: P[0..N), sorted by ifindex. */
-static void detach_ns(struct attachment **p, int n, int (*open_ns)(uint64_t netns, void *ctx),
+static void detach_ns(const struct attachment **p, int n, int (*open_ns)(uint64_t netns, void *ctx),
 		      void *ctx)
 {
 	int fd = open_ns(p[0]->netns, ctx), saved;
@@ -169,7 +190,7 @@ static void detach_ns(struct attachment **p, int n, int (*open_ns)(uint64_t netn
 			for (int i = 0, j; i < n; i = j) {
 				for (j = i + 1; j < n && p[j]->ifindex == p[i]->ifindex; j++)
 					;
-				detach_dev(&r, p + i, j - i);
+				detach_dev(&r, p + i, j - i, 0);
 			}
 			rtnl_close(&r);
 		}
@@ -181,7 +202,7 @@ static void detach_ns(struct attachment **p, int n, int (*open_ns)(uint64_t netn
 void detach_clsact_all(struct attachment *v, int n, int (*open_ns)(uint64_t netns, void *ctx),
 		       void *ctx)
 {
-	struct attachment **p = calloc(n ? n : 1, sizeof(*p));
+	const struct attachment **p = calloc(n ? n : 1, sizeof(*p));
 	int m = 0;
 
 	if (!p)
