@@ -95,20 +95,34 @@ static __always_inline __u32 hist_slot(__u64 ns)
 	return (msb - 2) * NST_HIST_SUB + ((ns >> (msb - 3)) & (NST_HIST_SUB - 1));
 }
 
-/* A sample, not a count: a histogram the kernel cannot allocate now (a
- * new key's 2 KB per CPU, in softirq, when many are new at once) loses
- * the sample, counted apart from the exact counters' losses. */
-static __always_inline void hist_add(void *map, const void *key, __u64 ns)
+/* A new key's histogram may not be allocatable at that moment (2 KB per
+ * CPU, in softirq, when several keys are new at once): the sample goes to
+ * user space instead (nst_lat_event), which makes the key; only a full
+ * ring buffer loses it, counted apart from the exact counters' losses. */
+static __always_inline void hist_add(void *map, __u32 which, const void *key, __u64 ns)
 {
 	__u32 z = 0;
 	struct nst_hist *h = bpf_map_lookup_elem(map, key), *zero;
+	struct nst_lat_event *e;
 
 	if (!h && (zero = bpf_map_lookup_elem(&zero_hist, &z))) {
 		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(map, key);
 	}
 	if (!h) {
-		stat_inc(NST_STAT_LAT_LOST);
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			stat_inc(NST_STAT_LAT_LOST);
+			return;
+		}
+		e->ns = ns;
+		e->type = NST_EV_LATENCY;
+		e->map = which;
+		if (which == NST_LATMAP_HOP)
+			__builtin_memcpy(&e->key.hop, key, sizeof(e->key.hop));
+		else
+			__builtin_memcpy(&e->key.pair, key, sizeof(e->key.pair));
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
 	h->count += 1;
@@ -193,7 +207,7 @@ static __always_inline void rtt_end(const struct nst_pid *p, __u32 netns, __u64 
 	if (!st || st->netns != netns || now - st->ts > STAMP_MAX_NS * 10)
 		return;
 	x.dst_netns = st->first_netns;
-	hist_add(&pair_hist, &x, now - st->ts);
+	hist_add(&pair_hist, NST_LATMAP_PAIR, &x, now - st->ts);
 	bpf_map_delete_elem(&stamps, &k);
 }
 
@@ -204,7 +218,7 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 				 .from_dir = from->dir, .to_netns = netns, .to_ifindex = ifindex,
 				 .to_dir = dir };
 
-	hist_add(&hop_hist, &h, now - from->ts);
+	hist_add(&hop_hist, NST_LATMAP_HOP, &h, now - from->ts);
 }
 
 /* An IPv4 UDP datagram whose id is set (a connected socket's, or one
@@ -446,7 +460,7 @@ static __noinline void time_port(struct __sk_buff *ctx, __u32 netns, __u32 dir)
 						  .kind = NST_LAT_ONEWAY };
 
 			if (s)
-				hist_add(&pair_hist, &x, now - st.first_ts);
+				hist_add(&pair_hist, NST_LATMAP_PAIR, &x, now - st.first_ts);
 			rtt_end(&k.p, netns, now);
 			return;
 		}

@@ -40,6 +40,7 @@ enum nst_event_type {
 	NST_EV_ICMP_SENT = 5,    /* an ICMP error this namespace generated */
 	NST_EV_SEEN = 6,         /* a packet on a port, sampled for --pcap-all */
 	NST_EV_HOP = 7,          /* a traced packet passed a port (--journey) */
+	NST_EV_LATENCY = 8,      /* a latency sample without its histogram (nst_lat_event) */
 };
 
 /* What watch --pcap asks of the kernel (nst_config.capture). */
@@ -300,6 +301,23 @@ struct nst_pair_key {
 	__u32 dst_netns;
 	__u32 kind;           /* enum nst_lat_kind */
 	__u32 pad;
+};
+
+/* Which histogram map a latency sample belongs in. */
+enum nst_lat_map { NST_LATMAP_HOP = 0, NST_LATMAP_PAIR = 1 };
+
+/* A latency sample whose new key's histogram the kernel could not
+ * allocate at that moment (2 KB per CPU, in softirq, when several keys
+ * are new at once): carried to user space, which adds it to the row and
+ * makes the key. Its type sits where nst_event's does. */
+struct nst_lat_event {
+	__u64 ns;             /* the sample */
+	__u32 type;           /* NST_EV_LATENCY */
+	__u32 map;            /* enum nst_lat_map */
+	union {
+		struct nst_hop_key hop;
+		struct nst_pair_key pair;
+	} key;
 };
 
 /* Log-linear histogram of nanoseconds: 8 slots per power of two, so a

@@ -30,6 +30,15 @@ uint64_t hist_slot_high(int s)
 	return s < NST_HIST_SUB ? (uint64_t)s + 1 : hist_slot_low(s) + (1ULL << (s / NST_HIST_SUB - 1));
 }
 
+void hist_add_sample(struct nst_hist *h, uint64_t ns)
+{
+	h->count += 1;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->slot[hist_slot(ns)] += 1;
+}
+
 void hist_merge(struct nst_hist *into, const struct nst_hist *h)
 {
 	into->count += h->count;

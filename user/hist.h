@@ -13,6 +13,8 @@ int hist_slot(uint64_t ns);
 uint64_t hist_slot_low(int s);
 uint64_t hist_slot_high(int s);
 
+/* One sample of NS nanoseconds into H, as the kernel adds it. */
+void hist_add_sample(struct nst_hist *h, uint64_t ns);
 void hist_merge(struct nst_hist *into, const struct nst_hist *h);
 /* The Q-quantile (0 < Q <= 1) in nanoseconds: the nearest-rank sample,
  * placed by its rank inside its slot, the largest one exact (the max);

@@ -2,6 +2,8 @@
  * in hist.c) and the journey's bystander rule, without root. */
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include "fold.h"
 #include "hist.h"
 #include "journey.h"
 #include "unit.h"
@@ -77,9 +79,48 @@ static void bystanders(void)
 	CHECK(journey_bystanders(&j, 300, by, 4) == 0, "the owner is never a bystander");
 }
 
+/* Samples the kernel sent apart (no histogram could be made in softirq)
+ * land in their row: a new row, then a row read from the map since. */
+static void samples_apart(void)
+{
+	struct lat_row *rows = NULL;
+	struct nst_pair_key k = { .src_netns = 7, .dst_netns = 9, .kind = NST_LAT_ECHO };
+	const struct nst_hist *h;
+	struct nst_hist *read = calloc(1, sizeof(*read));
+	int n = 0;
+
+	if (!CHECK(read, "calloc"))
+		return;
+	CHECK(!fold_lat_sample(-1, sizeof(k), &rows, &n, offsetof(struct lat_row, pair), &k, 20000),
+	      "first sample");
+	CHECK(!fold_lat_sample(-1, sizeof(k), &rows, &n, offsetof(struct lat_row, pair), &k, 30000),
+	      "second sample");
+	h = n == 1 ? stats_hist(&rows[0]) : NULL;
+	CHECK(h && h->count == 2 && h->sum_ns == 50000 && h->max_ns == 30000 &&
+	      h->slot[hist_slot(20000)] == 1 && h->slot[hist_slot(30000)] == 1,
+	      "one row with both samples (%d rows)", n);
+	/* Then the key's own histogram read with them (as stats_read packs
+	 * it: the map's 40 µs and the 2 apart), and one more apart. */
+	hist_add_sample(read, 40000);
+	lat_unpack(rows[0].apart, read);
+	rows[0].all = lat_pack_fill(lat_pack_room(), read);
+	rows[0].count = 3;
+	fold_lat_sample(-1, sizeof(k), &rows, &n, offsetof(struct lat_row, pair), &k, 1000);
+	h = stats_hist(&rows[0]);
+	CHECK(n == 1 && rows[0].count == 4 && h->count == 4 && h->sum_ns == 91000 &&
+	      h->max_ns == 40000, "%d rows, count %llu, histogram %llu, sum %llu", n,
+	      (unsigned long long)rows[0].count, (unsigned long long)h->count,
+	      (unsigned long long)h->sum_ns);
+	free(rows[0].all);
+	free(rows[0].apart);
+	free(rows);
+	free(read);
+}
+
 const struct unit_test latency_tests[] = {
 	{ "hist_slots_tile", slots_tile },
 	{ "hist_quantiles", quantiles },
 	{ "journey_bystanders", bystanders },
+	{ "latency_samples_apart", samples_apart },
 	{ NULL, NULL },
 };

@@ -262,19 +262,19 @@ const struct nst_hist *stats_hist(const struct lat_row *r)
 	static struct nst_hist scratch;
 
 	memset(&scratch, 0, sizeof(scratch));
-	lat_unpack(r->all ? r->all : r->gone, &scratch);
+	lat_unpack(r->all ? r->all : r->apart, &scratch);
 	return &scratch;
 }
 
-/* Latency row R with its key's per-CPU histograms VALS added to what its
- * deleted keys held, packed into ROOM (lat_pack_room) that becomes *INTO. */
+/* Latency row R with its key's per-CPU histograms VALS added to what is
+ * held apart, packed into ROOM (lat_pack_room) that becomes *INTO. */
 static void pack_sum(struct lat_row *r, const struct nst_hist *vals, int n,
 		     struct lat_pack *room, struct lat_pack **into)
 {
 	static struct nst_hist sum;   /* 2 KB: not on the stack */
 
 	memset(&sum, 0, sizeof(sum));
-	lat_unpack(r->gone, &sum);
+	lat_unpack(r->apart, &sum);
 	for (int c = 0; c < n; c++)
 		hist_merge(&sum, &vals[c]);
 	r->count = sum.count;
@@ -282,8 +282,8 @@ static void pack_sum(struct lat_row *r, const struct nst_hist *vals, int n,
 	*into = lat_pack_fill(room, &sum);
 }
 
-/* Key KEY of latency row R is gone: taken out of FD into what its deleted
- * keys held (the memory found first: nothing taken out is then lost). */
+/* Key KEY of latency row R is gone: taken out of FD into what is held
+ * apart (the memory found first: nothing taken out is then lost). */
 static int fold_hist(struct lat_row *r, int fd, const void *key, struct nst_hist *vals, int n)
 {
 	struct lat_pack *room = lat_pack_room();
@@ -292,7 +292,7 @@ static int fold_hist(struct lat_row *r, int fd, const void *key, struct nst_hist
 		free(room);
 		return -1;
 	}
-	pack_sum(r, vals, n, room, &r->gone);
+	pack_sum(r, vals, n, room, &r->apart);
 	free(r->all);
 	r->all = NULL;
 	return 0;
@@ -314,6 +314,46 @@ static struct lat_row *lat_row_for(struct lat_row **rows, int *nrows, const void
 	v = &v[(*nrows)++];
 	memcpy((char *)v + key_off, key, ksz);
 	return v;
+}
+
+/* Sample NS of KEY that the kernel could not put in FD (nst_lat_event):
+ * added to its row apart from the map, and the key made from here, where
+ * the allocation may wait, so the next samples land in the map (a full
+ * map keeps refusing: its samples go on arriving here). 0, or -ENOMEM. */
+int fold_lat_sample(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off,
+		    const void *key, uint64_t ns)
+{
+	static struct nst_hist h;   /* 2 KB: not on the stack */
+	struct lat_row *r = lat_row_for(rows, nrows, key, ksz, key_off);
+	struct lat_pack *room = lat_pack_room(), *all = lat_pack_room();
+	int n = ncpus();
+	void *zero;
+
+	if (!r || !room || !all) {
+		free(room);
+		free(all);
+		return -ENOMEM;
+	}
+	memset(&h, 0, sizeof(h));
+	hist_add_sample(&h, ns);
+	lat_unpack(r->apart, &h);
+	free(r->apart);
+	r->apart = lat_pack_fill(room, &h);
+	if (r->all) {   /* the sum read last, with the sample: until the next read */
+		memset(&h, 0, sizeof(h));
+		lat_unpack(r->all, &h);
+		hist_add_sample(&h, ns);
+		free(r->all);
+		r->all = lat_pack_fill(all, &h);
+	} else {
+		free(all);
+	}
+	r->count += 1;
+	if ((zero = calloc(n, sizeof(struct nst_hist)))) {
+		bpf_map_update_elem(fd, key, zero, BPF_NOEXIST);
+		free(zero);
+	}
+	return 0;
 }
 
 /* A per-CPU histogram map into ROWS, the key at KEY_OFF in each row. Keys

@@ -106,8 +106,9 @@ struct lat_row {
 	struct nst_hop_key hop;       /* hops */
 	struct nst_pair_key pair;      /* pairs */
 	uint64_t count;            /* packets timed, all told */
-	struct lat_pack *all;      /* summed over CPUs, gone part included; NULL: key not in the map */
-	struct lat_pack *gone;     /* what its deleted keys held; NULL: none */
+	struct lat_pack *all;      /* summed over CPUs, apart included; NULL: key not in the map */
+	struct lat_pack *apart;    /* held apart from the map: its deleted keys and the samples
+				    * the kernel sent (nst_lat_event); NULL: none */
 };
 
 /* A namespace that is gone (IFINDEX 0), or a gone port of a namespace
@@ -144,7 +145,9 @@ struct stats {
 	int *drop_order;           /* real drops before benign ones, then by count */
 	int *hop_order, *pair_order;   /* busiest first */
 	uint64_t rb_full, map_full;
-	uint64_t lat_lost;         /* latency samples whose histogram could not be made */
+	uint64_t lat_lost;         /* latency samples lost: the ring buffer full, or lat_lost_user */
+	uint64_t lat_lost_user;    /* ... sent apart but with no memory here for them */
+	uint64_t lat_apart;        /* latency samples sent apart (nst_lat_event), counted in rows */
 	uint32_t map_used[STAT_MAPS], map_max[STAT_MAPS];   /* entries in each, and room */
 	uint64_t folded;           /* keys deleted from the maps, their counts kept in rows */
 	struct gone_place *gone;   /* gone places told in detail, oldest first (older.h) */

@@ -194,13 +194,13 @@ static void fold_lats(struct lat_row **rows, int *n, int hop, struct gone_place 
 		}
 		o = &(*rows)[j];
 		memset(&sum, 0, sizeof(sum));
-		lat_unpack(o->gone, &sum);
-		lat_unpack(r.gone, &sum);
-		free(o->gone);
-		o->gone = lat_pack_fill(room, &sum);
+		lat_unpack(o->apart, &sum);
+		lat_unpack(r.apart, &sum);
+		free(o->apart);
+		o->apart = lat_pack_fill(room, &sum);
 		o->count = sum.count;
 		free(r.all);
-		free(r.gone);
+		free(r.apart);
 		drop_at(*rows, n, sizeof(r), i);
 	}
 }

@@ -343,7 +343,7 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 	st->lat_mask = read_stat(m->stats, NST_STAT_LAT_MASK, 1);   /* a mask: the widest */
 	st->rb_full = read_stat(m->stats, NST_STAT_RB_FULL, 0);
 	st->map_full = read_stat(m->stats, NST_STAT_MAP_FULL, 0);
-	st->lat_lost = read_stat(m->stats, NST_STAT_LAT_LOST, 0);
+	st->lat_lost = read_stat(m->stats, NST_STAT_LAT_LOST, 0) + st->lat_lost_user;
 	if (dt > 0) {
 		st->story_rate = (st->stories - st->last_stories) / dt;
 		st->last_stories = st->stories;
@@ -357,6 +357,22 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 static void name_drop(struct drop_row *r)
 {
 	drop_words(r->k.reason, r->k.location, r->has_flow ? &r->flow : NULL, &r->words);
+}
+
+void stats_lat_sample(struct stats *st, const struct stat_maps *m, const struct nst_lat_event *e)
+{
+	int ret;
+
+	if (e->map == NST_LATMAP_HOP)
+		ret = fold_lat_sample(m->hop_hist, sizeof(e->key.hop), &st->hops, &st->nhops,
+				      offsetof(struct lat_row, hop), &e->key.hop, e->ns);
+	else
+		ret = fold_lat_sample(m->pair_hist, sizeof(e->key.pair), &st->pairs, &st->npairs,
+				      offsetof(struct lat_row, pair), &e->key.pair, e->ns);
+	if (ret)
+		st->lat_lost_user++;
+	else
+		st->lat_apart++;
 }
 
 void stats_note_event(struct stats *st, const struct nst_event *e)
@@ -475,11 +491,11 @@ void stats_free(struct stats *st)
 	free(st->gen);
 	for (int i = 0; i < st->nhops; i++) {
 		free(st->hops[i].all);
-		free(st->hops[i].gone);
+		free(st->hops[i].apart);
 	}
 	for (int i = 0; i < st->npairs; i++) {
 		free(st->pairs[i].all);
-		free(st->pairs[i].gone);
+		free(st->pairs[i].apart);
 	}
 	free(st->hops);
 	free(st->pairs);

@@ -22,6 +22,9 @@ int stats_read(struct stats *st, const struct stat_maps *m, const struct plan *p
 void stats_settle(struct stats *st);
 /* A story from the ring buffer: counted, its flow kept on its row. */
 void stats_note_event(struct stats *st, const struct nst_event *e);
+/* A latency sample the kernel sent apart (its histogram could not be
+ * allocated then): into its row, and its key made in M's map. */
+void stats_lat_sample(struct stats *st, const struct stat_maps *m, const struct nst_lat_event *e);
 /* A benign drop the report did not print. */
 void stats_note_untold(struct stats *st);
 void stats_free(struct stats *st);

@@ -177,6 +177,7 @@ static void summary_json(struct report *r, const struct watch_view *v)
 	print_uint(&p, PRINT_JSON, "events_not_shown", NULL, st->rb_full);
 	print_uint(&p, PRINT_JSON, "counts_lost", NULL, st->map_full);
 	print_uint(&p, PRINT_JSON, "latency_samples_lost", NULL, st->lat_lost);
+	print_uint(&p, PRINT_JSON, "latency_samples_apart", NULL, st->lat_apart);
 	print_uint(&p, PRINT_JSON, "latency_timed_1_in", NULL, (unsigned long long)st->lat_mask + 1);
 	print_open_array(&p, "maps_full");
 	for (int i = 0; i < STAT_MAPS; i++)
@@ -245,7 +246,7 @@ static void summary_text(struct report *r, const struct watch_view *v)
 	}
 	fputc('\n', o);
 	if (st->lat_lost)
-		fprintf(o, "latency samples lost (histograms full or not allocatable): %llu\n",
+		fprintf(o, "latency samples lost (ring buffer full or out of memory): %llu\n",
 			(unsigned long long)st->lat_lost);
 	if (v->pcap_packets)
 		fprintf(o, "pcap: %llu packets written to %s\n", (unsigned long long)*v->pcap_packets,

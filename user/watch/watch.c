@@ -39,6 +39,13 @@ int watch_handle_event(void *ctx, void *data, size_t size)
 	struct event_words words;
 	int rule = -1;
 
+	if (size >= sizeof(struct nst_lat_event) && e->type == NST_EV_LATENCY) {
+		struct stat_maps m;
+
+		session_stat_maps(&w->s, &m);
+		stats_lat_sample(&w->st, &m, data);
+		return 0;
+	}
 	if (size < sizeof(struct nst_event))
 		return 0;
 	if (e->type == NST_EV_HOP) {
