@@ -149,11 +149,15 @@ for k in $(seq 1 "$CHURN"); do
 	ip link set "${P}cv$k" down
 	sleep 0.1
 	# witness: name inode rx tx icmp_out_dest_unreach ip_out root_ifindex
+	# root_rx root_tx (its veth's host end). tx: what the device was handed,
+	# sent or dropped (nstrace counts at egress, before the veth drops a
+	# frame its peer's full backlog refuses: 0-133 a container here).
 	echo "$c $(ip netns exec "$c" stat -L -c %i /proc/self/ns/net)" \
-		"$(ip -n "$c" -j -s link show eth0 | jq -r '.[0].stats64 | "\(.rx.packets) \(.tx.packets)"')" \
+		"$(ip -n "$c" -j -s link show eth0 | jq -r '.[0].stats64 | "\(.rx.packets) \(.tx.packets + .tx.dropped)"')" \
 		"$(ip netns exec "$c" nstat -az IcmpOutDestUnreachs | awk '$1 == "IcmpOutDestUnreachs" {print $2}')" \
 		"$(ip netns exec "$c" nstat -az IpOutRequests | awk '$1 == "IpOutRequests" {print $2}')" \
-		"$(cat /sys/class/net/"${P}cv$k"/ifindex)" >>"$TMP/witness"
+		"$(ip -j link show "${P}cv$k" | jq .[0].ifindex)" \
+		"$(ip -j -s link show "${P}cv$k" | jq -r '.[0].stats64 | "\(.rx.packets) \(.tx.packets + .tx.dropped)"')" >>"$TMP/witness"
 	ip link del "${P}cv$k"
 	ip netns del "$c"
 	# RSS from the second on: the first re-plans and the first drop told
@@ -201,46 +205,53 @@ while read -r m n0 _ n1 stale; do
 done < <(join "$TMP/keys0" "$TMP/keys1")
 # The gone ports' slots were freed, and the JSON says none is held.
 eq churn/port_slots_freed "$(summary "$TMP/c" '.slots.ports_gone')" 0
-# What the gone containers did is still in the summary, exactly: their
-# eth0's packets both ways, the ICMP errors they generated, and the
-# latency of what they sent over their veth (one hop per IP packet out).
-# The kernel gives a new namespace the inode of one gone before: those
-# containers share a row (and the first one's name), so sums by inode.
-bad=0 older_drops=0 older_icmp=0 older_inodes=0
+# What the gone containers did is still in the summary, exactly. The
+# kernel gives a new namespace the inode of one gone before (8 containers
+# are often 2-4 inodes): such containers share a row under the first one's
+# name, and the older ones' rows are folded into "(older gone namespaces)"
+# whenever more than KEEP places went after them, so one inode's history
+# may be part in its row and part in the aggregate. Hence: no row holds
+# more than the kernel counted for its inode, and the totals (rows and
+# aggregate) are exact: both ends' packets and the ICMP errors they
+# generated (their NO_SOCKET drops: every_container_covered), and at most
+# one hop per IP packet out.
 lost=$(summary "$TMP/c" '.latency_samples_lost')
-# Under load the budget times one packet in N (the same ones on every port):
-# then fewer hops than packets, and said (latency_timed_1_in).
 one_in=$(summary "$TMP/c" '.latency_timed_1_in')
+bad=0 older_inodes=0
 while read -r ino rx tx icmp ipout n; do
 	label=$(summary "$TMP/c" "[.ports[] | select(.netns_inode == $ino and .dev == \"eth0\") | .netns] | first // \"\"")
-	# Folded into the older gone namespaces' rows: checked there, below.
 	if [ -z "$label" ]; then
-		older_drops=$((older_drops + n)) older_icmp=$((older_icmp + icmp)) older_inodes=$((older_inodes + 1))
+		older_inodes=$((older_inodes + 1))
 		continue
 	fi
 	got=$(summary "$TMP/c" "[.ports[] | select(.netns_inode == $ino and .dev == \"eth0\")] | \"\(map(.rx_packets) | add) \(map(.tx_packets) | add)\"")
 	gen=$(summary "$TMP/c" "[.icmp_generated[] | select(.netns_inode == $ino) | .count] | add // 0")
 	hop=$(summary "$TMP/c" "[.latency[] | select(.kind == \"hop\" and .src_netns == \"$label\" and .hop[0].dev == \"eth0\" and .hop[0].dir == \"egress\") | .count] | add // 0")
-	# A hop's first sample comes apart when the kernel cannot make its
-	# histogram in softirq: fewer only with a full ring buffer, and said.
-	if [ "$got" != "$rx $tx" ] || [ "$gen" != "$icmp" ] || [ "$hop" -gt "$ipout" ] ||
-		{ [ "$hop" -lt "$ipout" ] && [ "$lost" = 0 ] && [ "$one_in" = 1 ]; }; then
+	if [ "${got% *}" -gt "$rx" ] || [ "${got#* }" -gt "$tx" ] || [ "$gen" -gt "$icmp" ] || [ "$hop" -gt "$ipout" ]; then
 		bad=$((bad + 1))
-		echo "    inode $ino ($label): ports $got (kernel $rx $tx), ICMP generated $gen (kernel $icmp), hops $hop (IP out $ipout, $lost samples lost, timed 1 in $one_in)"
-		summary "$TMP/c" "[.latency[] | select(.src_netns == \"$label\" or .dst_netns == \"$label\") | {hop, count}]" | jq -c '.[]' | detail 6
+		echo "    inode $ino ($label): ports $got (kernel $rx $tx), ICMP generated $gen (kernel $icmp), hops $hop (IP out $ipout)"
 	fi
 done < <(awk '{rx[$2] += $3; tx[$2] += $4; ic[$2] += $5; ip[$2] += $6; n[$2]++}
 	END {for (i in rx) print i, rx[i], tx[i], ic[i], ip[i], n[i]}' "$TMP/witness")
-eq churn/gone_counts_exact "$bad" 0
-# At most KEEP gone namespaces told in detail; the older ones' counts are
-# in the aggregate's rows, exactly: one datagram to a closed port each
-# (NO_SOCKET), and the ICMP errors they generated (the kernel's counters).
+eq churn/no_row_above_its_kernel "$bad" 0
+# Totals over every gone container: its namespace's rows (by inode), its
+# host end's row (root, by ifindex) while told in detail, and the aggregate.
+inodes=$(awk '{print $2}' "$TMP/witness" | sort -u | jq -s -c .)
+root_ifx=$(awk '{print $7}' "$TMP/witness" | jq -s -c .)
+root=$(stat -L -c %i /proc/self/ns/net)
+want=$(awk '{rx += $3 + $8; tx += $4 + $9; ic += $5} END {print rx, tx, ic}' "$TMP/witness")
+got=$(summary "$TMP/c" "[([.ports[] | select((.netns_inode as \$i | $inodes | index(\$i)) and .dev == \"eth0\"
+		or (.netns_inode == $root and (.ifindex as \$x | $root_ifx | index(\$x)))
+		or .netns == \"$OLDER\")] | \"\(map(.rx_packets) | add) \(map(.tx_packets) | add)\"),
+	([.icmp_generated[] | select((.netns_inode as \$i | $inodes | index(\$i)) or .netns == \"$OLDER\") | .count] | add // 0)]
+	| map(tostring) | join(\" \")")
+eq churn/gone_totals_exact "$got" "$want"
+[ "$got" = "$want" ] || echo "    (rx and tx of both ends, ICMP generated; $lost samples lost, timed 1 in $one_in)"
+# At most KEEP gone namespaces told in detail, the older ones folded.
 detail=$(summary "$TMP/c" '[.ports[] | select(.netns | startswith("'"${P}c"'")) | .netns_inode] | unique | length')
 [ "$detail" -le "$KEEP" ] && [ "$older_inodes" -gt 0 ] && pass churn/older_folded ||
 	fail churn/older_folded "$detail gone namespaces in detail (at most $KEEP), $older_inodes folded"
 eq churn/older_label "$(summary "$TMP/c" '.older_gone | "\(.namespaces >= '"$older_inodes"') \(.kept)"')" "true $KEEP"
-eq churn/older_no_socket_exact "$(summary "$TMP/c" '[.drops[] | select(.netns == "'"$OLDER"'" and .reason == "NO_SOCKET" and .location == "__udp4_lib_rcv") | .count] | add // 0')" "$older_drops"
-eq churn/older_icmp_exact "$(summary "$TMP/c" '[.icmp_generated[] | select(.netns == "'"$OLDER"'") | .count] | add // 0')" "$older_icmp"
 # One link monitor socket for the namespaces our own has an id for (every
 # one here), not one per namespace.
 [ "$fd0" -lt $((N / 4)) ] && pass fds/not_one_per_namespace ||

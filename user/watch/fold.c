@@ -317,9 +317,9 @@ static struct lat_row *lat_row_for(struct lat_row **rows, int *nrows, const void
 }
 
 /* Sample NS of KEY that the kernel could not put in FD (nst_lat_event):
- * added to its row apart from the map, and the key made from here, where
- * the allocation may wait, so the next samples land in the map (a full
- * map keeps refusing: its samples go on arriving here). 0, or -ENOMEM. */
+ * added to its row apart from the map, and the key made if the last read
+ * did not find it, so the next samples land in the map (a full map keeps
+ * refusing: its samples go on arriving here). 0, or -ENOMEM. */
 int fold_lat_sample(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off,
 		    const void *key, uint64_t ns)
 {
@@ -349,7 +349,9 @@ int fold_lat_sample(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_
 		free(all);
 	}
 	r->count += 1;
-	if ((zero = calloc(n, sizeof(struct nst_hist)))) {
+	/* Not in the map at the last read: made here (the kernel's allocator
+	 * may refuse here too; then the next sample comes apart as well). */
+	if (!r->all && (zero = calloc(n, sizeof(struct nst_hist)))) {
 		bpf_map_update_elem(fd, key, zero, BPF_NOEXIST);
 		free(zero);
 	}

@@ -80,7 +80,7 @@ uint32_t fold_read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, 
 			 const struct live_set *ls,
 			 int (*gone)(const struct live_set *ls, const void *key), uint64_t *folded);
 /* A sample the kernel sent for KEY of FD (nst_lat_event) into its row;
- * the key made. 0, or -ENOMEM. */
+ * the key made if the last read did not find it. 0, or -ENOMEM. */
 int fold_lat_sample(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_t key_off,
 		    const void *key, uint64_t ns);
 
