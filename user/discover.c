@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,42 +302,97 @@ static int discover_one(struct live_ns *ns, const struct netns_info *ni,
 	return ret;
 }
 
+/* A large host is discovered by a few threads, each in the namespaces it
+ * takes next (its own setns, its own sockets): the dumps are the kernel's
+ * work, and a namespace's three round trips wait on each other, not on
+ * the other namespaces'. */
+#define DISCOVER_PAR_FROM 32
+#define DISCOVER_THREADS 4
+
+struct discovery {
+	const struct netns_list *nl;
+	struct live_ns *ns;       /* one a namespace, in NL's order */
+	char *ok;
+	int routes;
+	int next;                 /* the next namespace to take (atomic) */
+};
+
+static void discover_at(struct discovery *d, int i)
+{
+	const struct netns_info *ni = &d->nl->v[i];
+	struct live_ns *ns = &d->ns[i];
+
+	ns->inode = ni->inode;
+	ns->is_root = ni->is_root;
+	ns->pid = ni->pid;
+	snprintf(ns->name, sizeof(ns->name), "%s", ni->name);
+	snprintf(ns->label, sizeof(ns->label), "%s", ni->label);
+	ns->ct = ni->ct;
+	/* A namespace that vanished meanwhile is simply not shown. */
+	if (discover_one(ns, ni, d->nl, d->routes)) {
+		free(ns->links);
+		free(ns->routes);
+		memset(ns, 0, sizeof(*ns));
+		return;
+	}
+	d->ok[i] = 1;
+}
+
+static void *discover_thread(void *arg)
+{
+	struct discovery *d = arg;
+
+	for (int i; (i = __atomic_fetch_add(&d->next, 1, __ATOMIC_RELAXED)) < d->nl->n;)
+		discover_at(d, i);
+	return NULL;
+}
+
+static int threads_wanted(int n)
+{
+	const char *e = getenv("NSTRACE_DISCOVER_THREADS");   /* for make bench */
+	int t = e && atoi(e) > 0 ? atoi(e) : DISCOVER_THREADS;
+
+	return n < DISCOVER_PAR_FROM ? 1 : t;
+}
+
 static int discover_some(struct live_topo *lt, const struct netns_list *nl, int routes)
 {
 	struct netns_list own = { 0 };
-	int ret = 0;
+	struct discovery d = { .routes = routes };
+	pthread_t th[DISCOVER_THREADS * 4];
+	int nth = 0, want;
 
 	memset(lt, 0, sizeof(*lt));
 	if (!nl) {
 		netns_enumerate(&own);
 		nl = &own;
 	}
+	d.nl = nl;
 	lt->ns = calloc(nl->n ? nl->n : 1, sizeof(*lt->ns));
-	if (!lt->ns)
-		ret = -ENOMEM;
-	for (int i = 0; !ret && i < nl->n; i++) {
-		const struct netns_info *ni = &nl->v[i];
-		struct live_ns *ns = &lt->ns[lt->nns];
-
-		ns->inode = ni->inode;
-		ns->is_root = ni->is_root;
-		ns->pid = ni->pid;
-		snprintf(ns->name, sizeof(ns->name), "%s", ni->name);
-		snprintf(ns->label, sizeof(ns->label), "%s", ni->label);
-		ns->ct = ni->ct;
-		lt->nns++;
-		/* A namespace that vanished meanwhile is simply not shown. */
-		if (discover_one(ns, ni, nl, routes)) {
-			free(ns->links);
-			free(ns->routes);
-			/* The slot is the next namespace's: nothing freed left in it
-			 * (a container stopping mid-discovery made it a double free). */
-			memset(ns, 0, sizeof(*ns));
-			lt->nns--;
-		}
+	d.ns = lt->ns;
+	d.ok = calloc(nl->n ? nl->n : 1, 1);
+	if (!lt->ns || !d.ok) {
+		free(d.ok);
+		netns_list_free(&own);
+		return -ENOMEM;
 	}
+	want = threads_wanted(nl->n);
+	if (want > (int)(sizeof(th) / sizeof(th[0])))
+		want = sizeof(th) / sizeof(th[0]);
+	/* This thread is one of them; a thread not started is one fewer. */
+	while (nth < want - 1 && !pthread_create(&th[nth], NULL, discover_thread, &d))
+		nth++;
+	discover_thread(&d);
+	for (int i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	/* In NL's order, those that answered. */
+	for (int i = 0; i < nl->n; i++)
+		if (d.ok[i])
+			lt->ns[lt->nns++] = lt->ns[i];
+	memset(lt->ns + lt->nns, 0, (nl->n - lt->nns) * sizeof(*lt->ns));
+	free(d.ok);
 	netns_list_free(&own);
-	return ret;
+	return 0;
 }
 
 int discover(struct live_topo *lt, const struct netns_list *nl)
