@@ -2,11 +2,13 @@
  * side (xdpdump's capture_on_interface is the model). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <bpf/bpf.h>
 #include "exitcode.h"
 #include "kfeat.h"
@@ -25,6 +27,7 @@ void session_init(struct session *s, const struct watch_opts *o, int efd)
 	s->efd = efd;
 	s->t0 = watch_now();
 	s->tc_fd[0] = s->tc_fd[1] = -1;
+	s->tc_efd = -1;
 	s->att.mode = o->clsact ? ATTACH_CLSACT : o->tcx ? ATTACH_TCX : ATTACH_AUTO;
 	s->names.nl = &s->nl;
 	s->names.lt = &s->lt;
@@ -101,8 +104,11 @@ static void configure(struct watch_bpf *s, const struct watch_opts *o)
 	kfeat_configure(s, kfeat_get());
 }
 
+static void tc_join(struct session *s);
+
 static void close_tc(struct session *s)
 {
+	tc_join(s);
 	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++) {
 		if (s->tc_fd[dir] >= 0)
 			close(s->tc_fd[dir]);
@@ -160,17 +166,15 @@ static int load(struct session *s)
 
 /* The tc programs, before the first port is attached: a second copy of
  * the object whose maps are the first one's (only .rodata is its own,
- * configured alike). Only the two programs are kept (their fds hold
- * them and, through them, the maps): not a second set of map fds. An
- * exit code. */
-static int load_tc(struct session *s)
+ * configured alike). Only the two programs are kept (their fds, in FD,
+ * hold them and, through them, the maps): not a second set of map fds.
+ * An exit code. */
+static int load_tc_now(struct session *s, int fd[2])
 {
 	struct watch_bpf *tc;
 	struct bpf_map *m;
 	int ret = 0;
 
-	if (s->tc_fd[NST_INGRESS] >= 0)
-		return 0;
 	if (!(tc = open_skel(s)))
 		return EXIT_RUNTIME;
 	autoload_only(tc, 1);
@@ -192,10 +196,13 @@ static int load_tc(struct session *s)
 		goto out;
 	}
 	for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
-		s->tc_fd[dir] = fcntl(kfeat_tc_prog_fd(tc, dir), F_DUPFD_CLOEXEC, 0);
-	if (s->tc_fd[NST_INGRESS] < 0 || s->tc_fd[NST_EGRESS] < 0) {
+		fd[dir] = fcntl(kfeat_tc_prog_fd(tc, dir), F_DUPFD_CLOEXEC, 0);
+	if (fd[NST_INGRESS] < 0 || fd[NST_EGRESS] < 0) {
 		fprintf(stderr, "nstrace watch: cannot keep the tc programs: %s\n", strerror(errno));
-		close_tc(s);
+		for (int dir = NST_INGRESS; dir <= NST_EGRESS; dir++)
+			if (fd[dir] >= 0)
+				close(fd[dir]);
+		fd[NST_INGRESS] = fd[NST_EGRESS] = -1;
 		ret = EXIT_RUNTIME;
 	} else {
 		pr_debug("%.1f ms: tc programs loaded\n", (watch_now() - s->t0) * 1e3);
@@ -203,6 +210,73 @@ static int load_tc(struct session *s)
 out:
 	watch_bpf__destroy(tc);
 	return ret;
+}
+
+/* A large host's tc programs load in a thread (0.2-0.9 s of the
+ * verifier's) while the event loop tells the first stories; tc_efd is
+ * readable when it is done. */
+static void *tc_thread(void *arg)
+{
+	struct session *s = arg;
+	uint64_t one = 1;
+
+	s->tc_thread_ret = load_tc_now(s, s->tc_thread_fd);
+	__atomic_store_n(&s->tc_loading, 0, __ATOMIC_RELEASE);
+	if (write(s->tc_efd, &one, sizeof(one)) < 0)
+		pr_debug("cannot wake the event loop: %s\n", strerror(errno));
+	return NULL;
+}
+
+static void tc_load_begin(struct session *s)
+{
+	if (s->tc_fd[NST_INGRESS] >= 0 || s->tc_started)
+		return;
+	if (s->tc_efd < 0 && (s->tc_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return;   /* then loaded in the loop, as a small host's */
+	s->tc_thread_fd[0] = s->tc_thread_fd[1] = -1;
+	s->tc_loading = 1;
+	if (pthread_create(&s->tc_thread, NULL, tc_thread, s)) {
+		s->tc_loading = 0;
+		return;
+	}
+	s->tc_started = 1;
+}
+
+/* The thread's programs (waiting for it if it still runs); 0 if none ran. */
+static int tc_take(struct session *s)
+{
+	if (!s->tc_started)
+		return 0;
+	pthread_join(s->tc_thread, NULL);
+	s->tc_started = 0;
+	s->tc_fd[NST_INGRESS] = s->tc_thread_fd[NST_INGRESS];
+	s->tc_fd[NST_EGRESS] = s->tc_thread_fd[NST_EGRESS];
+	return s->tc_thread_ret ? s->tc_thread_ret : 1;
+}
+
+static void tc_join(struct session *s)
+{
+	tc_take(s);
+	if (s->tc_efd >= 0)
+		close(s->tc_efd);
+	s->tc_efd = -1;
+}
+
+int session_tc_loading(const struct session *s)
+{
+	return __atomic_load_n(&s->tc_loading, __ATOMIC_ACQUIRE);
+}
+
+/* The tc programs, loaded now or by the thread. An exit code. */
+static int load_tc(struct session *s)
+{
+	int ret;
+
+	if (s->tc_fd[NST_INGRESS] >= 0)
+		return 0;
+	if ((ret = tc_take(s)))
+		return ret == 1 ? 0 : ret;
+	return load_tc_now(s, s->tc_fd);
 }
 
 /* For latency: every veth end's peer, and which namespace owns each
@@ -507,6 +581,7 @@ static int apply_plan(struct session *s)
 	s->attach_next = 0;
 	if (s->starting && s->plan.nports > ATTACH_LATER_FROM) {
 		s->attach_pending = 1;
+		tc_load_begin(s);
 		return 0;
 	}
 	/* Loaded first: the budget is for attaching (a small host's ports all
@@ -561,19 +636,42 @@ static void release_ports(struct session *s)
 	pr_debug("%.1f ms: ports released\n", (watch_now() - s->t0) * 1e3);
 }
 
+struct btf_job {
+	const struct watch_opts *o;
+	double t0;
+	int ret;
+};
+
+static void *read_btf_thread(void *arg)
+{
+	struct btf_job *j = arg;
+
+	j->ret = read_btf(j->o);
+	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - j->t0) * 1e3);
+	return NULL;
+}
+
 int session_start(struct session *s, ring_buffer_sample_fn on_event, void *ctx)
 {
+	struct btf_job bj;
 	double t0 = s->t0;
-	int ret;
+	int ret, btf_thread;
+	pthread_t bt;
 
 	netns_raise_fd_limit();
 	ksyms_prefetch();   /* a story names the function that dropped: read by then */
-	if ((ret = read_btf(s->o)))
-		return ret;
-	pr_debug("%.1f ms: kernel BTF read\n", (watch_now() - t0) * 1e3);
+	/* The kernel's BTF (20-60 ms) is read while the host is discovered. */
+	bj.o = s->o;
+	bj.t0 = t0;
+	if ((btf_thread = !pthread_create(&bt, NULL, read_btf_thread, &bj)) == 0)
+		read_btf_thread(&bj);
 	s->starting = 1;
 	ret = plan_now(s);
 	s->starting = 0;
+	if (btf_thread)
+		pthread_join(bt, NULL);
+	if (bj.ret)
+		return bj.ret;
 	if (ret)
 		return ret;
 	pr_debug("%.1f ms: topology discovered, %d ports planned\n", (watch_now() - t0) * 1e3,

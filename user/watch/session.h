@@ -4,6 +4,7 @@
 #ifndef NST_SESSION_H
 #define NST_SESSION_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
@@ -51,6 +52,11 @@ struct session {
 	double attach_budget;      /* seconds of attaching before the loop runs; 0: all */
 	int attach_next;           /* the next planned port to attach */
 	int attach_pending;        /* ports are left to attach (session_attach_some) */
+	pthread_t tc_thread;       /* a large host's: loads the tc programs */
+	int tc_started;            /* it was started and not joined yet */
+	int tc_loading;            /* it still runs (atomic) */
+	int tc_efd;                /* eventfd it signals when done, or -1 */
+	int tc_thread_fd[2], tc_thread_ret;   /* what it loaded, its exit code */
 };
 
 /* Before anything else: the session's defaults. */
@@ -66,6 +72,9 @@ int session_plan(struct session *s);
 /* Attach more of the planned ports for up to BUDGET seconds (while
  * attach_pending). An exit code; on failure the rest is given up. */
 int session_attach_some(struct session *s, double budget);
+/* A thread still loads the tc programs (s->tc_efd says when it is done):
+ * session_attach_some would wait for it. */
+int session_tc_loading(const struct session *s);
 /* Undo session_start, and free what session_resolve made. */
 void session_stop(struct session *s);
 

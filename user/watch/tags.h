@@ -13,6 +13,7 @@ enum loop_tag {
 	TAG_METRICS,          /* the listening socket */
 	TAG_METRICS_CLIENT,   /* index: the client's slot */
 	TAG_NFTRACE,          /* index: the namespace's slot in struct why */
+	TAG_TC_LOADED,        /* the tc programs' loading thread is done */
 };
 
 static inline uint64_t tag_make(enum loop_tag tag, uint32_t index)

@@ -184,6 +184,9 @@ static int dispatch(struct watch *w, const struct loop_fds *fds, uint64_t tag)
 	case TAG_NFTRACE:
 		why_read(&w->why, (int)i);
 		return 0;
+	case TAG_TC_LOADED:   /* attach_more goes on from here */
+		epoll_ctl(fds->efd, EPOLL_CTL_DEL, w->s.tc_efd, NULL);
+		return 0;
 	}
 	return 0;
 }
@@ -301,12 +304,17 @@ static int loop(struct watch *w, int efd)
 	watch_fd(efd, fds.tfd, tag_make(TAG_TIMER, 0));
 	if (w->metrics.fd >= 0)
 		watch_fd(efd, w->metrics.fd, tag_make(TAG_METRICS, 0));
+	if (session_tc_loading(&w->s))
+		watch_fd(efd, w->s.tc_efd, tag_make(TAG_TC_LOADED, 0));
 	for (int i = 0; i < w->s.ntargets; i++)
 		if (w->s.target[i].pidfd >= 0)
 			watch_fd(efd, w->s.target[i].pidfd, tag_make(TAG_PIDFD, (uint32_t)i));
 	while (!done) {
-		/* Ports still to attach: between batches, only what is ready. */
-		int n = epoll_wait(efd, got, 16, w->s.attach_pending ? 0 : -1);
+		/* Ports still to attach: between batches, only what is ready
+		 * (while the tc programs load in their thread, the loop waits
+		 * as usual: its tick tells the stories). */
+		int busy = w->s.attach_pending && !session_tc_loading(&w->s);
+		int n = epoll_wait(efd, got, 16, busy ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -318,7 +326,7 @@ static int loop(struct watch *w, int efd)
 			done |= dispatch(w, &fds, got[i].data.u64);
 		if (w->replan)
 			follow_replan(w);
-		if (w->s.attach_pending && !done)
+		if (w->s.attach_pending && !done && !session_tc_loading(&w->s))
 			attach_more(w);
 	}
 out:
