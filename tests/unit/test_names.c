@@ -1,5 +1,8 @@
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
 #include "addr.h"
+#include "names.h"
 #include "netns.h"
 #include "unit.h"
 
@@ -49,8 +52,44 @@ static void addresses(void)
 	CHECK(ipaddr_parse("banana", &a, 0, why, sizeof(why)) != 0, "word accepted");
 }
 
+/* Port names learned at every plan: each port once, the newest name
+ * wins after a rename, learning the same topology again adds nothing. */
+static void ports_learned(void)
+{
+	struct live_link a[300], b[2];
+	struct live_ns ns[2] = { { .inode = 100, .nlinks = 300, .links = a },
+				 { .inode = 200, .nlinks = 2, .links = b } };
+	struct live_topo lt = { .nns = 2, .ns = ns };
+	struct names n = { .lt = &lt };
+	int before;
+
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	for (int i = 0; i < 300; i++) {
+		a[i].ifindex = i + 1;
+		snprintf(a[i].name, sizeof(a[i].name), "veth%d", i);
+	}
+	b[0].ifindex = 1;
+	snprintf(b[0].name, sizeof(b[0].name), "lo");
+	b[1].ifindex = 2;
+	snprintf(b[1].name, sizeof(b[1].name), "eth0");
+	names_learn(&n);
+	CHECK(n.ndevs == 302, "%d names for 302 ports", n.ndevs);
+	names_learn(&n);
+	before = n.ndevs;
+	CHECK(before == 302, "learned again: %d names", before);
+	snprintf(a[7].name, sizeof(a[7].name), "renamed");
+	names_learn(&n);
+	CHECK(n.ndevs == 303 && !strcmp(names_dev(&n, 100, 8, NAME_BUF), "renamed"),
+	      "after a rename: %d names, port 8 is %s", n.ndevs, names_dev(&n, 100, 8, NAME_BUF));
+	CHECK(!strcmp(names_dev(&n, 200, 2, NAME_BUF), "eth0") &&
+	      !strcmp(names_dev(&n, 100, 300, NAME_BUF), "veth299"), "other ports keep their names");
+	names_free(&n);
+}
+
 const struct unit_test names_tests[] = {
 	{ "netns_name_validation", netns_names },
 	{ "address_parsing", addresses },
+	{ "port_names_learned", ports_learned },
 	{ NULL, NULL },
 };

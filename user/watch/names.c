@@ -34,36 +34,75 @@ static void learn_ns(struct names *n, const struct netns_info *ni)
 	v->ct = ni->ct;
 }
 
+static uint32_t dev_hash(uint64_t netns, int ifindex)
+{
+	uint64_t x = netns * 0x9e3779b97f4a7c15ULL ^ (uint32_t)ifindex;
+
+	return (uint32_t)(x ^ x >> 29);
+}
+
+/* The slot of (NETNS, IFINDEX) in table H of MASK + 1 slots (indexes into
+ * n->devs, -1 free): its newest name's, or the free one it would take. */
+static uint32_t dev_slot(const struct names *n, const int *h, uint32_t mask, uint64_t netns,
+			 int ifindex)
+{
+	uint32_t i = dev_hash(netns, ifindex) & mask;
+
+	while (h[i] >= 0 && (n->devs[h[i]].netns != netns || n->devs[h[i]].ifindex != ifindex))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* A large host has thousands of ports, learned again at every re-plan:
+ * each one is looked up in a table of the names known, not in the list. */
 void names_learn(struct names *n)
 {
 	const struct live_topo *lt = n->lt;
+	uint32_t size = 64, mask;
+	int nlinks = 0, *h;
 
 	for (int i = 0; n->nl && i < n->nl->n; i++)
 		learn_ns(n, &n->nl->v[i]);
-
+	for (int i = 0; i < lt->nns; i++)
+		nlinks += lt->ns[i].nlinks;
+	while (size < 2 * (uint32_t)(n->ndevs + nlinks))
+		size *= 2;
+	mask = size - 1;
+	if (!(h = malloc(size * sizeof(*h))))
+		return;
+	memset(h, 0xff, size * sizeof(*h));
+	for (int j = 0; j < n->ndevs; j++)   /* the newest name of each port wins */
+		h[dev_slot(n, h, mask, n->devs[j].netns, n->devs[j].ifindex)] = j;
 	for (int i = 0; i < lt->nns; i++)
 		for (int k = 0; k < lt->ns[i].nlinks; k++) {
 			const struct live_link *l = &lt->ns[i].links[k];
+			uint32_t at = dev_slot(n, h, mask, lt->ns[i].inode, l->ifindex);
 			struct dev_name *v;
-			int known = 0;
 
-			for (int j = 0; j < n->ndevs && !known; j++)
-				known = n->devs[j].netns == lt->ns[i].inode &&
-					n->devs[j].ifindex == l->ifindex && !strcmp(n->devs[j].name, l->name);
-			if (known || !(v = realloc(n->devs, (n->ndevs + 1) * sizeof(*v))))
+			if (h[at] >= 0 && !strcmp(n->devs[h[at]].name, l->name))
 				continue;
-			n->devs = v;
-			v[n->ndevs].netns = lt->ns[i].inode;
-			v[n->ndevs].ifindex = l->ifindex;
-			memcpy(v[n->ndevs++].name, l->name, sizeof(l->name));
+			if (n->ndevs == n->cap_devs) {
+				int cap = n->cap_devs ? 2 * n->cap_devs : 64;
+
+				if (!(v = realloc(n->devs, (size_t)cap * sizeof(*v))))
+					continue;
+				n->devs = v;
+				n->cap_devs = cap;
+			}
+			v = &n->devs[n->ndevs];
+			v->netns = lt->ns[i].inode;
+			v->ifindex = l->ifindex;
+			memcpy(v->name, l->name, sizeof(l->name));
+			h[at] = n->ndevs++;
 		}
+	free(h);
 }
 
 void names_free(struct names *n)
 {
 	free(n->devs);
 	n->devs = NULL;
-	n->ndevs = 0;
+	n->ndevs = n->cap_devs = 0;
 	free(n->nss);
 	n->nss = NULL;
 	n->nnss = 0;

@@ -39,8 +39,8 @@ struct names {
 		uint64_t netns;
 		int ifindex;
 		char name[16];
-	} *devs;                        /* every port name ever seen */
-	int ndevs;
+	} *devs;                        /* every port name ever seen, oldest first */
+	int ndevs, cap_devs;
 	struct ns_name {
 		uint64_t netns;
 		char label[NAME_LEN];
