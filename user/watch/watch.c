@@ -24,6 +24,7 @@
 #include "watch.h"
 
 #define TICK_MS 100
+#define LOADING_MS 20
 /* A packet quiet this long has arrived or died: its journey is told. */
 #define JOURNEY_IDLE_NS 300000000ULL
 
@@ -310,11 +311,12 @@ static int loop(struct watch *w, int efd)
 		if (w->s.target[i].pidfd >= 0)
 			watch_fd(efd, w->s.target[i].pidfd, tag_make(TAG_PIDFD, (uint32_t)i));
 	while (!done) {
-		/* Ports still to attach: between batches, only what is ready
-		 * (while the tc programs load in their thread, the loop waits
-		 * as usual: its tick tells the stories). */
-		int busy = w->s.attach_pending && !session_tc_loading(&w->s);
-		int n = epoll_wait(efd, got, 16, busy ? 0 : -1);
+		/* Ports still to attach: between batches, only what is ready.
+		 * While the tc programs load in their thread, the first stories
+		 * are told every 20 ms, not every tick. */
+		int loading = session_tc_loading(&w->s);
+		int busy = w->s.attach_pending && !loading;
+		int n = epoll_wait(efd, got, 16, busy ? 0 : loading ? LOADING_MS : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -324,6 +326,8 @@ static int loop(struct watch *w, int efd)
 		}
 		for (int i = 0; i < n; i++)
 			done |= dispatch(w, &fds, got[i].data.u64);
+		if (loading && !done)
+			drain(w);
 		if (w->replan)
 			follow_replan(w);
 		if (w->s.attach_pending && !done && !session_tc_loading(&w->s))
