@@ -242,16 +242,17 @@ static void tc_load_begin(struct session *s)
 	s->tc_started = 1;
 }
 
-/* The thread's programs (waiting for it if it still runs); 0 if none ran. */
+/* The thread's programs (waiting for it if it still runs): its exit
+ * code, or -1 if none ran. */
 static int tc_take(struct session *s)
 {
 	if (!s->tc_started)
-		return 0;
+		return -1;
 	pthread_join(s->tc_thread, NULL);
 	s->tc_started = 0;
 	s->tc_fd[NST_INGRESS] = s->tc_thread_fd[NST_INGRESS];
 	s->tc_fd[NST_EGRESS] = s->tc_thread_fd[NST_EGRESS];
-	return s->tc_thread_ret ? s->tc_thread_ret : 1;
+	return s->tc_thread_ret;
 }
 
 static void tc_join(struct session *s)
@@ -274,8 +275,8 @@ static int load_tc(struct session *s)
 
 	if (s->tc_fd[NST_INGRESS] >= 0)
 		return 0;
-	if ((ret = tc_take(s)))
-		return ret == 1 ? 0 : ret;
+	if ((ret = tc_take(s)) >= 0)
+		return ret;
 	return load_tc_now(s, s->tc_fd);
 }
 
