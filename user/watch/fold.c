@@ -194,7 +194,7 @@ void *fold_row_for(void **rows, int *n, size_t rowsz, const void *key, size_t ks
 	return v;
 }
 
-static int ncpus(void)
+int fold_ncpus(void)
 {
 	static int n;
 
@@ -207,7 +207,7 @@ uint32_t fold_read_counts(const struct count_map *m, void **rows, int *nrows,
 			  const struct live_set *ls, double now, uint64_t *folded)
 {
 	uint32_t used = 0;
-	int n = ncpus(), nfold = 0, more;
+	int n = fold_ncpus(), nfold = 0, more;
 	unsigned char key[128], next[128];
 	uint64_t vals[n];
 
@@ -326,7 +326,7 @@ int fold_lat_sample(int fd, size_t ksz, struct lat_row **rows, int *nrows, size_
 	static struct nst_hist h;   /* 2 KB: not on the stack */
 	struct lat_row *r = lat_row_for(rows, nrows, key, ksz, key_off);
 	struct lat_pack *room = lat_pack_room(), *all = lat_pack_room();
-	int n = ncpus();
+	int n = fold_ncpus();
 	void *zero;
 
 	if (!r || !room || !all) {
@@ -364,7 +364,7 @@ uint32_t fold_read_hists(int fd, size_t ksz, struct lat_row **rows, int *nrows, 
 			 const struct live_set *ls,
 			 int (*gone)(const struct live_set *ls, const void *key), uint64_t *folded)
 {
-	int n = ncpus(), nfold = 0, more;
+	int n = fold_ncpus(), nfold = 0, more;
 	unsigned char key[64], next[64];
 	struct nst_hist *vals = calloc(n, sizeof(*vals));
 	uint32_t used = 0;

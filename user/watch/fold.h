@@ -47,6 +47,8 @@ int fold_take(int fd, const void *key, void *vals);
 /* Room for any histogram's slots (NULL when out of memory), then filled
  * with H's non-empty ones and shrunk to them: nothing to fail after the
  * key is taken out of its map. */
+/* The CPUs a per-CPU map has a value for (at least 1). */
+int fold_ncpus(void);
 struct lat_pack *lat_pack_room(void);
 struct lat_pack *lat_pack_fill(struct lat_pack *room, const struct nst_hist *h);
 /* Add what P holds into H. */

@@ -146,7 +146,7 @@ static void notice_all(struct stats *st, struct alive *a)
  * (DSLOTS: held, see older_held), each as its port and its namespace. */
 static void read_slots(struct alive *a, const struct stat_maps *m)
 {
-	int n = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
+	int n = fold_ncpus();
 	struct nst_port_slot ps[n];
 	struct nst_drop_slot ds[n];
 

@@ -28,15 +28,6 @@ const char *const stat_map_what[STAT_MAPS] = {
 	"latency by hop", "latency between namespaces",
 };
 
-static int ncpus(void)
-{
-	static int n;
-
-	if (!n)
-		n = libbpf_num_possible_cpus();
-	return n > 0 ? n : 1;
-}
-
 
 static struct drop_row *drop_row(struct stats *st, const struct nst_drop_key *k)
 {
@@ -85,7 +76,7 @@ static struct reset_row *reset_row(struct stats *st, const struct nst_reset_key 
  * that lands there, its counts moved into "drops" (bpf/counters.bpf.h). */
 static void read_drop_slots(struct stats *st, int fd, const struct live_set *ls)
 {
-	int n = ncpus();
+	int n = fold_ncpus();
 	struct nst_drop_slot a[n], b[n];
 
 	st->drop_slots = st->drop_slots_gone = 0;
@@ -116,7 +107,7 @@ static uint32_t read_drops(struct stats *st, int fd, int slots_fd, double now, d
 			   const struct live_set *ls)
 {
 	uint32_t used = 0;
-	int n = ncpus(), nfold = 0, more;
+	int n = fold_ncpus(), nfold = 0, more;
 	struct nst_drop_key key, next;
 	struct nst_drop_val vals[n];
 
@@ -175,7 +166,7 @@ static unsigned int plan_gen;
 static uint32_t read_ports(struct stats *st, int fd, const struct plan *plan)
 {
 	uint32_t used = 0;
-	int n = ncpus(), nfold = 0, more;
+	int n = fold_ncpus(), nfold = 0, more;
 	struct nst_port_key key, next;
 	struct nst_port_val vals[n];
 	struct port_row *pr;
@@ -255,7 +246,7 @@ static void release_port_slot(struct port_row *r, int fd, uint32_t slot,
  * that ever had one has a row: it was planned when it got it). */
 static void read_port_slots(struct stats *st, int fd)
 {
-	int n = ncpus();
+	int n = fold_ncpus();
 	struct nst_port_slot vals[n];
 
 	st->port_slots = st->port_slots_gone = 0;
@@ -294,7 +285,7 @@ static void read_port_slots(struct stats *st, int fd)
 /* A per-CPU stat: summed, or (MAX) the largest CPU's value. */
 static uint64_t read_stat(int fd, uint32_t idx, int max)
 {
-	int n = ncpus();
+	int n = fold_ncpus();
 	uint64_t vals[n], v = 0;
 
 	if (bpf_map_lookup_elem(fd, &idx, vals))
