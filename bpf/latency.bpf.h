@@ -221,15 +221,6 @@ static __always_inline void hop_add(const struct nst_stamp *from, __u32 netns, _
 	hist_add(&hop_hist, NST_LATMAP_HOP, &h, now - from->ts);
 }
 
-/* An IPv4 UDP datagram whose id is set (a connected socket's, or one
- * without DF: 0 only for unconnected sockets with DF) is told apart from
- * the others by its IP header alone: no L4 bytes to read (a bridge pulls
- * only the IP header of a frame that came in fragments). */
-static __always_inline int lat_by_id(__u32 idword)
-{
-	return (idword & bpf_htonl(0xffff0000)) != 0;
-}
-
 /* One packet in MASK + 1, by a hash of bytes that no hop changes. */
 static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
 {
@@ -238,6 +229,37 @@ static __always_inline int lat_pick(__u32 x, __u32 l4, __u32 mask)
 	x *= 0x7feb352d;
 	x ^= x >> 15;
 	return !(x & mask);
+}
+
+/* A flow-hashed pick's place in this window's cap (NST_LAT_CAP). */
+static __always_inline int lat_take_flow(void)
+{
+	__u32 z = 0;
+	struct nst_lat_load *l = bpf_map_lookup_elem(&lat_load, &z);
+
+	if (!l || l->by_flow >= NST_LAT_CAP)
+		return 0;
+	l->by_flow += 1;
+	return 1;
+}
+
+/* An IPv4 UDP datagram (IP, the 20 bytes of its header, no options) is
+ * picked from its IP header alone, so that no port copies its UDP header
+ * out: a bridge pulls only the IP header of a frame that came in
+ * fragments, and that copy was most of what latency cost a flood of such
+ * frames. By its id when set (a connected socket's, or one without DF);
+ * else (unconnected sockets with DF send id 0) by its addresses and
+ * length, which time such datagrams of one size between two addresses all
+ * or none: lat_take_flow caps them. */
+static __always_inline int lat_udp4(const __u8 *ip, __u32 mask)
+{
+	__u32 x = *(const __u32 *)(ip + 4);   /* id, fragment word */
+
+	if (x & bpf_htonl(0xffff0000))
+		return lat_pick(x, 0, mask);
+	return lat_pick(x ^ *(const __u32 *)(ip + 12),
+			*(const __u32 *)(ip + 16) ^ *(const __u16 *)(ip + 2), mask) &&
+	       lat_take_flow();
 }
 
 /* The per-CPU budget: the mask lat_pick uses under load, 0 when every
@@ -264,6 +286,7 @@ static __always_inline long lat_mask(void)
 				mask = (mask << 1) | 1;
 			l->mask = mask;
 			l->passes = 0;
+			l->by_flow = 0;
 			l->window = now;
 			if (mask) {
 				__u32 idx = NST_STAT_LAT_MASK;
@@ -323,8 +346,8 @@ static __noinline int look_copied(struct __sk_buff *ctx, long mask)
 		return icmp | (mask ? 0 : LOOK_TIME);
 	if (v4 && h[0] != 0x45)
 		t = 1;
-	else if (v4 && proto == NST_IPPROTO_UDP && lat_by_id(*(__u32 *)(h + 4)))
-		return lat_pick(*(__u32 *)(h + 4), 0, mask) ? LOOK_TIME : 0;
+	else if (v4 && proto == NST_IPPROTO_UDP)
+		return icmp | (lat_udp4(h, mask) ? LOOK_TIME : 0);
 	else if (proto == NST_IPPROTO_TCP)
 		t = !flags || (h[v4 ? 33 : 53] & NST_TCP_SYN);
 	else if (icmp && (v4 ? h[20] == 8 || h[20] == 0 : h[40] == 128 || h[40] == 129))
@@ -342,7 +365,7 @@ static __noinline int look_copied(struct __sk_buff *ctx, long mask)
  * pass is timed), then from bytes at fixed places that no bridge or router
  * changes (IPv4 id and fragment word, or IPv6 flow label; L4 bytes 4-7:
  * TCP seq, UDP length and checksum, ICMP id and sequence; an IPv4 UDP
- * datagram with an id: that word alone, see lat_by_id), read in place or,
+ * datagram: its IP header alone, see lat_udp4), read in place or,
  * where they are not in the linear part, copied out (the L4 bytes alone,
  * or look_copied): so a packet is timed on every port or on none, whatever
  * its layout there. Round trips (SYN, echo) always are, and so are IPv4
@@ -363,25 +386,31 @@ static __always_inline int lat_wanted(struct __sk_buff *ctx, void *data, void *e
 		if (ip[0] != 0x45)
 			return 1;
 		proto = ip[9];
+		if (proto == NST_IPPROTO_UDP)
+			return lat_udp4(ip, mask);
 		x = *(__u32 *)(ip + 4);                    /* id, fragment word */
-		if (proto == NST_IPPROTO_UDP && lat_by_id(x))
-			return lat_pick(x, 0, mask);
-		if ((void *)(ip + 34) <= end ||
-		    (proto != NST_IPPROTO_TCP && (void *)(ip + 28) <= end)) {
+		/* Where only the IP header is linear, the L4 bytes are copied. */
+		if (proto == NST_IPPROTO_TCP) {
+			if ((void *)(ip + 34) <= end) {
+				if (ip[33] & NST_TCP_SYN)
+					return 1;
+				l4 = *(__u32 *)(ip + 24);
+			} else {
+				if (bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 14) ||
+				    (b[13] & NST_TCP_SYN))
+					return 1;
+				l4 = *(__u32 *)(b + 4);
+			}
+			return lat_pick(x, l4, mask);
+		}
+		if ((void *)(ip + 28) <= end) {
 			first = ip[20];
 			l4 = *(__u32 *)(ip + 24);
-			if (proto == NST_IPPROTO_TCP && (ip[33] & NST_TCP_SYN))
-				return 1;
 		} else {
-			/* The IP header alone is linear: the L4 bytes copied. */
-			if (proto == NST_IPPROTO_TCP ?
-			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 14) :
-			    bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 8))
+			if (bpf_skb_load_bytes(ctx, ETH_HLEN + 20, b, 8))
 				return 1;
 			first = b[0];
 			l4 = *(__u32 *)(b + 4);
-			if (proto == NST_IPPROTO_TCP && (b[13] & NST_TCP_SYN))
-				return 1;
 		}
 		if (proto == NST_IPPROTO_ICMP && (first == 8 || first == 0))
 			return 1;

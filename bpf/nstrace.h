@@ -340,11 +340,17 @@ struct nst_hist {
  * NST_LAT_WINDOW_NS and sets the next mask from its rate. */
 #define NST_LAT_WINDOW_NS 10000000ULL
 #define NST_LAT_BUDGET 10           /* timed passes per window per CPU: 1k/s */
+/* Packets picked by a hash of their flow rather than of the packet
+ * (IPv4 UDP without an id: see lat_udp4) are all picked or none: at most
+ * this many of them are timed in a window per CPU. */
+#define NST_LAT_CAP (NST_LAT_BUDGET * 4)
 
 struct nst_lat_load {
 	__u64 window;         /* when the window opened */
 	__u32 passes;         /* since it opened */
 	__u32 mask;
+	__u32 by_flow;        /* timed by a flow's hash since it opened */
+	__u32 pad;
 };
 
 /* A veth end's peer, for stamping at the far end (value of "peers"). */
