@@ -21,11 +21,12 @@ rate() {
 	m=$(median <"$TMP/$1.$2")
 	if [ "$1" = tcp ]; then awk -v m="$m" 'BEGIN { printf "%.0f", m / 1e6 }'; else printf '%.0f' "$m"; fi
 }
-# rcell LOAD VARIANT: "median (min–max)" of the per-round ratios.
+# rcell LOAD VARIANT: "median (min–max)" of the per-round ratios, each to
+# the mean of the untraced runs just before and after it.
 rcell() {
-	ratios "$TMP/$1.$2" "$TMP/$1.none" | mmm | awk '{ printf "%.2f (%.2f–%.2f)", $1, $2, $3 }'
+	ratios "$TMP/$1.$2" "$TMP/$1.$2.base" | mmm | awk '{ printf "%.2f (%.2f–%.2f)", $1, $2, $3 }'
 }
-rmed() { ratios "$TMP/$1.$2" "$TMP/$1.none" | median | awk '{ printf "%.2f", $1 }'; }
+rmed() { ratios "$TMP/$1.$2" "$TMP/$1.$2.base" | median | awk '{ printf "%.2f", $1 }'; }
 # lcell FILE: "median (min–max)" of whole numbers, "–" when empty.
 lcell() {
 	[ -s "$1" ] || { printf '–'; return; }
@@ -35,7 +36,7 @@ lmed() { [ -s "$1" ] && median <"$1" | awk '{ printf "%.0f", $1 }' || printf 'n/
 summ() { [ -s "$1" ] && awk '$1 > 0 { k++ } END { printf "%d of %d", k, NR }' "$1"; }
 exact_line() {  # LOAD VARIANT WHAT WITNESS
 	local c w
-	read -r c w <<<"${EXACT[$1.$2]}"
+	read -r c w <<<"${EXACT[$1.$2]:-}"
 	local ok=no; [ "$c" = "$w" ] && ok=yes
 	printf '%s counted %s %s, %s counted %s (exact: %s)' "${VNAME[$2]}" "$c" "$3" "$4" "$w" "$ok"
 }
@@ -69,9 +70,11 @@ cost_table() {
 report() {
 	local l v
 	echo
-	echo "## Cost: rate while tracing / rate without, same round"
+	echo "## Cost: rate while tracing / rate without, just before and after"
 	echo
-	echo "Median of $PAIRS rounds (min–max). Higher is better; 1.00 = free."
+	echo "Median of $PAIRS rounds (min–max); each ratio is to the mean of the untraced runs just"
+	echo "before and after it (a round: none, full, none, --no-latency, none, tcpdump, none)."
+	echo "Higher is better; 1.00 = free."
 	echo
 	printf '| load | no tracing (median) |'; for v in $COLS; do printf ' %s |' "${VNAME[$v]}"; done; echo
 	printf '| --- | ---: |'; for v in $COLS; do printf ' ---: |'; done; echo
@@ -126,8 +129,8 @@ report() {
 	echo '```'
 	printf 'ratio'
 	for l in $LOADS; do printf ' %s=%s' "$l" "$(rmed "$l" nstrace)"; done
-	read -r c w <<<"${EXACT[storm.nstrace]}"; printf ' storm_exact=%s' "$([ "$c" = "$w" ] && echo yes || echo no)"
-	read -r c w <<<"${EXACT[trafgen.nstrace]}"; printf ' trafgen_exact=%s' "$([ "$c" = "$w" ] && echo yes || echo no)"
+	read -r c w <<<"${EXACT[storm.nstrace]:-}"; printf ' storm_exact=%s' "$([ "$c" = "$w" ] && echo yes || echo no)"
+	read -r c w <<<"${EXACT[trafgen.nstrace]:-}"; printf ' trafgen_exact=%s' "$([ "$c" = "$w" ] && echo yes || echo no)"
 	printf ' attach_ms=%s attach_ms_%sports=%s per_port_ms=%s' "$(lmed "$TMP/lc.small.ready")" "$p_big" "$(lmed "$TMP/lc.big.ready")" "$PER_PORT"
 	printf ' exit_ms=%s exit_storm_ms=%s exit_ms_%sports=%s exit_storm_ms_%sports=%s' \
 		"$(lmed "$TMP/lc.small.exit_idle")" "$(lmed "$TMP/lc.small.exit_storm")" \

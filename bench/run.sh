@@ -1,9 +1,9 @@
 #!/bin/bash
 # make bench: what nstrace costs, measured in one run beside the baseline,
 # beside itself with latency off (--no-latency), and beside tcpdump on the
-# same ports. Ratios to no tracing in the same round, medians (with min and
-# max) of interleaved rounds (none/nstrace/nolat/tcpdump, again, ...),
-# because this machine is shared and noisy. Then the kernel's own cost
+# same ports. Ratios to no tracing just before and after (a round is
+# none/nstrace/none/nolat/none/tcpdump/none), medians (with min and max)
+# of interleaved rounds, because this machine is shared and noisy. Then the kernel's own cost
 # accounting per program, exactness of the counts, and start/stop/first-story
 # times (issue 13).
 #
@@ -76,20 +76,32 @@ VARIANTS="none nstrace nolat tcpdump ${EXTRA:-}"
 # summary_sum FILTER: a number from the summary line of the last watch.
 summary_get() { grep '"type":"summary"' "$TMP/watch.json" | jq -r "$1"; }
 
-# measure LOAD: PAIRS interleaved rounds of every variant, then the cost
+# measure LOAD: PAIRS interleaved rounds, then the cost pass. A round runs
+# the load without tracing before and after every variant (none A none B
+# none C none): a variant's ratio is to the mean of the two runs around
+# it, which cancels this machine's slow drift (TCP's rate moves by 15-20 %
+# over seconds; adjacent runs agree better than runs further apart). Then the cost
 # pass: one more run of nstrace and nolat each with kernel.bpf_stats_enabled=1
 # (off during the rounds: the stats add two clock reads to every program
 # call, a cost of their own), for the per-program table, exactness, CPU, RSS.
 measure() {
 	local load=$1 v i w0 w1 t0 t1 c0 c1 npid
+	local before after
 	phase "$load"
 	for i in $(seq "$PAIRS"); do
+		before=$("load_$load")
+		echo "$before" >>"$TMP/$load.none"
 		for v in $VARIANTS; do
+			[ "$v" = none ] && continue
 			"start_$v"
 			echo "$("load_$load")" >>"$TMP/$load.$v"
 			stop_tracer
 			[ "$v" = floor ] && stop_floor
 			[ "$v" = tcx ] && sleep 0.5   # its child releases the links
+			after=$("load_$load")
+			echo "$after" >>"$TMP/$load.none"
+			awk -v a="$before" -v b="$after" 'BEGIN { printf "%.0f\n", (a + b) / 2 }' >>"$TMP/$load.$v.base"
+			before=$after
 		done
 	done
 	stats_on
