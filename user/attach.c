@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -87,11 +88,33 @@ undo:
 	return ret;
 }
 
+#define ATTACH_TCX_FIRST 16
+#define ATTACH_TCX_SLOW_MS 50
+
+/* ATTACH_TCX_FIRST, or NSTRACE_TCX_FIRST (tests: 0 is clsact first). */
+static int tcx_first_max(void)
+{
+	static int max = -1;
+	const char *e;
+
+	if (max < 0) {
+		e = getenv("NSTRACE_TCX_FIRST");
+		max = e && *e ? atoi(e) : ATTACH_TCX_FIRST;
+		if (max < 0)
+			max = 0;
+	}
+	return max;
+}
+
 const char *attach_kind(const struct attach_set *s)
 {
 	/* Nothing attached yet (a large host's plan is told first): the mode. */
-	if (!s->used_tcx && !s->used_legacy && s->mode == ATTACH_TCX && kfeat_get()->tcx)
-		return "tcx";
+	if (!s->used_tcx && !s->used_legacy && kfeat_get()->tcx && !tcx_unsupported) {
+		if (s->mode == ATTACH_TCX)
+			return "tcx";
+		if (s->mode == ATTACH_AUTO && tcx_first_max() > 0)
+			return "tcx+clsact";
+	}
 	return s->used_tcx && s->used_legacy ? "tcx+clsact" : s->used_tcx ? "tcx" : "clsact";
 }
 
@@ -221,18 +244,39 @@ void attach_pass_begin(struct attach_set *s)
 	s->nqd = 0;
 }
 
-/* clsact filters attach and detach in well under a millisecond; every tcx
- * link waits for an RCU grace period under RTNL (8-16 ms idle, more on a
- * busy host: KNOWN_ISSUES.md). So clsact, except where other programs run
- * on the device before our filter would (tcx programs run before every
- * clsact filter, and filters at a lower priority before ours): there only
- * a tcx link placed first sees every packet. */
-static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir)
+/* clsact filters attach and detach in well under a millisecond, but cost
+ * every packet clsact's dispatch (tcf_classify around the program: more
+ * than our program itself in a small-packet storm); a tcx link costs a
+ * packet almost nothing, but waits for an RCU grace period under RTNL to
+ * attach (8-16 ms idle, more on a busy host: KNOWN_ISSUES.md). So the
+ * first ATTACH_TCX_FIRST hooks of a watch (bridge.topo's red has 14) get
+ * tcx links, ~0.2 s paid once, and the rest clsact filters, so that a
+ * large host still attaches
+ * in seconds; after one link that took longer than ATTACH_TCX_SLOW_MS (a
+ * busy or emulated host), clsact only. And tcx wherever other programs
+ * run on the device before our filter would (tcx programs run before
+ * every clsact filter, and filters at a lower priority before ours):
+ * there only a tcx link placed first sees every packet. FIRST: set when
+ * the link is one of the first ones. */
+static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir, int *first)
 {
+	*first = 0;
 	if (s->mode == ATTACH_CLSACT || tcx_unsupported || !kfeat_get()->tcx)
 		return 0;
+	if (s->mode == ATTACH_AUTO && !s->tcx_slow && s->tcx_first < tcx_first_max()) {
+		*first = 1;
+		return 1;
+	}
 	return s->mode == ATTACH_TCX || tcx_progs(ifindex, dir) > 0 ||
 	       (may_have_filters(s, netns, ifindex) && filters_before_ours(ifindex, dir) > 0);
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Does PROG_FD run on A's port already? A device moved into another
@@ -279,7 +323,8 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		int dir, int prog_fd)
 {
 	struct attachment *v, a = { .netns = netns, .ifindex = ifindex, .dir = dir, .link_fd = -1 };
-	int saved, ret, tcx, fd = -1;
+	int saved, ret, tcx, first, fd = -1;
+	double t0;
 
 	v = realloc(s->v, (s->n + 1) * sizeof(*v));
 	if (!v)
@@ -294,9 +339,18 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 		s->v[s->n++] = a;
 		return 0;
 	}
-	tcx = use_tcx(s, netns, ifindex, dir);
+	tcx = use_tcx(s, netns, ifindex, dir, &first);
 	if (tcx) {
+		t0 = mono_ms();
 		fd = attach_tcx(ifindex, dir, prog_fd);
+		if (first) {
+			s->tcx_first++;
+			if (mono_ms() - t0 > ATTACH_TCX_SLOW_MS) {
+				pr_debug("a tcx link took %.0f ms: clsact filters from here on\n",
+					 mono_ms() - t0);
+				s->tcx_slow = 1;
+			}
+		}
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
 			pr_info("tcx links are not available (%s); using clsact\n", strerror(-fd));
 			tcx_unsupported = 1;

@@ -1,8 +1,8 @@
-/* Putting tc programs on ports, in each port's own namespace: a clsact
- * filter (leased, so a killed nstrace's filters are undone later), or a
- * tcx link (6.6+) where other tcx programs run on the device, or always
- * with --tcx. tcx links are not pinned, so the kernel removes them when
- * nstrace exits, however it exits. */
+/* Putting tc programs on ports, in each port's own namespace: a tcx link
+ * (6.6+) for the first hooks of a watch, where other tcx programs run on
+ * the device, or always with --tcx; else a clsact filter (leased, so a
+ * killed nstrace's filters are undone later). tcx links are not pinned,
+ * so the kernel removes them when nstrace exits, however it exits. */
 #ifndef NST_ATTACH_H
 #define NST_ATTACH_H
 
@@ -25,7 +25,8 @@ struct attachment {
 #define ATTACH_LEASE_LINE "clsact %llu %d %d %u %u %u %d"
 
 enum attach_mode {
-	ATTACH_AUTO = 0,      /* clsact, tcx where other tcx programs run */
+	ATTACH_AUTO = 0,      /* tcx for the first hooks, then clsact; tcx where
+			       * other tcx programs run (attach.c) */
 	ATTACH_CLSACT,        /* --clsact */
 	ATTACH_TCX,           /* --tcx: tcx links wherever the kernel has them */
 };
@@ -35,6 +36,8 @@ struct attach_set {
 	int n;
 	int used_legacy;      /* some ports have clsact filters */
 	int used_tcx;         /* some have tcx links */
+	int tcx_first;        /* hooks given tcx links for being first */
+	int tcx_slow;         /* one such link took long: clsact from then on */
 	enum attach_mode mode;
 	struct lease lease;   /* the clsact filters, should we die */
 	/* The devices of one namespace that have a clsact (or ingress)

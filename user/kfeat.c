@@ -102,7 +102,7 @@ static int caps(const struct kfeat *k, struct cap *c)
 	int n = 0;
 
 	c[n++] = (struct cap){ "tc", k->tcx,
-		"clsact filters, tcx links where another program runs first",
+		"tcx links for the first 16 hooks and where another program runs first, clsact filters",
 		"clsact filters only, so a tc filter before ours can hide packets",
 		"no tcx links before 6.6" };
 	c[n++] = (struct cap){ "tc-netns", k->kctx, "bpf_cast_to_kern_ctx, bpf_rdonly_cast",

@@ -66,8 +66,9 @@ undo_if_clsact
 settle
 eq streaming_tcx/nothing_left "$(ours) $(filters)" "0 0"
 
-# 3. clsact (the default), killed while streaming: filters stay until the
-#    lease is undone.
+# 3. The default (tcx links for the first 16 hooks, clsact filters for the
+#    other 66), killed while streaming: the filters stay until the lease
+#    is undone.
 kill_at ready "${P}k1"
 n=$(for l in $(ip -o link | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${P}"); do
 	tc filter show dev "$l" ingress; tc filter show dev "$l" egress; done | grep -c 'handle 0x4e53 watch_tc')

@@ -239,14 +239,16 @@ static const struct opt opts[] = {
 	{ "no-latency", 0, NULL, set_no_latency,
 	  "do not time hops (no per-packet stamps on the ports)" },
 	{ "clsact", 0, NULL, set_clsact,
-	  "clsact filters on every port, also where other tcx\n"
-	  "programs run (by default those ports get tcx links)" },
+	  "clsact filters on every port (by default the first 16\n"
+	  "hooks, and ports where other programs run first, get\n"
+	  "tcx links)" },
 	{ "tcx", 0, NULL, set_tcx,
 	  "tcx links on every port (kernel 6.6+): seen before every\n"
 	  "other program, released by the kernel with the process,\n"
 	  "but each attach and detach waits for an RCU grace period\n"
-	  "(by default: clsact filters, leased in /run/nstrace so\n"
-	  "'nstrace cleanup' removes them should watch be killed)" },
+	  "(by default only the first 16 hooks; clsact filters for\n"
+	  "the rest, leased in /run/nstrace so 'nstrace cleanup'\n"
+	  "removes them should watch be killed)" },
 	{ "btf", 0, "PATH", set_btf,
 	  "the kernel's types from PATH, for kernels without\n"
 	  "/sys/kernel/btf/vmlinux (e.g. a file from BTFHub)" },
