@@ -251,13 +251,12 @@ void attach_pass_begin(struct attach_set *s)
  * attach (8-16 ms idle, more on a busy host: KNOWN_ISSUES.md). So the
  * first ATTACH_TCX_FIRST hooks of a watch (bridge.topo's red has 14) get
  * tcx links, ~0.2 s paid once, and the rest clsact filters, so that a
- * large host still attaches
- * in seconds; after one link that took longer than ATTACH_TCX_SLOW_MS (a
- * busy or emulated host), clsact only. And tcx wherever other programs
- * run on the device before our filter would (tcx programs run before
- * every clsact filter, and filters at a lower priority before ours):
- * there only a tcx link placed first sees every packet. FIRST: set when
- * the link is one of the first ones. */
+ * large host still attaches in seconds; after one link that took longer
+ * than ATTACH_TCX_SLOW_MS (a busy or emulated host), clsact only. And tcx
+ * wherever other programs run on the device before our filter would (tcx
+ * programs run before every clsact filter, and filters at a lower priority
+ * before ours): there only a tcx link placed first sees every packet.
+ * FIRST: set when the link is one of the first ones. */
 static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir, int *first)
 {
 	*first = 0;
