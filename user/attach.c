@@ -429,10 +429,20 @@ void attach_hand_off_links(struct attach_set *s)
 			s->v[i].link_fd = -1;
 		}
 	if (go[0] >= 0) {
-		close(go[1]);   /* the child's read ends: ours are gone */
 		close(go[0]);
+		/* Closed once our clsact filters are off (attach_release) or
+		 * when we die: the child's go-ahead. */
+		s->links_go = go[1];
+		s->links_go_open = 1;
 	}
 	free(fds);
+}
+
+static void links_go(struct attach_set *s)
+{
+	if (s->links_go_open)
+		close(s->links_go);
+	s->links_go_open = 0;
 }
 
 void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *ctx),
@@ -440,6 +450,7 @@ void attach_release(struct attach_set *s, int (*open_ns)(uint64_t netns, void *c
 {
 	attach_hand_off_links(s);
 	detach_clsact_all(s->v, s->n, open_ns, ctx);
+	links_go(s);
 	lease_drop(&s->lease);
 	free(s->v);
 	s->v = NULL;

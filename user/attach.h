@@ -38,6 +38,8 @@ struct attach_set {
 	int used_tcx;         /* some have tcx links */
 	int tcx_first;        /* hooks given tcx links for being first */
 	int tcx_slow;         /* one such link took long: clsact from then on */
+	int links_go;         /* attach_hand_off_links' child waits for this */
+	int links_go_open;    /* fd to close (attach_release) */
 	enum attach_mode mode;
 	struct lease lease;   /* the clsact filters, should we die */
 	/* The devices of one namespace that have a clsact (or ingress)
@@ -75,7 +77,10 @@ int attach_detach_legacy(int netns_fd, const struct attachment *a, int dry);
 /* "clsact", "tcx" or "tcx+clsact": what the ports got. */
 const char *attach_kind(const struct attach_set *s);
 /* Let go of the tcx links now: a child process releases them (each
- * waits for an RCU grace period) while we go on to exit. */
+ * waits for an RCU grace period) while we go on to exit; it starts once
+ * attach_release has taken our clsact filters off (each of those waits
+ * for RTNL, which a link's release holds through its grace period), or
+ * when we die. */
 void attach_hand_off_links(struct attach_set *s);
 /* The clsact filters among V[0..N), a namespace at a time (detach.c):
  * only filters still ours; a qdisc we created goes with them when
