@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,6 +10,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include "attach.h"
+#include "clock.h"
 #include "kfeat.h"
 #include "log.h"
 #include "netns.h"
@@ -270,14 +270,6 @@ static int use_tcx(struct attach_set *s, uint64_t netns, int ifindex, int dir, i
 	       (may_have_filters(s, netns, ifindex) && filters_before_ours(ifindex, dir) > 0);
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Does PROG_FD run on A's port already? A device moved into another
  * namespace (a container's veth, renamed eth0) takes its filters and
  * links along: it is adopted then, not attached twice. */
@@ -323,7 +315,7 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 {
 	struct attachment *v, a = { .netns = netns, .ifindex = ifindex, .dir = dir, .link_fd = -1 };
 	int saved, ret, tcx, first, fd = -1;
-	double t0;
+	double t0, ms;
 
 	v = realloc(s->v, (s->n + 1) * sizeof(*v));
 	if (!v)
@@ -340,15 +332,13 @@ int attach_port(struct attach_set *s, int netns_fd, uint64_t netns, int ifindex,
 	}
 	tcx = use_tcx(s, netns, ifindex, dir, &first);
 	if (tcx) {
-		t0 = mono_ms();
+		t0 = mono_now();
 		fd = attach_tcx(ifindex, dir, prog_fd);
-		if (first) {
-			s->tcx_first++;
-			if (mono_ms() - t0 > ATTACH_TCX_SLOW_MS) {
-				pr_debug("a tcx link took %.0f ms: clsact filters from here on\n",
-					 mono_ms() - t0);
-				s->tcx_slow = 1;
-			}
+		ms = (mono_now() - t0) * 1e3;
+		s->tcx_first += first;
+		if (first && ms > ATTACH_TCX_SLOW_MS) {
+			pr_debug("a tcx link took %.0f ms: clsact filters from here on\n", ms);
+			s->tcx_slow = 1;
 		}
 		if (fd == -EINVAL || fd == -EOPNOTSUPP) {
 			pr_info("tcx links are not available (%s); using clsact\n", strerror(-fd));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "cleanup.h"
+#include "clock.h"
 #include "firewall.h"
 #include "lease.h"
 #include "link.h"
@@ -22,14 +23,6 @@ static int del_link(struct applier *a, const char *ns, const char *name)
 		return 0;
 	ret = link_del(&c->r, name);
 	return ret == -ENODEV ? 0 : ret;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The root-namespace end of veth L whose other end is in a namespace
@@ -59,7 +52,7 @@ static void wait_root_ends(struct applier *a, const int *only_created)
 {
 	const struct topo *t = a->t;
 	struct nsctx *root = applier_ns(a, "");
-	double last = now_s();
+	double last = mono_now();
 	int left = -1;
 
 	while (root) {
@@ -76,8 +69,8 @@ static void wait_root_ends(struct applier *a, const int *only_created)
 			return;
 		if (left < 0 || n < left) {
 			left = n;
-			last = now_s();
-		} else if (now_s() - last > 2.0) {
+			last = mono_now();
+		} else if (mono_now() - last > 2.0) {
 			return;
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);

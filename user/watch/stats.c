@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <time.h>
+#include "clock.h"
 #include "fold.h"
 #include "hist.h"
 #include "older.h"
@@ -14,10 +15,7 @@
 
 double watch_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_now();
 }
 
 const char *const stat_map_names[STAT_MAPS] = {
