@@ -97,6 +97,8 @@ drops() {
 		${5:+and .location == \"$5\"}) | .count] | add // 0"
 }
 # nsstat NS COUNTER: a kernel SNMP counter inside a namespace (nstat -az).
+# tcx_available: the kernel has tcx links (6.6+), as nstrace features says.
+tcx_available() { "$NST" features 2>/dev/null | grep -q '^tc  *available'; }
 nsstat() { ip netns exec "$1" nstat -az "$2" | awk -v c="$2" '$1 == c {print $2}'; }
 # eq NAME GOT WANT: PASS when equal (and not empty).
 eq() {

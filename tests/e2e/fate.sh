@@ -62,7 +62,7 @@ eq with_two_nstraces/same_fates "$with" "$base"
 # the others (past the first hooks) clsact filters; --clsact means clsact
 # everywhere.
 # Kernels before 6.6 have no tcx: there a is clsact everywhere, like b.
-"$NST" features 2>/dev/null | grep -q '^tc  *available' && TCX=1 || TCX=
+tcx_available && TCX=1 || TCX=
 if [ -n "$TCX" ]; then
 	eq a_auto/tcx_where_user_filters_run_first "$(head -1 "$TMP/a" | jq -r .tc)" "tcx+clsact"
 else

@@ -46,7 +46,7 @@ eq before/nothing_of_ours "$(ours) $(filters)" "0 0"
 
 # Kernels before 6.6 have no tcx: watch falls back to clsact there, whose
 # filters outlive the process until their lease is undone (cases 1 and 2).
-"$NST" features 2>/dev/null | grep -q '^tc  *available' && TCX=1 || TCX=
+tcx_available && TCX=1 || TCX=
 undo_if_clsact() { [ -n "$TCX" ] || "$NST" cleanup >/dev/null 2>&1; }
 
 # Under qemu's emulation (make check-kernels) an RCU grace period takes

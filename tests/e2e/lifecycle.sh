@@ -133,7 +133,7 @@ t0=$(now_ms)
 kill -INT "$p"; wait "$p"
 took=$(( $(now_ms) - t0 ))
 [ "$took" -le 1000 ] && pass quick_stop/bridge_within_1s || fail quick_stop/bridge_within_1s "$took ms"
-"$NST" features 2>/dev/null | grep -q '^tc  *available' && want=tcx || want=clsact
+tcx_available && want=tcx || want=clsact
 eq quick_stop/tc_is_$want "$(head -1 "$TMP/q" | jq -r .tc)" $want
 
 # 6. Two watches on one port share its clsact qdisc: the first, which made

@@ -54,7 +54,7 @@ nports=$(grep '"type":"plan"' "$TMP/w" | jq '.ports | length')
 # after it is told (and stories flow meanwhile).
 # (tcx links for the first 16 hooks, clsact filters for the rest; clsact
 # only below 6.6.)
-"$NST" features 2>/dev/null | grep -q '^tc  *available' && want=tcx+clsact || want=clsact
+tcx_available && want=tcx+clsact || want=clsact
 eq plan/first_line "$(head -1 "$TMP/w" | jq -r '.type + " " + .tc')" "plan $want"
 eq exit/user_filter_kept "$(tc filter show dev "$UP" ingress | grep -c 'user_accept')" 1
 eq exit/our_filter_gone "$(tc filter show dev "$UP" ingress | grep -c 'watch_tc')" 0
